@@ -1,0 +1,294 @@
+// The command line: the only place that reads Deno.args and the environment.
+// Picks a command, builds the Config, runs the engine in-process and turns its
+// events into stderr lines, and maps every failure to one line and an exit code
+// (2 = configuration, 1 = runtime).
+
+import { parseArgs } from "node:util";
+import { type Config, type ConfigFlags, FLAG_TO_ENV, loadConfig, secretsOf } from "./src/config.ts";
+import { errorMessage, SyncError } from "./src/errors.ts";
+import { scrub } from "./src/secrets.ts";
+import { SyncEngine } from "./src/engine.ts";
+import { runLoop } from "./src/loop.ts";
+import { formatEvent } from "./src/event_log.ts";
+import type { EngineEvent } from "./src/protocol.ts";
+import { CHECKPOINT_FILE, CheckpointStore } from "./src/checkpoint.ts";
+import { queryWarehouse } from "./src/warehouse_query.ts";
+import { formatResult, type QueryFormat } from "./src/query_result.ts";
+import { classifyPgError, connectPg } from "./src/pg_source.ts";
+import { seedChanges } from "./src/seed.ts";
+import { Warehouse } from "./src/duckdb_target.ts";
+import { quoteIdent } from "./src/sql.ts";
+import { listBatchFiles } from "./src/batch_files.ts";
+import { join } from "node:path";
+
+const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of a live PostgreSQL table
+
+Usage: deno run -A main.ts <command> [options]
+
+Commands:
+  sync --once              one cycle (bootstrap on first run, incremental after)
+  sync --loop              a cycle every SYNC_INTERVAL_SECONDS until SIGINT/SIGTERM
+  status [--json]          per table: mode, cursor, key, rows copied, last batch
+  query "SQL" [--format table|csv|json]
+                           run SQL on the DuckDB file (read-only)
+  seed-changes [--inserts N --updates N --deletes N]
+                           live changes into the demo table
+  reset [--yes]            remove the state so the next run bootstraps again
+
+Options (each overrides its environment variable; see README):
+  --interval N --batch-size N --table T --schema S --primary-key a,b
+  --cursor-column C --soft-delete-column C --duckdb-path P --duckdb-table T
+  --parquet-dir D --state-dir D --lookback N --log-format text|json
+  --host H --port N --user U --db D --database-url URL`;
+
+class UsageError extends SyncError {
+  constructor(message: string) {
+    super("CONFIG_INVALID", message, { exitCode: 2 });
+  }
+}
+
+function parse(args: string[]) {
+  const configOptions = Object.fromEntries(
+    Object.keys(FLAG_TO_ENV).map((flag) => [flag, { type: "string" as const }]),
+  );
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...configOptions,
+        once: { type: "boolean" },
+        loop: { type: "boolean" },
+        json: { type: "boolean" },
+        yes: { type: "boolean", short: "y" },
+        format: { type: "string" },
+        inserts: { type: "string" },
+        updates: { type: "string" },
+        deletes: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${errorMessage(error)} (run with --help for usage)`);
+  }
+}
+
+type Parsed = ReturnType<typeof parse>;
+
+function configFrom(parsed: Parsed): Config {
+  const flags: ConfigFlags = {};
+  for (const flag of Object.keys(FLAG_TO_ENV) as (keyof typeof FLAG_TO_ENV)[]) {
+    const value = (parsed.values as Record<string, unknown>)[flag];
+    if (typeof value === "string") flags[flag] = value;
+  }
+  return loadConfig((name) => Deno.env.get(name), flags);
+}
+
+function count(parsed: Parsed, name: "inserts" | "updates" | "deletes", fallback: number): number {
+  const raw = parsed.values[name];
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) > 1_000_000) {
+    throw new UsageError(`--${name}=${JSON.stringify(raw)} is not a whole number from 0 to 1000000`);
+  }
+  return Number(raw);
+}
+
+function logger(config: Config, secrets: string[]) {
+  return (event: EngineEvent) => {
+    const line = formatEvent(event, config.logFormat, new Date());
+    if (line !== null) console.error(scrub(line, secrets));
+  };
+}
+
+async function commandSync(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  const secrets = secretsOf(config);
+  const emit = logger(config, secrets);
+  const loop = parsed.values.loop === true;
+  if (loop && parsed.values.once) throw new UsageError("Choose one of --once or --loop");
+  const controller = new AbortController();
+  let stops = 0;
+  const stop = () => {
+    stops += 1;
+    if (stops > 1) Deno.exit(130);
+    emit({ type: "notice", message: "stopping after the batch in flight" });
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const engine = await SyncEngine.create({ config, emit, secrets });
+  try {
+    if (loop) {
+      emit({
+        type: "notice",
+        message: `syncing ${config.schema}.${config.table} from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
+      });
+      await runLoop(engine, {
+        intervalSeconds: config.intervalSeconds,
+        signal: controller.signal,
+        emit,
+      });
+    } else {
+      await engine.runCycle(controller.signal);
+    }
+  } finally {
+    await engine.close();
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+  return 0;
+}
+
+function commandStatus(parsed: Parsed): number {
+  const config = configFrom(parsed);
+  const store = CheckpointStore.openExisting(config.stateDir);
+  const tables = store?.list() ?? [];
+  const rows = tables.map((t) => ({
+    table: t.table,
+    source: t.source,
+    mode: t.mode,
+    cursor: t.cursor,
+    key: t.key,
+    rowsCopied: t.rowsCopied,
+    batches: t.batches,
+    lastBatchAt: t.lastBatchAt,
+  }));
+  store?.close();
+  if (parsed.values.json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  if (rows.length === 0) {
+    console.log(`No checkpoint in ${config.stateDir} yet: the next sync bootstraps.`);
+    return 0;
+  }
+  for (const r of rows) {
+    console.log(
+      `${r.table} (${r.source}): ${r.mode}, cursor ${r.cursor ?? "-"}, key ${
+        r.key ? r.key.join(",") : "-"
+      }, ${r.rowsCopied} rows copied in ${r.batches} batches, last batch ${r.lastBatchAt ?? "never"}`,
+    );
+  }
+  return 0;
+}
+
+async function commandQuery(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  const sql = parsed.positionals.slice(1).join(" ").trim();
+  if (!sql) throw new UsageError('query needs SQL, e.g. main.ts query "SELECT count(*) FROM analytics_subscriptions"');
+  const format = (parsed.values.format ?? "table") as QueryFormat;
+  if (!["table", "csv", "json"].includes(format)) {
+    throw new UsageError(`--format=${JSON.stringify(format)} must be table, csv or json`);
+  }
+  const result = await queryWarehouse(config.duckdbPath, sql, Math.min(config.lockWaitSeconds, 30));
+  console.log(formatResult(result, format));
+  return 0;
+}
+
+async function commandSeed(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  const secrets = secretsOf(config);
+  const counts = {
+    inserts: count(parsed, "inserts", 1),
+    updates: count(parsed, "updates", 1),
+    deletes: count(parsed, "deletes", 1),
+  };
+  const client = await connectPg(config, secrets);
+  try {
+    const result = await seedChanges(client, config, counts).catch((error) => {
+      throw classifyPgError(error, config, secrets);
+    });
+    console.log(
+      `seeded ${config.schema}.${config.table}: inserted ${result.inserted.length} [${result.inserted.join(",")}], updated ${result.updated.length} [${result.updated.join(",")}], soft-deleted ${result.deleted.length} [${result.deleted.join(",")}]`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+  return 0;
+}
+
+async function commandReset(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  if (!parsed.values.yes) {
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError("reset deletes the checkpoint and the DuckDB table: pass --yes to confirm");
+    }
+    const answer = prompt(
+      `Delete the checkpoint in ${config.stateDir}, table ${config.duckdbTable} in ${config.duckdbPath} and its Parquet batches? [y/N]`,
+    );
+    if (!answer || !/^y(es)?$/i.test(answer.trim())) {
+      console.error("reset cancelled");
+      return 1;
+    }
+  }
+  for (const suffix of ["", "-wal", "-shm"]) {
+    await Deno.remove(join(config.stateDir, CHECKPOINT_FILE + suffix)).catch(() => {});
+  }
+  let dropped = false;
+  try {
+    await Deno.stat(config.duckdbPath);
+    const warehouse = await Warehouse.open(config.duckdbPath, {
+      lockWaitSeconds: config.lockWaitSeconds,
+    });
+    try {
+      await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(config.duckdbTable)}`);
+      dropped = true;
+    } finally {
+      warehouse.close();
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const files = await listBatchFiles(config.parquetDir, config.duckdbTable);
+  for (const f of files) await Deno.remove(join(config.parquetDir, f)).catch(() => {});
+  console.log(
+    `reset: checkpoint removed${dropped ? `, DuckDB table ${config.duckdbTable} dropped` : ""}, ${files.length} Parquet batch file(s) removed; the next sync bootstraps`,
+  );
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parse(args);
+  const command = parsed.positionals[0];
+  if (parsed.values.help || command === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case "sync":
+      return await commandSync(parsed);
+    case "status":
+      return commandStatus(parsed);
+    case "query":
+      return await commandQuery(parsed);
+    case "seed-changes":
+      return await commandSeed(parsed);
+    case "reset":
+      return await commandReset(parsed);
+    case undefined:
+      // Until the terminal UI lands, no command means the headless loop.
+      parsed.values.loop = true;
+      return await commandSync(parsed);
+    default:
+      throw new UsageError(`Unknown command "${command}" (run with --help for usage)`);
+  }
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    let secrets: string[] = [];
+    try {
+      secrets = secretsOf(loadConfig((name) => Deno.env.get(name)));
+    } catch { /* config itself was bad */ }
+    const e = error instanceof SyncError
+      ? error
+      : new SyncError("INTERNAL", errorMessage(error), { cause: error });
+    console.error(scrub(`error ${e.code}: ${e.message.replaceAll("\n", " ")}`, secrets));
+    code = e.exitCode;
+  }
+  Deno.exit(code);
+}

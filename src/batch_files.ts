@@ -1,0 +1,59 @@
+// Owns the Parquet directory layout: batch file names (table, sequence, cursor
+// range), temporary ".partial" files, and pruning old batch files so the
+// directory never grows without bound.
+
+import { join } from "node:path";
+import { cursorFileToken } from "./keyset.ts";
+
+export function batchFileName(
+  table: string,
+  seq: number,
+  cursorFrom: string | null,
+  cursorTo: string,
+): string {
+  const s = String(seq).padStart(8, "0");
+  return `${table}__${s}__${cursorFileToken(cursorFrom)}__${cursorFileToken(cursorTo)}.parquet`;
+}
+
+export function partialPath(dir: string, name: string): string {
+  return join(dir, `${name}.partial`);
+}
+
+/** Batch files of a table, oldest first (the sequence number sorts them). */
+export async function listBatchFiles(dir: string, table: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (
+        entry.isFile && entry.name.startsWith(`${table}__`) && entry.name.endsWith(".parquet")
+      ) {
+        names.push(entry.name);
+      }
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return names.sort();
+}
+
+/** Deletes the oldest batch files beyond `keep`. Returns how many were removed. */
+export async function pruneBatchFiles(dir: string, table: string, keep: number): Promise<number> {
+  const names = await listBatchFiles(dir, table);
+  const excess = names.slice(0, Math.max(0, names.length - keep));
+  for (const name of excess) await Deno.remove(join(dir, name)).catch(() => {});
+  return excess.length;
+}
+
+/** Removes temporary files left by an interrupted run. */
+export async function removePartials(dir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".partial")) {
+        await Deno.remove(join(dir, entry.name)).catch(() => {});
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}

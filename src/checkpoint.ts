@@ -1,0 +1,320 @@
+// Owns the checkpoint store: one SQLite file (node:sqlite) under STATE_DIR with,
+// per table, the exact cursor text, the last key, the mode and cumulative row
+// count; the batch history; the drift history; the last seen source schema.
+// Written only after DuckDB has committed the batch it describes.
+
+import { DatabaseSync } from "node:sqlite";
+import { configError, errorMessage, SyncError } from "./errors.ts";
+import type { DriftRecord, SyncMode } from "./protocol.ts";
+
+export const CHECKPOINT_FILE = "checkpoint.sqlite";
+const SCHEMA_VERSION = "1";
+
+export interface TableCheckpoint {
+  readonly table: string;
+  readonly source: string;
+  readonly mode: SyncMode;
+  /** Exact cursor text as Postgres printed it (UTC), or null before the first batch. */
+  readonly cursor: string | null;
+  /** Key column values (text) of the last row at the cursor, or null. */
+  readonly key: readonly string[] | null;
+  readonly rowsCopied: number;
+  readonly batches: number;
+  readonly lastBatchAt: string | null;
+  readonly updatedAt: string | null;
+}
+
+export interface BatchRecord {
+  readonly table: string;
+  readonly seq: number;
+  readonly finishedAt: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly cursorFrom: string | null;
+  readonly cursorTo: string;
+  readonly file: string;
+}
+
+export interface CheckpointAdvance {
+  readonly table: string;
+  readonly source: string;
+  readonly mode: SyncMode;
+  readonly cursor: string | null;
+  readonly key: readonly string[] | null;
+  readonly batch: BatchRecord | null;
+}
+
+export interface SourceSchemaSnapshot {
+  /** column name -> Postgres type text. */
+  readonly pgTypes: Record<string, string>;
+  readonly dropped: readonly string[];
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tables (
+  table_name TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('bootstrap', 'incremental')),
+  cursor TEXT,
+  key_json TEXT,
+  rows_copied INTEGER NOT NULL DEFAULT 0,
+  batches INTEGER NOT NULL DEFAULT 0,
+  last_batch_at TEXT,
+  updated_at TEXT,
+  schema_json TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  finished_at TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  cursor_from TEXT,
+  cursor_to TEXT NOT NULL,
+  file TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS drift_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name TEXT NOT NULL,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  ddl TEXT
+);
+`;
+
+interface Row {
+  [key: string]: unknown;
+}
+
+export class CheckpointStore {
+  readonly path: string;
+  #db: DatabaseSync;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /** Opens (creating when absent) the store in stateDir. */
+  static open(stateDir: string): CheckpointStore {
+    const path = `${stateDir}/${CHECKPOINT_FILE}`;
+    try {
+      Deno.mkdirSync(stateDir, { recursive: true });
+      const probe = `${stateDir}/.write-test-${Deno.pid}`;
+      Deno.writeTextFileSync(probe, "");
+      Deno.removeSync(probe);
+    } catch (error) {
+      throw configError(
+        "STATE_DIR_UNWRITABLE",
+        `Cannot write STATE_DIR ${stateDir}: ${errorMessage(error)} (set STATE_DIR to a writable directory)`,
+        error,
+      );
+    }
+    let db: DatabaseSync | null = null;
+    try {
+      db = new DatabaseSync(path);
+      db.exec("PRAGMA busy_timeout = 5000");
+      const check = db.prepare("PRAGMA quick_check").get() as Row | undefined;
+      if (check && Object.values(check)[0] !== "ok") {
+        throw new Error(String(Object.values(check)[0]));
+      }
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      db.exec(DDL);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'")
+        .get() as Row | undefined;
+      if (!version) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(
+          SCHEMA_VERSION,
+        );
+      } else if (version.value !== SCHEMA_VERSION) {
+        throw new Error(`unknown schema version ${String(version.value)}`);
+      }
+    } catch (error) {
+      try {
+        db?.close();
+      } catch { /* already broken */ }
+      throw new SyncError(
+        "CHECKPOINT_CORRUPT",
+        `Cannot read checkpoint ${path}: ${errorMessage(error)} (move the file aside to keep it, then run \`reset --yes\` to bootstrap again)`,
+        { cause: error },
+      );
+    }
+    return new CheckpointStore(path, db);
+  }
+
+  /** Opens the store only if its file exists; null otherwise (read-only uses). */
+  static openExisting(stateDir: string): CheckpointStore | null {
+    try {
+      Deno.statSync(`${stateDir}/${CHECKPOINT_FILE}`);
+    } catch {
+      return null;
+    }
+    return CheckpointStore.open(stateDir);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  get(table: string): TableCheckpoint | null {
+    const row = this.#db.prepare("SELECT * FROM tables WHERE table_name = ?").get(table) as
+      | Row
+      | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  list(): TableCheckpoint[] {
+    const rows = this.#db.prepare("SELECT * FROM tables ORDER BY table_name").all() as Row[];
+    return rows.map(toCheckpoint);
+  }
+
+  /** Records a committed batch and moves the cursor, atomically. */
+  advance(advance: CheckpointAdvance): TableCheckpoint {
+    const now = new Date().toISOString();
+    this.#transaction(() => {
+      this.#db.prepare(
+        `INSERT INTO tables (table_name, source, mode, cursor, key_json, rows_copied, batches, last_batch_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 0, 0, NULL, ?)
+         ON CONFLICT (table_name) DO UPDATE SET source = excluded.source, mode = excluded.mode,
+           cursor = excluded.cursor, key_json = excluded.key_json, updated_at = excluded.updated_at`,
+      ).run(
+        advance.table,
+        advance.source,
+        advance.mode,
+        advance.cursor,
+        advance.key ? JSON.stringify(advance.key) : null,
+        now,
+      );
+      const batch = advance.batch;
+      if (batch) {
+        this.#db.prepare(
+          `UPDATE tables SET rows_copied = rows_copied + ?, batches = batches + 1, last_batch_at = ?
+           WHERE table_name = ?`,
+        ).run(batch.rows, batch.finishedAt, advance.table);
+        this.#db.prepare(
+          `INSERT INTO batches (table_name, seq, finished_at, rows, bytes, duration_ms, cursor_from, cursor_to, file)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          batch.table,
+          batch.seq,
+          batch.finishedAt,
+          batch.rows,
+          batch.bytes,
+          batch.durationMs,
+          batch.cursorFrom,
+          batch.cursorTo,
+          batch.file,
+        );
+      }
+    });
+    return this.get(advance.table)!;
+  }
+
+  recentBatches(table: string, limit: number): BatchRecord[] {
+    const rows = this.#db.prepare(
+      "SELECT * FROM batches WHERE table_name = ? ORDER BY id DESC LIMIT ?",
+    ).all(table, limit) as Row[];
+    return rows.map((r) => ({
+      table: String(r.table_name),
+      seq: Number(r.seq),
+      finishedAt: String(r.finished_at),
+      rows: Number(r.rows),
+      bytes: Number(r.bytes),
+      durationMs: Number(r.duration_ms),
+      cursorFrom: r.cursor_from === null ? null : String(r.cursor_from),
+      cursorTo: String(r.cursor_to),
+      file: String(r.file),
+    }));
+  }
+
+  /** Highest batch sequence number used for a table (0 when none). */
+  lastBatchSeq(table: string): number {
+    const row = this.#db.prepare(
+      "SELECT coalesce(max(seq), 0) AS seq FROM batches WHERE table_name = ?",
+    ).get(table) as Row;
+    return Number(row.seq);
+  }
+
+  recordDrift(records: readonly DriftRecord[], snapshot: SourceSchemaSnapshot, table: string): void {
+    this.#transaction(() => {
+      for (const r of records) {
+        this.#db.prepare(
+          "INSERT INTO drift_events (table_name, at, kind, column_name, detail, ddl) VALUES (?, ?, ?, ?, ?, ?)",
+        ).run(r.table, r.at, r.kind, r.column, r.detail, r.ddl);
+      }
+      this.saveSchema(table, snapshot);
+    });
+  }
+
+  driftHistory(table: string | null = null): DriftRecord[] {
+    const rows = (table === null
+      ? this.#db.prepare("SELECT * FROM drift_events ORDER BY id").all()
+      : this.#db.prepare("SELECT * FROM drift_events WHERE table_name = ? ORDER BY id").all(
+        table,
+      )) as Row[];
+    return rows.map((r) => ({
+      at: String(r.at),
+      table: String(r.table_name),
+      kind: String(r.kind) as DriftRecord["kind"],
+      column: String(r.column_name),
+      detail: String(r.detail),
+      ddl: r.ddl === null ? null : String(r.ddl),
+    }));
+  }
+
+  schema(table: string): SourceSchemaSnapshot | null {
+    const row = this.#db.prepare("SELECT schema_json FROM tables WHERE table_name = ?").get(
+      table,
+    ) as Row | undefined;
+    if (!row || row.schema_json === null) return null;
+    return JSON.parse(String(row.schema_json)) as SourceSchemaSnapshot;
+  }
+
+  /** Stores the source schema seen; creates the table row in bootstrap mode if new. */
+  saveSchema(table: string, snapshot: SourceSchemaSnapshot, source = ""): void {
+    this.#db.prepare(
+      `INSERT INTO tables (table_name, source, mode, schema_json) VALUES (?, ?, 'bootstrap', ?)
+       ON CONFLICT (table_name) DO UPDATE SET schema_json = excluded.schema_json`,
+    ).run(table, source, JSON.stringify(snapshot));
+  }
+
+  setMode(table: string, mode: SyncMode): void {
+    this.#db.prepare("UPDATE tables SET mode = ?, updated_at = ? WHERE table_name = ?").run(
+      mode,
+      new Date().toISOString(),
+      table,
+    );
+  }
+
+  #transaction(fn: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      fn();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+function toCheckpoint(row: Row): TableCheckpoint {
+  return {
+    table: String(row.table_name),
+    source: String(row.source),
+    mode: row.mode === "incremental" ? "incremental" : "bootstrap",
+    cursor: row.cursor === null ? null : String(row.cursor),
+    key: row.key_json === null ? null : JSON.parse(String(row.key_json)) as string[],
+    rowsCopied: Number(row.rows_copied),
+    batches: Number(row.batches),
+    lastBatchAt: row.last_batch_at === null ? null : String(row.last_batch_at),
+    updatedAt: row.updated_at === null ? null : String(row.updated_at),
+  };
+}

@@ -1,0 +1,246 @@
+// Owns configuration: environment variables and command-line flags become one
+// frozen Config. Every bad value is named in a single one-line error that says
+// how to fix it. Pure: callers pass in the env and flags.
+
+import { configError } from "./errors.ts";
+import { maskUrl } from "./secrets.ts";
+
+export type LogFormat = "text" | "json";
+
+export interface PgConnectionConfig {
+  /** Set when DATABASE_URL / POSTGRES_URL is used (sslmode honoured by pg). */
+  readonly connectionString: string | null;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export interface Config {
+  readonly pg: PgConnectionConfig;
+  /** Connection shown to humans, password masked. */
+  readonly pgDisplay: string;
+  readonly schema: string;
+  readonly table: string;
+  /** Explicit key columns, or null to read the primary key from the catalog. */
+  readonly primaryKey: readonly string[] | null;
+  readonly cursorColumn: string;
+  readonly softDeleteColumn: string;
+  readonly batchSize: number;
+  readonly duckdbPath: string;
+  readonly duckdbTable: string;
+  readonly parquetDir: string;
+  readonly stateDir: string;
+  readonly intervalSeconds: number;
+  /** Fallback horizon when open transactions cannot be seen (seconds). */
+  readonly lookbackSeconds: number;
+  /** Parquet batch files kept per table; 0 keeps none after they are loaded. */
+  readonly parquetKeepBatches: number;
+  /** How long to wait for a DuckDB file lock held by another process. */
+  readonly lockWaitSeconds: number;
+  readonly logFormat: LogFormat;
+}
+
+/** Flag values from the command line; each overrides its environment variable. */
+export type ConfigFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>>;
+
+/** Command-line flag -> environment variable it overrides. */
+export const FLAG_TO_ENV = {
+  "host": "POSTGRES_HOST",
+  "port": "POSTGRES_PORT",
+  "user": "POSTGRES_USER",
+  "db": "POSTGRES_DB",
+  "database-url": "DATABASE_URL",
+  "schema": "POSTGRES_SCHEMA",
+  "table": "POSTGRES_TABLE",
+  "primary-key": "POSTGRES_PRIMARY_KEY",
+  "cursor-column": "CURSOR_COLUMN",
+  "soft-delete-column": "SOFT_DELETE_COLUMN",
+  "batch-size": "BATCH_SIZE",
+  "duckdb-path": "DUCKDB_PATH",
+  "duckdb-table": "DUCKDB_TABLE",
+  "parquet-dir": "PARQUET_DIR",
+  "state-dir": "STATE_DIR",
+  "interval": "SYNC_INTERVAL_SECONDS",
+  "lookback": "SYNC_LOOKBACK_SECONDS",
+  "parquet-keep": "PARQUET_KEEP_BATCHES",
+  "lock-wait": "LOCK_WAIT_SECONDS",
+  "log-format": "LOG_FORMAT",
+} as const;
+
+/** Every environment variable the program reads, with its default. */
+export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
+  POSTGRES_HOST: "localhost",
+  POSTGRES_PORT: "5437",
+  POSTGRES_USER: "analyst",
+  POSTGRES_PASSWORD: "analyst",
+  POSTGRES_DB: "analyst",
+  DATABASE_URL: "",
+  POSTGRES_URL: "",
+  POSTGRES_SCHEMA: "analytics",
+  POSTGRES_TABLE: "subscriptions",
+  POSTGRES_PRIMARY_KEY: "",
+  CURSOR_COLUMN: "updated_at",
+  SOFT_DELETE_COLUMN: "deleted_at",
+  BATCH_SIZE: "10000",
+  DUCKDB_PATH: "lake/warehouse.duckdb",
+  DUCKDB_TABLE: "",
+  PARQUET_DIR: "parquet",
+  STATE_DIR: "state",
+  SYNC_INTERVAL_SECONDS: "30",
+  SYNC_LOOKBACK_SECONDS: "300",
+  PARQUET_KEEP_BATCHES: "100",
+  LOCK_WAIT_SECONDS: "10",
+  LOG_FORMAT: "text",
+};
+
+export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(ENV_DEFAULTS);
+
+type Lookup = (name: string) => string | undefined;
+
+function intIn(
+  problems: string[],
+  name: string,
+  raw: string,
+  min: number,
+  max: number,
+  example: string,
+): number {
+  const trimmed = raw.trim();
+  const value = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || value > max) {
+    problems.push(
+      `${name}=${JSON.stringify(raw)} is not a whole number from ${min} to ${max} (e.g. ${name}=${example})`,
+    );
+    return min;
+  }
+  return value;
+}
+
+function numberIn(
+  problems: string[],
+  name: string,
+  raw: string,
+  min: number,
+  example: string,
+): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isFinite(value) || value < min) {
+    problems.push(
+      `${name}=${JSON.stringify(raw)} is not a number of at least ${min} (e.g. ${name}=${example})`,
+    );
+    return min;
+  }
+  return value;
+}
+
+function identifier(problems: string[], name: string, raw: string): string {
+  const value = raw.trim();
+  if (value === "" || value.includes("\0")) {
+    problems.push(`${name} is empty (set ${name} to a name)`);
+  }
+  return value;
+}
+
+/** Builds the Config from environment variables and flags (flags win). */
+export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
+  const get = (name: string): string => {
+    const flag = Object.entries(FLAG_TO_ENV).find(([, e]) => e === name)?.[0] as
+      | keyof ConfigFlags
+      | undefined;
+    const fromFlag = flag ? flags[flag] : undefined;
+    return fromFlag ?? env(name) ?? ENV_DEFAULTS[name] ?? "";
+  };
+  const problems: string[] = [];
+
+  const url = get("DATABASE_URL") || env("POSTGRES_URL") || "";
+  if (url && !/^postgres(ql)?:\/\//i.test(url)) {
+    problems.push(
+      `DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(maskUrl(url))})`,
+    );
+  }
+  const pg: PgConnectionConfig = {
+    connectionString: url || null,
+    host: get("POSTGRES_HOST").trim(),
+    port: intIn(problems, "POSTGRES_PORT", get("POSTGRES_PORT"), 1, 65535, "5432"),
+    user: get("POSTGRES_USER"),
+    password: get("POSTGRES_PASSWORD"),
+    database: get("POSTGRES_DB"),
+  };
+  const schema = identifier(problems, "POSTGRES_SCHEMA", get("POSTGRES_SCHEMA"));
+  const table = identifier(problems, "POSTGRES_TABLE", get("POSTGRES_TABLE"));
+  const keyRaw = get("POSTGRES_PRIMARY_KEY").trim();
+  const primaryKey = keyRaw === ""
+    ? null
+    : keyRaw.split(",").map((k) => k.trim());
+  if (primaryKey && primaryKey.some((k) => k === "")) {
+    problems.push(
+      `POSTGRES_PRIMARY_KEY=${JSON.stringify(keyRaw)} has an empty column name (e.g. POSTGRES_PRIMARY_KEY=id or tenant_id,id)`,
+    );
+  }
+  const logFormat = get("LOG_FORMAT").trim();
+  if (logFormat !== "text" && logFormat !== "json") {
+    problems.push(`LOG_FORMAT=${JSON.stringify(logFormat)} must be text or json`);
+  }
+  const config: Config = {
+    pg,
+    pgDisplay: url ? maskUrl(url) : `postgres://${pg.user}:***@${pg.host}:${pg.port}/${pg.database}`,
+    schema,
+    table,
+    primaryKey,
+    cursorColumn: identifier(problems, "CURSOR_COLUMN", get("CURSOR_COLUMN")),
+    softDeleteColumn: get("SOFT_DELETE_COLUMN").trim(),
+    batchSize: intIn(problems, "BATCH_SIZE", get("BATCH_SIZE"), 1, 10_000_000, "10000"),
+    duckdbPath: identifier(problems, "DUCKDB_PATH", get("DUCKDB_PATH")),
+    duckdbTable: get("DUCKDB_TABLE").trim() || `${schema}_${table}`,
+    parquetDir: identifier(problems, "PARQUET_DIR", get("PARQUET_DIR")),
+    stateDir: identifier(problems, "STATE_DIR", get("STATE_DIR")),
+    intervalSeconds: numberIn(
+      problems,
+      "SYNC_INTERVAL_SECONDS",
+      get("SYNC_INTERVAL_SECONDS"),
+      0.1,
+      "30",
+    ),
+    lookbackSeconds: numberIn(
+      problems,
+      "SYNC_LOOKBACK_SECONDS",
+      get("SYNC_LOOKBACK_SECONDS"),
+      0,
+      "300",
+    ),
+    parquetKeepBatches: intIn(
+      problems,
+      "PARQUET_KEEP_BATCHES",
+      get("PARQUET_KEEP_BATCHES"),
+      0,
+      1_000_000,
+      "100",
+    ),
+    lockWaitSeconds: numberIn(problems, "LOCK_WAIT_SECONDS", get("LOCK_WAIT_SECONDS"), 0, "10"),
+    logFormat: logFormat as LogFormat,
+  };
+  if (problems.length > 0) {
+    throw configError("CONFIG_INVALID", `Invalid configuration: ${problems.join("; ")}`);
+  }
+  return Object.freeze(config);
+}
+
+/** Secrets that must never appear in output. */
+export function secretsOf(config: Config): string[] {
+  const secrets = [config.pg.password];
+  if (config.pg.connectionString) {
+    const match = /^[a-z0-9+.-]+:\/\/[^:/@]*:([^@]*)@/i.exec(config.pg.connectionString);
+    if (match?.[1]) {
+      secrets.push(match[1]);
+      try {
+        secrets.push(decodeURIComponent(match[1]));
+      } catch { /* not percent-encoded */ }
+    }
+  }
+  // A password equal to a visible name (the demo's analyst/analyst) is no secret,
+  // and scrubbing it would garble every table and user name in the output.
+  const visible = new Set([config.pg.user, config.pg.database, config.schema, config.table]);
+  return secrets.filter((s) => s.length > 0 && !visible.has(s));
+}

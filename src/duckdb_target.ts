@@ -1,0 +1,152 @@
+// Owns the warehouse DuckDB file: opening it (waiting politely while another
+// process holds its lock), creating the target table, applying drift DDL, and
+// idempotent upserts from a batch's Parquet file. The file is held only while a
+// cycle applies its batches; close() releases it for other readers.
+
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { dirname } from "node:path";
+import { errorMessage, SyncError } from "./errors.ts";
+import { quoteIdent, quoteLiteral } from "./sql.ts";
+import type { TargetColumn } from "./drift.ts";
+
+export function isLockError(error: unknown): boolean {
+  return /Could not set lock|Conflicting lock/i.test(errorMessage(error));
+}
+
+export interface OpenOptions {
+  readonly readOnly?: boolean;
+  readonly lockWaitSeconds: number;
+  readonly signal?: AbortSignal;
+  /** Told once when the file is busy and we start waiting. */
+  readonly onWait?: (message: string) => void;
+}
+
+/** Opens a DuckDB file, retrying while another process holds its lock. */
+export async function openDuckDb(
+  path: string,
+  options: OpenOptions,
+): Promise<DuckDBInstance> {
+  if (!options.readOnly) await Deno.mkdir(dirname(path), { recursive: true });
+  const deadline = Date.now() + options.lockWaitSeconds * 1000;
+  let delay = 100;
+  let told = false;
+  while (true) {
+    try {
+      return await DuckDBInstance.create(
+        path,
+        options.readOnly ? { access_mode: "READ_ONLY" } : {},
+      );
+    } catch (error) {
+      if (!isLockError(error)) {
+        throw new SyncError(
+          "DUCKDB_ERROR",
+          `Cannot open DuckDB file ${path}: ${firstLine(errorMessage(error))}`,
+          { cause: error },
+        );
+      }
+      const holder = /held in (.*?) \(PID (\d+)\)/.exec(errorMessage(error));
+      const who = holder ? `${holder[1]} (PID ${holder[2]})` : "another process";
+      if (Date.now() >= deadline || options.signal?.aborted) {
+        throw new SyncError(
+          "DUCKDB_LOCKED",
+          `Cannot open DuckDB file ${path}: it is locked by ${who} (close that program or wait for its sync cycle, then retry; LOCK_WAIT_SECONDS sets how long to wait)`,
+          { transient: true, cause: error },
+        );
+      }
+      if (!told) {
+        options.onWait?.(`DuckDB file ${path} is locked by ${who}; waiting up to ${options.lockWaitSeconds}s`);
+        told = true;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}
+
+export class Warehouse {
+  #instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+
+  private constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.#instance = instance;
+    this.connection = connection;
+  }
+
+  static async open(path: string, options: OpenOptions): Promise<Warehouse> {
+    const instance = await openDuckDb(path, options);
+    const connection = await instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    return new Warehouse(instance, connection);
+  }
+
+  /** Columns of a table in the main schema, or null when it does not exist. */
+  async columns(table: string): Promise<TargetColumn[] | null> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT column_name, data_type FROM information_schema.columns
+       WHERE table_schema = 'main' AND table_name = ${quoteLiteral(table)}
+       ORDER BY ordinal_position`,
+    );
+    const rows = reader.getRowObjectsJson();
+    if (rows.length === 0) return null;
+    return rows.map((r) => ({ name: String(r.column_name), duckType: String(r.data_type) }));
+  }
+
+  async createTable(
+    table: string,
+    columns: readonly { name: string; duckType: string }[],
+    key: readonly string[],
+  ): Promise<string> {
+    const ddl = `CREATE TABLE ${quoteIdent(table)} (${
+      columns.map((c) => `${quoteIdent(c.name)} ${c.duckType}`).join(", ")
+    }, PRIMARY KEY (${key.map(quoteIdent).join(", ")}))`;
+    await this.connection.run(ddl);
+    return ddl;
+  }
+
+  /** INSERT OR REPLACE keyed on the primary key: re-applying a file changes nothing. */
+  async upsertParquet(
+    table: string,
+    parquetPath: string,
+    columns: readonly string[],
+  ): Promise<void> {
+    const list = columns.map(quoteIdent).join(", ");
+    await this.connection.run(
+      `INSERT OR REPLACE INTO ${quoteIdent(table)} (${list}) SELECT ${list} FROM read_parquet(${
+        quoteLiteral(parquetPath)
+      })`,
+    );
+  }
+
+  /** Sets `columns` of existing rows from a Parquet file of (key..., columns...). */
+  async updateColumnsFromParquet(
+    table: string,
+    parquetPath: string,
+    key: readonly string[],
+    columns: readonly string[],
+  ): Promise<void> {
+    const set = columns.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(", ");
+    const on = key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+    await this.connection.run(
+      `UPDATE ${quoteIdent(table)} AS t SET ${set} FROM read_parquet(${
+        quoteLiteral(parquetPath)
+      }) AS s WHERE ${on}`,
+    );
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  close(): void {
+    try {
+      this.connection.closeSync();
+    } finally {
+      this.#instance.closeSync();
+    }
+  }
+}

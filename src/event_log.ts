@@ -1,0 +1,60 @@
+// Owns the headless output: engine events turned into one human line each (or
+// JSON lines) for stderr. Pure: returns the line, or null for events that are
+// not worth a line.
+
+import type { LogFormat } from "./config.ts";
+import type { EngineEvent } from "./protocol.ts";
+import { assertNever } from "./protocol.ts";
+
+export function formatRate(rows: number, ms: number): string {
+  if (ms <= 0) return "-";
+  return `${Math.round(rows / (ms / 1000)).toLocaleString("en-US")} rows/s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatEvent(event: EngineEvent, format: LogFormat, at: Date): string | null {
+  if (format === "json") {
+    if (event.type === "batch_started") return null;
+    return JSON.stringify({ time: at.toISOString(), ...event });
+  }
+  const time = at.toISOString();
+  switch (event.type) {
+    case "batch_finished":
+      return `${time} batch ${event.table} #${event.seq} ${event.mode}: ${event.rows} rows, ${
+        event.cursorFrom ?? "start"
+      } .. ${event.cursorTo}, ${Math.round(event.durationMs)} ms, ${
+        formatRate(event.rows, event.durationMs)
+      }, ${formatBytes(event.bytes)}`;
+    case "cycle_started":
+      return null;
+    case "batch_started":
+      return null;
+    case "checkpoint_advanced":
+      return null;
+    case "drift_applied":
+      return `${time} drift ${event.drift.table}: ${event.drift.kind} ${event.drift.column}: ${event.drift.detail}${
+        event.drift.ddl ? ` [${event.drift.ddl}]` : ""
+      }`;
+    case "cycle_finished":
+      return event.idle
+        ? `${time} cycle ${event.table}: up to date (${Math.round(event.durationMs)} ms)`
+        : `${time} cycle ${event.table} ${event.mode}: ${event.rows} rows in ${event.batches} batch(es), ${
+          Math.round(event.durationMs)
+        } ms`;
+    case "cycle_idle":
+      return null;
+    case "notice":
+      return `${time} notice: ${event.message}`;
+    case "error":
+      return `${time} error ${event.code}: ${event.message}${
+        event.retryInSeconds === null ? "" : ` (retrying in ${event.retryInSeconds}s)`
+      }`;
+    default:
+      return assertNever(event);
+  }
+}

@@ -1,0 +1,61 @@
+// Owns turning one batch of Postgres COPY CSV into one Parquet file. The work is
+// done by a private in-memory DuckDB instance (not the warehouse file), so batch
+// files can be prepared without holding the warehouse lock, and no row ever
+// crosses into JavaScript.
+
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { quoteIdent, quoteLiteral } from "./sql.ts";
+import type { ColumnMapping } from "./type_map.ts";
+
+/** read_csv() arguments matching Postgres' COPY ... WITH (FORMAT csv) output. */
+export function readCsvSql(path: string, columns: readonly ColumnMapping[]): string {
+  const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.csvType)}`).join(
+    ", ",
+  );
+  return `read_csv(${quoteLiteral(path)}, header = false, auto_detect = false, delim = ',', ` +
+    `quote = '"', escape = '"', allow_quoted_nulls = false, null_padding = false, ` +
+    `max_line_size = 268435456, columns = {${struct}})`;
+}
+
+export function selectFromCsv(columns: readonly ColumnMapping[]): string {
+  return columns.map((c) =>
+    c.fromCsv ? `${c.fromCsv} AS ${quoteIdent(c.name)}` : quoteIdent(c.name)
+  ).join(", ");
+}
+
+export class BatchConverter {
+  #instance: DuckDBInstance;
+  #connection: DuckDBConnection;
+
+  private constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.#instance = instance;
+    this.#connection = connection;
+  }
+
+  static async create(): Promise<BatchConverter> {
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    return new BatchConverter(instance, connection);
+  }
+
+  /** Writes the CSV batch as a zstd Parquet file; returns its size in bytes. */
+  async csvToParquet(
+    csvPath: string,
+    parquetPath: string,
+    columns: readonly ColumnMapping[],
+  ): Promise<number> {
+    await this.#connection.run(
+      `COPY (SELECT ${selectFromCsv(columns)} FROM ${readCsvSql(csvPath, columns)}) TO ${
+        quoteLiteral(parquetPath)
+      } (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    return (await Deno.stat(parquetPath)).size;
+  }
+
+  close(): void {
+    this.#connection.closeSync();
+    this.#instance.closeSync();
+  }
+}

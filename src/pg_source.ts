@@ -1,0 +1,381 @@
+// Owns every conversation with PostgreSQL: connecting (errors turned into
+// SyncErrors that name the fix), introspecting the table, computing the safe
+// horizon, finding batch boundaries and streaming a batch range out with COPY CSV
+// straight to a file. Rows are never parsed in JavaScript.
+
+import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import type { Config } from "./config.ts";
+import { configError, errorMessage, SyncError } from "./errors.ts";
+import { scrub } from "./secrets.ts";
+import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
+import { mapColumn } from "./type_map.ts";
+import type { ColumnMapping, SourceColumn } from "./type_map.ts";
+import {
+  afterPredicate,
+  type KeysetColumns,
+  orderBy,
+  type Position,
+  positionFromRow,
+  positionSelect,
+  upToPredicate,
+} from "./keyset.ts";
+
+export type PgClient = pg.Client;
+
+export interface TableInfo {
+  readonly schema: string;
+  readonly table: string;
+  /** "schema.table" for display. */
+  readonly source: string;
+  readonly columns: readonly SourceColumn[];
+  readonly mappings: readonly ColumnMapping[];
+  readonly keyset: KeysetColumns;
+  /** True when the cursor is a timestamp type, so a time horizon applies. */
+  readonly cursorIsTime: boolean;
+  readonly estimatedRows: number | null;
+}
+
+const SESSION_SETUP = [
+  "SET TimeZone = 'UTC'",
+  "SET DateStyle = 'ISO, YMD'",
+  "SET IntervalStyle = 'postgres'",
+  "SET extra_float_digits = 3",
+  "SET standard_conforming_strings = on",
+].join("; ");
+
+/** Turns a pg / network error into a SyncError that names the fix. */
+export function classifyPgError(error: unknown, config: Config, secrets: string[]): SyncError {
+  if (error instanceof SyncError) return error;
+  const e = error as { code?: string; message?: string };
+  const msg = scrub(errorMessage(error), secrets);
+  const where = config.pgDisplay;
+  switch (e.code) {
+    case "28P01":
+    case "28000":
+      return configError(
+        "PG_AUTH_FAILED",
+        `Cannot connect to Postgres at ${where}: ${msg} (check POSTGRES_USER and POSTGRES_PASSWORD, or DATABASE_URL)`,
+        error,
+      );
+    case "3D000":
+      return configError(
+        "PG_DATABASE_MISSING",
+        `Cannot connect to Postgres at ${where}: ${msg} (check POSTGRES_DB, or DATABASE_URL)`,
+        error,
+      );
+    case "ECONNREFUSED":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ETIMEDOUT":
+    case "57P03":
+      return new SyncError(
+        "PG_UNREACHABLE",
+        `Cannot reach Postgres at ${where}: ${msg} (is the server running? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL)`,
+        { transient: true, cause: error },
+      );
+    case "57P01":
+    case "57P02":
+    case "ECONNRESET":
+    case "EPIPE":
+      return new SyncError("PG_CONNECTION_LOST", `Lost the Postgres connection: ${msg}`, {
+        transient: true,
+        cause: error,
+      });
+  }
+  if (/terminated|Connection ended|not queryable|timeout|closed/i.test(msg)) {
+    return new SyncError("PG_CONNECTION_LOST", `Lost the Postgres connection: ${msg}`, {
+      transient: true,
+      cause: error,
+    });
+  }
+  return new SyncError("PG_ERROR", `Postgres error: ${msg}`, { cause: error });
+}
+
+export async function connectPg(config: Config, secrets: string[]): Promise<pg.Client> {
+  const options: pg.ClientConfig = config.pg.connectionString
+    ? { connectionString: config.pg.connectionString }
+    : {
+      host: config.pg.host,
+      port: config.pg.port,
+      user: config.pg.user,
+      password: config.pg.password,
+      database: config.pg.database,
+    };
+  const client = new pg.Client({
+    ...options,
+    application_name: "postgres-duckdb-sync",
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client whose server goes away emits 'error'; without a listener that
+  // would crash the process. The next query on it fails and is classified then.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query(SESSION_SETUP);
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw classifyPgError(error, config, secrets);
+  }
+  return client;
+}
+
+const COLUMNS_SQL = `
+SELECT a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS pg_type,
+       bt.typname AS base_name,
+       format_type(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS base_type,
+       bt.typcategory AS category,
+       bt.typtype AS base_typtype,
+       a.attnotnull AS not_null
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum`;
+
+const PRIMARY_KEY_SQL = `
+SELECT a.attname AS name
+FROM pg_index i
+JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = $1::oid AND i.indisprimary
+ORDER BY k.ord`;
+
+export async function introspect(client: pg.Client, config: Config): Promise<TableInfo> {
+  const source = `${config.schema}.${config.table}`;
+  const rel = await client.query(
+    `SELECT c.oid::int8::text AS oid, c.relkind, greatest(c.reltuples, 0)::int8::text AS estimate
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2`,
+    [config.schema, config.table],
+  );
+  const relRow = rel.rows[0];
+  if (!relRow) {
+    throw configError(
+      "TABLE_MISSING",
+      `Cannot find table ${source} in database ${config.pg.database} (check POSTGRES_SCHEMA and POSTGRES_TABLE, and that the user can see it)`,
+    );
+  }
+  const oid = String(relRow.oid);
+  const columnRows = (await client.query(COLUMNS_SQL, [oid])).rows;
+  const columns: SourceColumn[] = columnRows.map((r: Record<string, unknown>) => ({
+    name: String(r.name),
+    pgType: String(r.pg_type),
+    baseTypeName: r.base_typtype === "e" ? "enum" : String(r.base_name),
+    baseType: String(r.base_type),
+    category: String(r.category),
+    notNull: Boolean(r.not_null),
+  }));
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const cursor = byName.get(config.cursorColumn);
+  if (!cursor) {
+    throw configError(
+      "CURSOR_COLUMN_MISSING",
+      `Cannot sync ${source}: it has no cursor column "${config.cursorColumn}" (set CURSOR_COLUMN to a column that every change updates, e.g. updated_at)`,
+    );
+  }
+  let keyNames: string[];
+  if (config.primaryKey) {
+    keyNames = [...config.primaryKey];
+    const missing = keyNames.filter((k) => !byName.has(k));
+    if (missing.length > 0) {
+      throw configError(
+        "PRIMARY_KEY_MISSING",
+        `Cannot sync ${source}: POSTGRES_PRIMARY_KEY names column(s) ${missing.join(", ")} that the table does not have`,
+      );
+    }
+  } else {
+    keyNames = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((r: Record<string, unknown>) => String(r.name));
+    if (keyNames.length === 0) {
+      throw configError(
+        "PRIMARY_KEY_MISSING",
+        `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id)`,
+      );
+    }
+  }
+  if (keyNames.includes(config.cursorColumn)) {
+    throw configError(
+      "CONFIG_INVALID",
+      `Cannot sync ${source}: the cursor column "${config.cursorColumn}" is part of the key (set CURSOR_COLUMN to a last-modified column)`,
+    );
+  }
+  const estimate = Number(relRow.estimate);
+  return {
+    schema: config.schema,
+    table: config.table,
+    source,
+    columns,
+    mappings: columns.map(mapColumn),
+    keyset: {
+      cursor: { name: cursor.name, pgType: cursor.pgType },
+      key: keyNames.map((k) => ({ name: k, pgType: byName.get(k)!.pgType })),
+    },
+    cursorIsTime: cursor.baseTypeName === "timestamptz" || cursor.baseTypeName === "timestamp",
+    estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
+  };
+}
+
+export interface Horizon {
+  /** Exact text of the horizon timestamp (UTC); rows with cursor < horizon are settled. */
+  readonly at: string;
+  /** True when open transactions of other roles could not be seen. */
+  readonly usedLookback: boolean;
+}
+
+/**
+ * The safe horizon: every row with a cursor before it is committed and visible.
+ * Read before any data query so that a transaction open now is either seen here
+ * or was committed before our data snapshot.
+ */
+export async function readHorizon(client: pg.Client, lookbackSeconds: number): Promise<Horizon> {
+  const result = await client.query(
+    `WITH others AS (
+       SELECT xact_start, query FROM pg_stat_activity
+       WHERE pid <> pg_backend_pid() AND datname = current_database()
+         AND backend_type IS DISTINCT FROM 'autovacuum worker'
+     ), facts AS (
+       SELECT clock_timestamp() AS now,
+              (SELECT min(xact_start) FROM others) AS oldest,
+              (SELECT count(*) FROM others WHERE query = '<insufficient privilege>') AS invisible
+     )
+     SELECT least(now, oldest,
+                  CASE WHEN invisible > 0 THEN now - make_interval(secs => $1) END)::text AS at,
+            invisible > 0 AS used_lookback
+     FROM facts`,
+    [lookbackSeconds],
+  );
+  const row = result.rows[0]!;
+  return { at: String(row.at), usedLookback: Boolean(row.used_lookback) };
+}
+
+export function whereHorizon(info: TableInfo, horizon: Horizon): string {
+  const column = quoteIdent(info.keyset.cursor.name);
+  return `${column} < ${quoteLiteral(horizon.at)}::timestamptz`;
+}
+
+/** Rows with a NULL cursor are invisible to keyset paging; count them for a notice. */
+export async function countNullCursor(client: pg.Client, info: TableInfo): Promise<number> {
+  const r = await client.query(
+    `SELECT count(*)::int8::text AS n FROM ${qualified(info.schema, info.table)} WHERE ${
+      quoteIdent(info.keyset.cursor.name)
+    } IS NULL`,
+  );
+  return Number(r.rows[0]!.n);
+}
+
+/** The position of the last row of the next batch of up to `size` rows after `after`. */
+export async function nextBatchEnd(
+  client: pg.Client,
+  info: TableInfo,
+  after: Position | null,
+  size: number,
+): Promise<Position | null> {
+  const from = qualified(info.schema, info.table);
+  const where = afterPredicate(info.keyset, after);
+  const select = positionSelect(info.keyset);
+  const nth = await client.query(
+    `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${orderBy(info.keyset)} OFFSET ${
+      size - 1
+    } LIMIT 1`,
+  );
+  if (nth.rows[0]) return positionFromRow(nth.rows[0], info.keyset.key.length);
+  const last = await client.query(
+    `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
+  );
+  return last.rows[0] ? positionFromRow(last.rows[0], info.keyset.key.length) : null;
+}
+
+/** The last position in (after, upTo] whose cursor is before the horizon. */
+export async function lastSettledPosition(
+  client: pg.Client,
+  info: TableInfo,
+  after: Position | null,
+  upTo: Position,
+  horizon: Horizon,
+): Promise<Position | null> {
+  const r = await client.query(
+    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
+     WHERE ${afterPredicate(info.keyset, after)} AND ${upToPredicate(info.keyset, upTo)}
+       AND ${whereHorizon(info, horizon)}
+     ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
+  );
+  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
+}
+
+/** True when the cursor of `position` is before the horizon. */
+export async function isSettled(
+  client: pg.Client,
+  info: TableInfo,
+  position: Position,
+  horizon: Horizon,
+): Promise<boolean> {
+  const r = await client.query(
+    `SELECT ${quoteLiteral(position.cursor)}::${info.keyset.cursor.pgType} < ${
+      quoteLiteral(horizon.at)
+    }::timestamptz AS settled`,
+  );
+  return Boolean(r.rows[0]!.settled);
+}
+
+export interface CopyResult {
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/** Streams the rows in (after, upTo] as CSV into `path`; memory stays at one chunk. */
+export async function copyRangeToCsv(
+  client: pg.Client,
+  info: TableInfo,
+  after: Position | null,
+  upTo: Position,
+  path: string,
+  columns: readonly ColumnMapping[] = info.mappings,
+  wholeTable = false,
+): Promise<CopyResult> {
+  const select = columns.map((m) => m.pgSelect).join(", ");
+  const where = wholeTable
+    ? "true"
+    : `${afterPredicate(info.keyset, after)} AND ${upToPredicate(info.keyset, upTo)}`;
+  const sql = `COPY (SELECT ${select} FROM ${
+    qualified(info.schema, info.table)
+  } WHERE ${where}) TO STDOUT WITH (FORMAT csv)`;
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  let bytes = 0;
+  try {
+    const stream = client.query(copyTo(sql));
+    // Under Deno a COPY that follows other traffic on the same client stalls
+    // unless the socket is set flowing once the COPY is submitted (DESIGN.md).
+    (client as unknown as { connection: { stream: { resume(): void } } }).connection.stream
+      .resume();
+    for await (const chunk of stream) {
+      const data = chunk as Uint8Array;
+      bytes += data.byteLength;
+      let written = 0;
+      while (written < data.byteLength) written += await file.write(data.subarray(written));
+    }
+    return { rows: Number(stream.rowCount ?? 0), bytes };
+  } finally {
+    file.close();
+  }
+}
+
+/** Copies key columns plus the given columns of every row (for backfilling added columns). */
+export async function copyColumnsToCsv(
+  client: pg.Client,
+  info: TableInfo,
+  columns: readonly ColumnMapping[],
+  path: string,
+): Promise<CopyResult> {
+  return await copyRangeToCsv(
+    client,
+    info,
+    null,
+    { cursor: "", key: [] },
+    path,
+    columns,
+    true,
+  );
+}

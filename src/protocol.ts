@@ -1,0 +1,99 @@
+// Owns the typed messages between the sync engine and whoever drives it (the CLI
+// in-process, or the terminal UI through a Web Worker). One discriminated union
+// per direction, switched on `type`.
+
+import type { DriftKind } from "./drift.ts";
+
+export type SyncMode = "bootstrap" | "incremental";
+
+export interface DriftRecord {
+  readonly at: string;
+  readonly table: string;
+  readonly kind: DriftKind;
+  readonly column: string;
+  readonly detail: string;
+  readonly ddl: string | null;
+}
+
+export type EngineEvent =
+  | {
+    readonly type: "cycle_started";
+    readonly table: string;
+    readonly mode: SyncMode;
+    readonly at: string;
+    /** Planner estimate of the source rows, for bootstrap progress. */
+    readonly estimatedRows: number | null;
+  }
+  | {
+    readonly type: "batch_started";
+    readonly table: string;
+    readonly seq: number;
+    readonly cursorFrom: string | null;
+  }
+  | {
+    readonly type: "batch_finished";
+    readonly table: string;
+    readonly seq: number;
+    readonly mode: SyncMode;
+    readonly rows: number;
+    readonly bytes: number;
+    readonly durationMs: number;
+    readonly cursorFrom: string | null;
+    readonly cursorTo: string;
+    readonly file: string;
+  }
+  | {
+    readonly type: "checkpoint_advanced";
+    readonly table: string;
+    readonly mode: SyncMode;
+    readonly cursor: string | null;
+    readonly key: readonly string[] | null;
+    readonly rowsCopied: number;
+  }
+  | { readonly type: "drift_applied"; readonly drift: DriftRecord }
+  | {
+    readonly type: "cycle_finished";
+    readonly table: string;
+    readonly mode: SyncMode;
+    readonly rows: number;
+    readonly batches: number;
+    readonly durationMs: number;
+    /** No batches and no drift: nothing was opened for writing. */
+    readonly idle: boolean;
+  }
+  | {
+    readonly type: "cycle_idle";
+    /** Seconds until the next cycle starts. */
+    readonly nextInSeconds: number;
+  }
+  | { readonly type: "notice"; readonly message: string }
+  | {
+    readonly type: "error";
+    readonly code: string;
+    readonly message: string;
+    readonly transient: boolean;
+    /** When the loop will retry, in seconds; null when it gives up. */
+    readonly retryInSeconds: number | null;
+  };
+
+export type EngineEventType = EngineEvent["type"];
+
+export type EventSink = (event: EngineEvent) => void;
+
+/** Commands a driver sends to the engine worker. */
+export type WorkerCommand =
+  | { readonly type: "sync_now" }
+  | { readonly type: "pause" }
+  | { readonly type: "resume" }
+  | {
+    readonly type: "seed_changes";
+    readonly inserts: number;
+    readonly updates: number;
+    readonly deletes: number;
+  }
+  | { readonly type: "run_query"; readonly id: number; readonly sql: string }
+  | { readonly type: "shutdown" };
+
+export function assertNever(value: never): never {
+  throw new TypeError(`Cannot handle message: ${JSON.stringify(value)}`);
+}

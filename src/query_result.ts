@@ -1,0 +1,62 @@
+// Owns the pure rendering of a query result as an aligned text table, CSV or
+// JSON. Values arrive as DuckDB's exact JSON form (bigints and decimals as text).
+
+export type QueryFormat = "table" | "csv" | "json";
+
+export interface QueryResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = cellText(value);
+  return /[",\n\r]/.test(text) || text === "" ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function formatTable(result: QueryResult, maxWidth = 60): string {
+  const clip = (s: string) =>
+    (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s).replace(/\s/g, " ");
+  const cells = result.rows.map((row) => row.map((v) => clip(cellText(v))));
+  const widths = result.columns.map((c, i) =>
+    Math.max(clip(c).length, ...cells.map((r) => r[i]?.length ?? 0))
+  );
+  const line = (values: readonly string[]) =>
+    values.map((v, i) => v.padEnd(widths[i] ?? 0)).join(" | ").trimEnd();
+  const out = [
+    line(result.columns.map(clip)),
+    widths.map((w) => "-".repeat(w)).join("-+-"),
+    ...cells.map(line),
+    `(${result.rows.length} row${result.rows.length === 1 ? "" : "s"})`,
+  ];
+  return out.join("\n");
+}
+
+export function formatCsv(result: QueryResult): string {
+  const lines = [result.columns.map(csvField).join(",")];
+  for (const row of result.rows) lines.push(row.map(csvField).join(","));
+  return lines.join("\n");
+}
+
+export function formatJson(result: QueryResult): string {
+  return result.rows.map((row) =>
+    JSON.stringify(Object.fromEntries(result.columns.map((c, i) => [c, row[i] ?? null])))
+  ).join("\n");
+}
+
+export function formatResult(result: QueryResult, format: QueryFormat): string {
+  switch (format) {
+    case "table":
+      return formatTable(result);
+    case "csv":
+      return formatCsv(result);
+    case "json":
+      return formatJson(result);
+  }
+}

@@ -1,0 +1,19 @@
+// Owns quoting for generated SQL (PostgreSQL and DuckDB share the rules we use):
+// identifiers in double quotes, literals in single quotes. Every generated
+// statement goes through these; values never reach SQL unquoted.
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A standard-conforming string literal. Rejects NUL, which no text can hold. */
+export function quoteLiteral(value: string): string {
+  if (value.includes("\0")) {
+    throw new RangeError("Cannot quote literal: value contains a NUL byte");
+  }
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function qualified(schema: string, table: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}

@@ -1,0 +1,152 @@
+// Owns throwaway PostgreSQL clusters for tests: initdb into a temp dir, start on a
+// free 127.0.0.1 port with fsync off, stop and remove at the end. As root the server
+// binaries run as the `postgres` user (initdb refuses root).
+
+export interface PgCluster {
+  readonly port: number;
+  readonly dataDir: string;
+  /** Superuser connection URL (trust auth on 127.0.0.1). */
+  readonly adminUrl: string;
+  /** Runs SQL as the superuser through psql; returns trimmed stdout. */
+  psql(sql: string, db?: string): Promise<string>;
+  stop(): Promise<void>;
+  /** Synchronous stop and removal, for unload handlers. */
+  stopSync(): void;
+  /** Stops the server but keeps the data directory (to simulate an outage). */
+  pause(): Promise<void>;
+  /** Starts the server again on the same port after pause(). */
+  resume(): Promise<void>;
+}
+
+function findBinDir(): string {
+  for (const version of ["17", "16", "15", "14", "13"]) {
+    const dir = `/usr/lib/postgresql/${version}/bin`;
+    try {
+      Deno.statSync(`${dir}/initdb`);
+      return dir;
+    } catch { /* try next */ }
+  }
+  const which = new Deno.Command("sh", { args: ["-c", "command -v initdb"] })
+    .outputSync();
+  const path = new TextDecoder().decode(which.stdout).trim();
+  if (path) return path.replace(/\/initdb$/, "");
+  throw new Error(
+    "Cannot start test PostgreSQL: initdb not found (apt-get install -y postgresql)",
+  );
+}
+
+const isRoot = Deno.uid() === 0;
+
+async function run(cmd: string, args: string[], opts: { check?: boolean } = {}) {
+  const full = isRoot ? ["-u", "postgres", "--", cmd, ...args] : args;
+  const command = new Deno.Command(isRoot ? "runuser" : cmd, {
+    args: full,
+    stdout: "piped",
+    stderr: "piped",
+    env: { LC_ALL: "C" },
+  });
+  const out = await command.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  if ((opts.check ?? true) && !out.success) {
+    throw new Error(`${cmd} failed: ${stderr || stdout}`);
+  }
+  return { stdout, stderr, success: out.success };
+}
+
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+export async function startCluster(): Promise<PgCluster> {
+  const bin = findBinDir();
+  const dataDir = await Deno.makeTempDir({ prefix: "pgtest-" });
+  if (isRoot) {
+    await new Deno.Command("chown", { args: ["postgres:postgres", dataDir] })
+      .output();
+  }
+  await run(`${bin}/initdb`, [
+    "-D",
+    dataDir,
+    "-U",
+    "postgres",
+    "--auth=trust",
+    "--no-sync",
+    "-E",
+    "UTF8",
+  ]);
+  const port = freePort();
+  const start = async () => {
+    await run(`${bin}/pg_ctl`, [
+      "-D",
+      dataDir,
+      "-w",
+      "-t",
+      "30",
+      "-l",
+      `${dataDir}/server.log`,
+      "-o",
+      `-p ${port} -h 127.0.0.1 -k ${dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`,
+      "start",
+    ]);
+  };
+  const stopServer = async () => {
+    await run(`${bin}/pg_ctl`, ["-D", dataDir, "-w", "-m", "immediate", "stop"], {
+      check: false,
+    });
+  };
+  await start();
+  const cluster: PgCluster = {
+    port,
+    dataDir,
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async psql(sql: string, db = "postgres") {
+      const out = await new Deno.Command(`${bin}/psql`, {
+        args: [
+          "-X",
+          "-q",
+          "-v",
+          "ON_ERROR_STOP=1",
+          "-At",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(port),
+          "-U",
+          "postgres",
+          "-d",
+          db,
+          "-c",
+          sql,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (!out.success) {
+        throw new Error(`psql failed: ${new TextDecoder().decode(out.stderr)}`);
+      }
+      return new TextDecoder().decode(out.stdout).trim();
+    },
+    async stop() {
+      await stopServer();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+    stopSync() {
+      const args = ["-D", dataDir, "-w", "-m", "immediate", "stop"];
+      new Deno.Command(isRoot ? "runuser" : `${bin}/pg_ctl`, {
+        args: isRoot ? ["-u", "postgres", "--", `${bin}/pg_ctl`, ...args] : args,
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+      try {
+        Deno.removeSync(dataDir, { recursive: true });
+      } catch { /* already gone */ }
+    },
+    pause: stopServer,
+    resume: start,
+  };
+  return cluster;
+}
