@@ -34,6 +34,7 @@ Commands:
   seed-changes [--inserts N --updates N --deletes N]
                            live changes into the demo table
   reset [--yes]            remove the state so the next run bootstraps again
+  replay FILE...           re-apply Parquet batch files (never regresses a newer row)
 
 Options (each overrides its environment variable; see README):
   --interval N --batch-size N --table T --schema S --primary-key a,b
@@ -248,6 +249,32 @@ async function commandReset(parsed: Parsed): Promise<number> {
   return 0;
 }
 
+async function commandReplay(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  const files = parsed.positionals.slice(1);
+  if (files.length === 0) throw new UsageError("replay needs Parquet batch files, e.g. parquet/*.parquet");
+  for (const file of files) {
+    try {
+      await Deno.stat(file);
+    } catch {
+      throw new UsageError(`replay: no such file ${file}`);
+    }
+  }
+  const warehouse = await Warehouse.open(config.duckdbPath, { lockWaitSeconds: config.lockWaitSeconds });
+  try {
+    if (!(await warehouse.columns(config.duckdbTable))) {
+      throw new SyncError("TARGET_MISSING", `DuckDB table ${config.duckdbTable} does not exist in ${config.duckdbPath} (run sync --once first)`);
+    }
+    for (const file of files.sort()) {
+      const written = await warehouse.replayParquet(config.duckdbTable, file, config.cursorColumn);
+      console.log(`replayed ${file}: ${written} row(s) written (rows already newer in DuckDB kept)`);
+    }
+  } finally {
+    warehouse.close();
+  }
+  return 0;
+}
+
 async function main(args: string[]): Promise<number> {
   const parsed = parse(args);
   const command = parsed.positionals[0];
@@ -266,6 +293,8 @@ async function main(args: string[]): Promise<number> {
       return await commandSeed(parsed);
     case "reset":
       return await commandReset(parsed);
+    case "replay":
+      return await commandReplay(parsed);
     case undefined:
       // Until the terminal UI lands, no command means the headless loop.
       parsed.values.loop = true;

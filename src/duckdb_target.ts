@@ -122,6 +122,35 @@ export class Warehouse {
     );
   }
 
+  /** Primary key columns of a DuckDB table. */
+  async primaryKey(table: string): Promise<string[]> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT unnest(constraint_column_names) AS name FROM duckdb_constraints()
+       WHERE table_name = ${quoteLiteral(table)} AND constraint_type = 'PRIMARY KEY'`,
+    );
+    return reader.getRowObjectsJson().map((r) => String(r.name));
+  }
+
+  /**
+   * Re-applies a batch file, matching columns by name. A row is replaced only
+   * when the file's version is at least as new (by cursor) as the one held, so
+   * replaying an old batch never turns a row back to an older version.
+   * Returns the number of rows written.
+   */
+  async replayParquet(table: string, parquetPath: string, cursorColumn: string): Promise<number> {
+    const key = await this.primaryKey(table);
+    const t = quoteIdent(table);
+    const c = quoteIdent(cursorColumn);
+    const on = key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+    const reader = await this.connection.runAndReadAll(
+      `INSERT OR REPLACE INTO ${t} BY NAME
+       SELECT s.* FROM read_parquet(${quoteLiteral(parquetPath)}) AS s
+       LEFT JOIN ${t} AS t ON ${on}
+       WHERE t.${quoteIdent(key[0]!)} IS NULL OR s.${c} >= t.${c}`,
+    );
+    return Number(reader.getRowsJson()[0]?.[0] ?? 0);
+  }
+
   /** Sets `columns` of existing rows from a Parquet file of (key..., columns...). */
   async updateColumnsFromParquet(
     table: string,

@@ -2,7 +2,7 @@
 // loaded with postgres/init, a temp working directory for state/lake/parquet,
 // and helpers to run main.ts as a real subprocess and read DuckDB back.
 
-import { type PgCluster, startCluster } from "./pg_cluster.ts";
+import { attachCluster, type PgCluster, startCluster } from "./pg_cluster.ts";
 import { DuckDBInstance } from "@duckdb/node-api";
 import pg from "pg";
 
@@ -14,6 +14,12 @@ let dbCounter = 0;
 
 /** One cluster per test file (process), stopped when the process unloads. */
 export function sharedCluster(): Promise<PgCluster> {
+  const port = Deno.env.get("TEST_PG_PORT");
+  const dataDir = Deno.env.get("TEST_PG_DATADIR");
+  if (!shared && port && dataDir) {
+    // tests/run.ts started one cluster for the whole run and stops it at the end.
+    shared = Promise.resolve(attachCluster(Number(port), dataDir));
+  }
   if (!shared) {
     shared = startCluster();
     shared.then((c) => globalThis.addEventListener("unload", () => c.stopSync()));
@@ -158,7 +164,10 @@ export async function duckRows(
   path: string,
   sql: string,
 ): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
+  const instance = await DuckDBInstance.create(
+    path,
+    path === ":memory:" ? {} : { access_mode: "READ_ONLY" },
+  );
   try {
     const connection = await instance.connect();
     await connection.run("SET TimeZone = 'UTC'");

@@ -79,6 +79,18 @@ export async function startCluster(): Promise<PgCluster> {
     "UTF8",
   ]);
   const port = freePort();
+  const cluster = clusterFor(bin, dataDir, port);
+  await cluster.resume();
+  return cluster;
+}
+
+/** A handle on a cluster started elsewhere (tests/run.ts); stop() is left to it. */
+export function attachCluster(port: number, dataDir: string): PgCluster {
+  const cluster = clusterFor(findBinDir(), dataDir, port);
+  return { ...cluster, stop: () => Promise.resolve(), stopSync: () => {} };
+}
+
+function clusterFor(bin: string, dataDir: string, port: number): PgCluster {
   const start = async () => {
     await run(`${bin}/pg_ctl`, [
       "-D",
@@ -98,7 +110,6 @@ export async function startCluster(): Promise<PgCluster> {
       check: false,
     });
   };
-  await start();
   const cluster: PgCluster = {
     port,
     dataDir,

@@ -1,0 +1,315 @@
+// The core sync guarantees against a real PostgreSQL and a real DuckDB file,
+// through the real CLI: bootstrap then incremental, keyset ties, exact values,
+// soft deletes, idempotent upserts, Parquet batch files, checkpoint contents and
+// the per-batch log lines.
+
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  createTestDb,
+  duckDemoRows,
+  duckRows,
+  pgDemoRows,
+  runMain,
+  sharedCluster,
+  type TestDb,
+} from "../support/fixture.ts";
+
+const cluster = await sharedCluster();
+
+async function syncOnce(db: TestDb, extra: Record<string, string> = {}) {
+  const r = await runMain(["sync", "--once"], db.env(extra));
+  assertEquals(r.code, 0, r.stderr);
+  return r;
+}
+
+async function status(db: TestDb) {
+  const r = await runMain(["status", "--json"], db.env());
+  assertEquals(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as {
+    mode: string;
+    cursor: string;
+    key: string[];
+    rowsCopied: number;
+  }[];
+}
+
+const duckPath = (db: TestDb) => `${db.dir}/lake/warehouse.duckdb`;
+
+Deno.test("sync bootstraps, then stays incremental across restarts", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    const first = await syncOnce(db, { BATCH_SIZE: "4000" });
+    assertMatch(first.stderr, /bootstrap: 4000 rows/);
+    assertMatch(first.stderr, /Bootstrap of analytics.subscriptions complete: 10000 rows/);
+    let s = await status(db);
+    assertEquals(s[0]!.mode, "incremental");
+    assertEquals(s[0]!.rowsCopied, 10000);
+    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+
+    const seeded = await runMain(["seed-changes", "--inserts", "3", "--updates", "2"], db.env());
+    assertEquals(seeded.code, 0, seeded.stderr);
+    const second = await syncOnce(db);
+    assertMatch(second.stderr, /incremental: \d+ rows/);
+    assert(!/bootstrap/.test(second.stderr), second.stderr);
+    s = await status(db);
+    assertEquals(s[0]!.mode, "incremental");
+    const client = await db.client();
+    const max = await client.query(
+      "SELECT s.updated_at::text AS u, s.id::text AS k FROM analytics.subscriptions s ORDER BY s.updated_at DESC, s.id DESC LIMIT 1",
+    );
+    await client.end();
+    assertEquals(s[0]!.cursor, max.rows[0].u, "cursor is Postgres' exact text");
+    assertEquals(s[0]!.key, [max.rows[0].k]);
+    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+
+    const idle = await syncOnce(db);
+    assertMatch(idle.stderr, /up to date/);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("a bulk UPDATE giving many rows one updated_at is paged completely, without looping", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await syncOnce(db);
+    // One transaction: the trigger gives all 10,000 rows the same now().
+    await db.sql("UPDATE analytics.subscriptions SET lifetime_value = lifetime_value + 1");
+    const distinct = await db.sql("SELECT count(DISTINCT updated_at) FROM analytics.subscriptions");
+    assertEquals(distinct, "1");
+    const r = await syncOnce(db, { BATCH_SIZE: "300" });
+    const batches = r.stderr.split("\n").filter((l) => / batch analytics_subscriptions #/.test(l));
+    assertEquals(batches.length, Math.ceil(10000 / 300), r.stderr);
+    assertMatch(r.stderr, /10000 rows in 34 batch\(es\)/);
+    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+    const dupes = await duckRows(
+      duckPath(db),
+      "SELECT count(*) - count(DISTINCT id) AS d FROM analytics_subscriptions",
+    );
+    assertEquals(dupes[0]!.d, "0");
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("values arrive exactly: microseconds, numeric, bigint beyond 2^53, text, booleans, nulls", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`
+      CREATE SCHEMA s AUTHORIZATION ${db.user};
+      CREATE TABLE s.exact (
+        id bigint PRIMARY KEY,
+        big bigint,
+        n numeric(38,10),
+        money_like numeric(12,2),
+        ts timestamptz,
+        ts_local timestamp,
+        t text,
+        flag boolean,
+        d date,
+        updated_at timestamptz NOT NULL
+      );
+      ALTER TABLE s.exact OWNER TO ${db.user};
+      INSERT INTO s.exact VALUES
+        (9223372036854775807, 9007199254740993, 1234567890123456789012345678.0123456789, 0.01,
+         '2024-02-29 23:59:59.999999+00', '1999-12-31 23:59:59.000001', 'comma, "quote"\nnewline ünïcødé', true,
+         '2024-02-29', '2024-03-01 00:00:00.000001+00'),
+        (-9223372036854775808, -9007199254740993, -0.0000000001, -9999999999.99,
+         '1970-01-01 00:00:00+00', '2000-01-01 00:00:00', '', false, '0001-01-01', '2024-03-01 00:00:00.000002+00'),
+        (0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2024-03-01 00:00:00.000002+00');`);
+    const env = { POSTGRES_SCHEMA: "s", POSTGRES_TABLE: "exact", BATCH_SIZE: "2" };
+    await syncOnce(db, env);
+    const rows = await duckRows(
+      duckPath(db),
+      `SELECT id::VARCHAR id, big::VARCHAR big, n::VARCHAR n, money_like::VARCHAR m,
+              ts::VARCHAR ts, ts_local::VARCHAR tl, t, flag, d::VARCHAR d,
+              typeof(n) tn, typeof(money_like) tm, typeof(big) tb
+       FROM s_exact ORDER BY id`,
+    );
+    assertEquals(rows, [
+      {
+        id: "-9223372036854775808",
+        big: "-9007199254740993",
+        n: "-0.0000000001",
+        m: "-9999999999.99",
+        ts: "1970-01-01 00:00:00+00",
+        tl: "2000-01-01 00:00:00",
+        t: "",
+        flag: false,
+        d: "0001-01-01",
+        tn: "DECIMAL(38,10)",
+        tm: "DECIMAL(12,2)",
+        tb: "BIGINT",
+      },
+      {
+        id: "0",
+        big: null,
+        n: null,
+        m: null,
+        ts: null,
+        tl: null,
+        t: null,
+        flag: null,
+        d: null,
+        tn: "DECIMAL(38,10)",
+        tm: "DECIMAL(12,2)",
+        tb: "BIGINT",
+      },
+      {
+        id: "9223372036854775807",
+        big: "9007199254740993",
+        n: "1234567890123456789012345678.0123456789",
+        m: "0.01",
+        ts: "2024-02-29 23:59:59.999999+00",
+        tl: "1999-12-31 23:59:59.000001",
+        t: 'comma, "quote"\nnewline ünïcødé',
+        flag: true,
+        d: "2024-02-29",
+        tn: "DECIMAL(38,10)",
+        tm: "DECIMAL(12,2)",
+        tb: "BIGINT",
+      },
+    ]);
+    const s = await status(db);
+    assertEquals(s[0]!.cursor, "2024-03-01 00:00:00.000002+00");
+    assertEquals(s[0]!.key, ["0"]);
+    // The checkpoint file holds the cursor as text, not a number or a Date.
+    const sqlite = new DatabaseSync(`${db.dir}/state/checkpoint.sqlite`);
+    const row = sqlite.prepare("SELECT typeof(cursor) AS t, cursor FROM tables").get() as Record<
+      string,
+      unknown
+    >;
+    sqlite.close();
+    assertEquals({ ...row }, { t: "text", cursor: "2024-03-01 00:00:00.000002+00" });
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("soft-deleted rows stay in DuckDB with their deleted_at", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await syncOnce(db);
+    const seeded = await runMain(
+      ["seed-changes", "--inserts", "0", "--updates", "0", "--deletes", "5"],
+      db.env(),
+    );
+    assertEquals(seeded.code, 0, seeded.stderr);
+    const ids = /soft-deleted 5 \[([\d,]+)\]/.exec(seeded.stdout)![1]!;
+    await syncOnce(db);
+    const pg = await db.sql(
+      `SELECT string_agg(id || '=' || deleted_at::text, ';' ORDER BY id) FROM analytics.subscriptions WHERE id IN (${ids})`,
+    );
+    const duck = await duckRows(
+      duckPath(db),
+      `SELECT string_agg(id || '=' || strftime(deleted_at, '%Y-%m-%d %H:%M:%S.%f'), ';' ORDER BY id) AS s
+       FROM analytics_subscriptions WHERE id IN (${ids})`,
+    );
+    assertEquals(
+      String(duck[0]!.s).replace(/(\.\d*?)0+(;|$)/g, "$1$2").replace(/\.(;|$)/g, "$1"),
+      pg.replace(/\+00/g, ""),
+    );
+    const live = await db.sql("SELECT count(*) FROM analytics.subscriptions WHERE deleted_at IS NULL");
+    const duckLive = await duckRows(
+      duckPath(db),
+      "SELECT count(*)::VARCHAR AS n FROM analytics_subscriptions WHERE deleted_at IS NULL",
+    );
+    assertEquals(duckLive[0]!.n, live);
+    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("one Parquet file per batch, named by table and cursor range; replay changes nothing", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    const r = await syncOnce(db, { BATCH_SIZE: "2500" });
+    const files = [...Deno.readDirSync(`${db.dir}/parquet`)].map((e) => e.name).sort();
+    assertEquals(files.length, 4, files.join(" "));
+    for (const f of files) {
+      assertMatch(f, /^analytics_subscriptions__0000000\d__(start|\d{4}-\d\d-\d\dT[\d.-]+Z)__\d{4}-\d\d-\d\dT[\d.-]+Z\.parquet$/);
+    }
+    const perFile = await duckRows(
+      ":memory:",
+      `SELECT count(*)::VARCHAR AS n FROM read_parquet('${db.dir}/parquet/*.parquet')`,
+    );
+    assertEquals(perFile[0]!.n, "10000");
+    assertEquals(r.stderr.split("\n").filter((l) => / batch /.test(l)).length, 4);
+
+    const before = await duckDemoRows(duckPath(db));
+    const replay = await runMain(
+      ["replay", ...files.map((f) => `${db.dir}/parquet/${f}`)],
+      db.env(),
+    );
+    assertEquals(replay.code, 0, replay.stderr);
+    assertEquals(await duckDemoRows(duckPath(db)), before, "replaying every batch changes nothing");
+
+    // Replaying an old batch after rows changed must not bring old versions back.
+    await runMain(["seed-changes", "--inserts", "0", "--updates", "50", "--deletes", "0"], db.env());
+    await syncOnce(db);
+    const current = await duckDemoRows(duckPath(db));
+    await runMain(["replay", `${db.dir}/parquet/${files[0]}`], db.env());
+    assertEquals(await duckDemoRows(duckPath(db)), current);
+    assertEquals(current, await pgDemoRows(db));
+
+    // Retention: only the newest PARQUET_KEEP_BATCHES files are kept.
+    await runMain(["seed-changes", "--inserts", "5"], db.env());
+    await syncOnce(db, { PARQUET_KEEP_BATCHES: "2" });
+    assertEquals([...Deno.readDirSync(`${db.dir}/parquet`)].length, 2);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("checkpoint records cursor, key, rows and batch history; status reads it", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await syncOnce(db, { BATCH_SIZE: "5000" });
+    const sqlite = new DatabaseSync(`${db.dir}/state/checkpoint.sqlite`);
+    const batches = sqlite.prepare("SELECT * FROM batches ORDER BY id").all() as Record<
+      string,
+      unknown
+    >[];
+    const table = sqlite.prepare("SELECT * FROM tables").get() as Record<string, unknown>;
+    sqlite.close();
+    assertEquals(batches.length, 2);
+    for (const b of batches) {
+      assertEquals(b.rows, 5000);
+      assert(Number(b.bytes) > 10_000, `bytes ${b.bytes}`);
+      assert(Number(b.duration_ms) > 0);
+      assertMatch(String(b.finished_at), /^\d{4}-\d\d-\d\dT/);
+    }
+    assertEquals(table.rows_copied, 10000);
+    assertEquals(table.mode, "incremental");
+    const text = await runMain(["status"], db.env());
+    assertMatch(text.stdout, /analytics_subscriptions \(analytics.subscriptions\): incremental, cursor \d{4}-.*10000 rows copied in 2 batches/);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("one log line per batch, or JSON lines with --log-format json", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    const r = await syncOnce(db, { BATCH_SIZE: "5000" });
+    const lines = r.stderr.trim().split("\n").filter((l) => / batch /.test(l));
+    assertEquals(lines.length, 2);
+    assertMatch(
+      lines[1]!,
+      /batch analytics_subscriptions #2 bootstrap: 5000 rows, \d{4}-\S+ \S+ \.\. \d{4}-\S+ \S+, \d+ ms, [\d,]+ rows\/s/,
+    );
+    await runMain(["seed-changes"], db.env());
+    const json = await runMain(["sync", "--once", "--log-format", "json"], db.env());
+    assertEquals(json.code, 0, json.stderr);
+    const events = json.stderr.trim().split("\n").map((l) => JSON.parse(l));
+    const batch = events.find((e) => e.type === "batch_finished");
+    assertEquals(batch.table, "analytics_subscriptions");
+    assert(batch.rows >= 2);
+    assert(typeof batch.durationMs === "number" && typeof batch.cursorTo === "string");
+    assert(events.some((e) => e.type === "cycle_finished"));
+  } finally {
+    await db.cleanup();
+  }
+});
