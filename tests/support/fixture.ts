@@ -47,7 +47,7 @@ export async function createTestDb(
   options: { demo?: boolean; seedRows?: boolean } = {},
 ): Promise<TestDb> {
   dbCounter += 1;
-  const name = `t${Deno.pid}_${dbCounter}`;
+  const name = `t${crypto.randomUUID().slice(0, 8)}_${dbCounter}`;
   const user = `u_${name}`;
   const password = `pw-${crypto.randomUUID().slice(0, 8)}`;
   await cluster.psql(`CREATE ROLE ${user} LOGIN PASSWORD '${password}'`);

@@ -1,0 +1,102 @@
+// Late commits: a transaction that began before a cycle and commits after it
+// writes an updated_at older than rows the cycle already saw. The safe horizon
+// must keep the checkpoint behind it, for a privileged role (exact, from
+// pg_stat_activity) and for a plain role (the SYNC_LOOKBACK_SECONDS fallback).
+
+import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
+import {
+  createTestDb,
+  duckDemoRows,
+  duckRows,
+  pgDemoRows,
+  runMain,
+  sharedCluster,
+  type TestDb,
+} from "../support/fixture.ts";
+import pg from "pg";
+
+const cluster = await sharedCluster();
+
+/** A second role that writes to the demo table (its sessions are invisible to the sync role). */
+async function writerFor(db: TestDb): Promise<pg.Client> {
+  const role = `w_${db.name}`;
+  await cluster.psql(`CREATE ROLE ${role} LOGIN PASSWORD 'writer'`);
+  await db.sql(`GRANT USAGE ON SCHEMA analytics TO ${role};
+    GRANT SELECT, INSERT, UPDATE ON analytics.subscriptions TO ${role};
+    GRANT USAGE ON SEQUENCE analytics.subscriptions_id_seq TO ${role};`);
+  const client = new pg.Client({
+    connectionString: `postgres://${role}:writer@127.0.0.1:${cluster.port}/${db.name}`,
+  });
+  await client.connect();
+  return client;
+}
+
+/**
+ * Bootstraps, opens a writer transaction that updates row 1, commits a newer
+ * change to row 2 elsewhere, runs a cycle, commits the writer, runs a cycle.
+ * Returns row 1's plan in DuckDB and the second cycle's stderr.
+ */
+async function lateCommitScenario(db: TestDb, env: Record<string, string>) {
+  const notices: string[] = [];
+  assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+  const writer = await writerFor(db);
+  try {
+    await writer.query("BEGIN");
+    await writer.query("UPDATE analytics.subscriptions SET plan = 'late-commit' WHERE id = 1");
+    await new Promise((r) => setTimeout(r, 50));
+    await db.sql("UPDATE analytics.subscriptions SET plan = 'early-commit' WHERE id = 2");
+    const during = await runMain(["sync", "--once"], db.env(env));
+    assertEquals(during.code, 0, during.stderr);
+    notices.push(during.stderr);
+    const seen = await duckRows(
+      `${db.dir}/lake/warehouse.duckdb`,
+      "SELECT plan FROM analytics_subscriptions WHERE id = 2",
+    );
+    assertEquals(seen[0]!.plan, "early-commit", "the committed newer row arrived");
+    await writer.query("COMMIT");
+  } finally {
+    await writer.end();
+  }
+  const after = await runMain(["sync", "--once"], db.env(env));
+  assertEquals(after.code, 0, after.stderr);
+  const late = await duckRows(
+    `${db.dir}/lake/warehouse.duckdb`,
+    "SELECT plan FROM analytics_subscriptions WHERE id = 1",
+  );
+  return { plan: late[0]!.plan, stderr: notices.join("") + after.stderr };
+}
+
+Deno.test("a late commit arrives for a plain role via the lookback horizon", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    const out = await lateCommitScenario(db, {});
+    assertEquals(out.plan, "late-commit");
+    assertMatch(out.stderr, /grant pg_read_all_stats .* SYNC_LOOKBACK_SECONDS=300s/);
+    assertEquals(await duckDemoRows(`${db.dir}/lake/warehouse.duckdb`), await pgDemoRows(db));
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("with pg_read_all_stats the exact horizon catches a late commit even with no lookback", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await cluster.psql(`GRANT pg_read_all_stats TO ${db.user}`);
+    const out = await lateCommitScenario(db, { SYNC_LOOKBACK_SECONDS: "0" });
+    assertEquals(out.plan, "late-commit");
+    assertNotMatch(out.stderr, /pg_read_all_stats/);
+    assertEquals(await duckDemoRows(`${db.dir}/lake/warehouse.duckdb`), await pgDemoRows(db));
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("control: a plain role with SYNC_LOOKBACK_SECONDS=0 misses the late commit (why the horizon exists)", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    const out = await lateCommitScenario(db, { SYNC_LOOKBACK_SECONDS: "0" });
+    assert(out.plan !== "late-commit", "without a horizon the late row is lost");
+  } finally {
+    await db.cleanup();
+  }
+});
