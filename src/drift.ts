@@ -24,7 +24,11 @@ export interface DriftChange {
   readonly detail: string;
   /** DDL to run on DuckDB, or null when nothing is applied (dropped columns). */
   readonly ddl: string | null;
-  /** For added columns: existing rows need their values copied from Postgres. */
+  /**
+   * Existing rows need this column's values copied again from Postgres: added
+   * columns (a DEFAULT fills old rows without touching the cursor) and type
+   * changes (ALTER ... USING may rewrite every value, also without the cursor).
+   */
   readonly backfill: boolean;
 }
 
@@ -52,32 +56,54 @@ export function diffSchema(
       });
       continue;
     }
+    const before = previousPgTypes.get(column.name);
+    const sourceChanged = before !== undefined && before !== column.pgType;
     if (existing.duckType === column.duckType) {
-      const before = previousPgTypes.get(column.name);
-      if (before !== undefined && before !== column.pgType) {
-        // e.g. varchar(20) -> text: both are VARCHAR in DuckDB, nothing to run.
+      // e.g. varchar(20) -> text: both are VARCHAR in DuckDB, nothing to run.
+      if (sourceChanged) {
         changes.push({
           kind: "type_widened",
           column: column.name,
           detail: `${before} -> ${column.pgType} (DuckDB type ${column.duckType} unchanged)`,
           ddl: null,
-          backfill: false,
+          backfill: true,
         });
       }
       continue;
     }
-    const widening = isWidening(existing.duckType, column.duckType);
-    // A narrowing or unrelated change cannot be applied without losing values
-    // already copied: the column becomes VARCHAR, which holds every value.
-    const newType = widening ? column.duckType : "VARCHAR";
-    if (newType === existing.duckType) continue;
+    if (isWidening(existing.duckType, column.duckType)) {
+      changes.push({
+        kind: "type_widened",
+        column: column.name,
+        detail: `${existing.duckType} -> ${column.duckType}`,
+        ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE ${column.duckType}`,
+        backfill: true,
+      });
+      continue;
+    }
+    // Narrowing (the DuckDB column already holds every new value) or an
+    // unrelated change (only text holds both old and new values): never lose
+    // values already copied.
+    const keep = isWidening(column.duckType, existing.duckType) ||
+      existing.duckType === "VARCHAR";
+    if (keep) {
+      if (sourceChanged) {
+        changes.push({
+          kind: "type_changed",
+          column: column.name,
+          detail: `${before} -> ${column.pgType}; DuckDB keeps ${existing.duckType}, which holds every value`,
+          ddl: null,
+          backfill: true,
+        });
+      }
+      continue;
+    }
     changes.push({
-      kind: widening ? "type_widened" : "type_changed",
+      kind: "type_changed",
       column: column.name,
-      detail: `${existing.duckType} -> ${newType}` +
-        (widening ? "" : ` (source is now ${column.pgType}; kept as text)`),
-      ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE ${newType}`,
-      backfill: false,
+      detail: `${existing.duckType} -> VARCHAR (source is now ${column.pgType}; kept as text so no value is lost)`,
+      ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE VARCHAR`,
+      backfill: true,
     });
   }
   for (const column of target) {

@@ -338,12 +338,12 @@ export class SyncEngine {
       this.#store.saveSchema(table, { pgTypes, dropped: [...dropped] }, info.source);
       return;
     }
-    const added = changes.filter((c) => c.backfill).map((c) => c.column);
+    const backfill = changes.filter((c) => c.backfill).map((c) => c.column);
     await warehouse.run("BEGIN TRANSACTION");
     try {
       for (const change of changes) if (change.ddl) await warehouse.run(change.ddl);
-      if (added.length > 0 && rowsCopied > 0) {
-        await this.#backfill(warehouse, client, info, added);
+      if (backfill.length > 0 && rowsCopied > 0) {
+        await this.#backfill(warehouse, client, info, backfill);
       }
       await warehouse.run("COMMIT");
     } catch (error) {
@@ -365,7 +365,7 @@ export class SyncEngine {
     for (const drift of records) this.#emit({ type: "drift_applied", drift });
   }
 
-  /** Copies the values of newly added columns for every existing row. */
+  /** Copies the values of added or retyped columns for every existing row. */
   async #backfill(
     warehouse: Warehouse,
     client: pg.Client,
