@@ -90,7 +90,9 @@ function count(parsed: Parsed, name: "inserts" | "updates" | "deletes", fallback
   const raw = parsed.values[name];
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) > 1_000_000) {
-    throw new UsageError(`--${name}=${JSON.stringify(raw)} is not a whole number from 0 to 1000000`);
+    throw new UsageError(
+      `--${name}=${JSON.stringify(raw)} is not a whole number from 0 to 1000000`,
+    );
   }
   return Number(raw);
 }
@@ -123,7 +125,8 @@ async function commandSync(parsed: Parsed): Promise<number> {
     if (loop) {
       emit({
         type: "notice",
-        message: `syncing ${config.schema}.${config.table} from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
+        message:
+          `syncing ${config.schema}.${config.table} from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
       });
       await runLoop(engine, {
         intervalSeconds: config.intervalSeconds,
@@ -168,7 +171,9 @@ function commandStatus(parsed: Parsed): number {
     console.log(
       `${r.table} (${r.source}): ${r.mode}, cursor ${r.cursor ?? "-"}, key ${
         r.key ? r.key.join(",") : "-"
-      }, ${r.rowsCopied} rows copied in ${r.batches} batches, last batch ${r.lastBatchAt ?? "never"}`,
+      }, ${r.rowsCopied} rows copied in ${r.batches} batches, last batch ${
+        r.lastBatchAt ?? "never"
+      }`,
     );
   }
   return 0;
@@ -177,7 +182,11 @@ function commandStatus(parsed: Parsed): number {
 async function commandQuery(parsed: Parsed): Promise<number> {
   const config = configFrom(parsed);
   const sql = parsed.positionals.slice(1).join(" ").trim();
-  if (!sql) throw new UsageError('query needs SQL, e.g. main.ts query "SELECT count(*) FROM analytics_subscriptions"');
+  if (!sql) {
+    throw new UsageError(
+      'query needs SQL, e.g. main.ts query "SELECT count(*) FROM analytics_subscriptions"',
+    );
+  }
   const format = (parsed.values.format ?? "table") as QueryFormat;
   if (!["table", "csv", "json"].includes(format)) {
     throw new UsageError(`--format=${JSON.stringify(format)} must be table, csv or json`);
@@ -201,7 +210,11 @@ async function commandSeed(parsed: Parsed): Promise<number> {
       throw classifyPgError(error, config, secrets);
     });
     console.log(
-      `seeded ${config.schema}.${config.table}: inserted ${result.inserted.length} [${result.inserted.join(",")}], updated ${result.updated.length} [${result.updated.join(",")}], soft-deleted ${result.deleted.length} [${result.deleted.join(",")}]`,
+      `seeded ${config.schema}.${config.table}: inserted ${result.inserted.length} [${
+        result.inserted.join(",")
+      }], updated ${result.updated.length} [${
+        result.updated.join(",")
+      }], soft-deleted ${result.deleted.length} [${result.deleted.join(",")}]`,
     );
   } finally {
     await client.end().catch(() => {});
@@ -213,7 +226,9 @@ async function commandReset(parsed: Parsed): Promise<number> {
   const config = configFrom(parsed);
   if (!parsed.values.yes) {
     if (!Deno.stdin.isTerminal()) {
-      throw new UsageError("reset deletes the checkpoint and the DuckDB table: pass --yes to confirm");
+      throw new UsageError(
+        "reset deletes the checkpoint and the DuckDB table: pass --yes to confirm",
+      );
     }
     const answer = prompt(
       `Delete the checkpoint in ${config.stateDir}, table ${config.duckdbTable} in ${config.duckdbPath} and its Parquet batches? [y/N]`,
@@ -244,7 +259,9 @@ async function commandReset(parsed: Parsed): Promise<number> {
   const files = await listBatchFiles(config.parquetDir, config.duckdbTable);
   for (const f of files) await Deno.remove(join(config.parquetDir, f)).catch(() => {});
   console.log(
-    `reset: checkpoint removed${dropped ? `, DuckDB table ${config.duckdbTable} dropped` : ""}, ${files.length} Parquet batch file(s) removed; the next sync bootstraps`,
+    `reset: checkpoint removed${
+      dropped ? `, DuckDB table ${config.duckdbTable} dropped` : ""
+    }, ${files.length} Parquet batch file(s) removed; the next sync bootstraps`,
   );
   return 0;
 }
@@ -252,7 +269,9 @@ async function commandReset(parsed: Parsed): Promise<number> {
 async function commandReplay(parsed: Parsed): Promise<number> {
   const config = configFrom(parsed);
   const files = parsed.positionals.slice(1);
-  if (files.length === 0) throw new UsageError("replay needs Parquet batch files, e.g. parquet/*.parquet");
+  if (files.length === 0) {
+    throw new UsageError("replay needs Parquet batch files, e.g. parquet/*.parquet");
+  }
   for (const file of files) {
     try {
       await Deno.stat(file);
@@ -260,14 +279,21 @@ async function commandReplay(parsed: Parsed): Promise<number> {
       throw new UsageError(`replay: no such file ${file}`);
     }
   }
-  const warehouse = await Warehouse.open(config.duckdbPath, { lockWaitSeconds: config.lockWaitSeconds });
+  const warehouse = await Warehouse.open(config.duckdbPath, {
+    lockWaitSeconds: config.lockWaitSeconds,
+  });
   try {
     if (!(await warehouse.columns(config.duckdbTable))) {
-      throw new SyncError("TARGET_MISSING", `DuckDB table ${config.duckdbTable} does not exist in ${config.duckdbPath} (run sync --once first)`);
+      throw new SyncError(
+        "TARGET_MISSING",
+        `DuckDB table ${config.duckdbTable} does not exist in ${config.duckdbPath} (run sync --once first)`,
+      );
     }
     for (const file of files.sort()) {
       const written = await warehouse.replayParquet(config.duckdbTable, file, config.cursorColumn);
-      console.log(`replayed ${file}: ${written} row(s) written (rows already newer in DuckDB kept)`);
+      console.log(
+        `replayed ${file}: ${written} row(s) written (rows already newer in DuckDB kept)`,
+      );
     }
   } finally {
     warehouse.close();

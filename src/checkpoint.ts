@@ -112,7 +112,9 @@ export class CheckpointStore {
     } catch (error) {
       throw configError(
         "STATE_DIR_UNWRITABLE",
-        `Cannot write STATE_DIR ${stateDir}: ${errorMessage(error)} (set STATE_DIR to a writable directory)`,
+        `Cannot write STATE_DIR ${stateDir}: ${
+          errorMessage(error)
+        } (set STATE_DIR to a writable directory)`,
         error,
       );
     }
@@ -142,7 +144,9 @@ export class CheckpointStore {
       } catch { /* already broken */ }
       throw new SyncError(
         "CHECKPOINT_CORRUPT",
-        `Cannot read checkpoint ${path}: ${errorMessage(error)} (move the file aside to keep it, then run \`reset --yes\` to bootstrap again)`,
+        `Cannot read checkpoint ${path}: ${
+          errorMessage(error)
+        } (move the file aside to keep it, then run \`reset --yes\` to bootstrap again)`,
         { cause: error },
       );
     }
@@ -242,7 +246,11 @@ export class CheckpointStore {
     return Number(row.seq);
   }
 
-  recordDrift(records: readonly DriftRecord[], snapshot: SourceSchemaSnapshot, table: string): void {
+  recordDrift(
+    records: readonly DriftRecord[],
+    snapshot: SourceSchemaSnapshot,
+    table: string,
+  ): void {
     this.#transaction(() => {
       for (const r of records) {
         this.#db.prepare(
@@ -254,11 +262,12 @@ export class CheckpointStore {
   }
 
   driftHistory(table: string | null = null): DriftRecord[] {
-    const rows = (table === null
-      ? this.#db.prepare("SELECT * FROM drift_events ORDER BY id").all()
-      : this.#db.prepare("SELECT * FROM drift_events WHERE table_name = ? ORDER BY id").all(
-        table,
-      )) as Row[];
+    const rows =
+      (table === null
+        ? this.#db.prepare("SELECT * FROM drift_events ORDER BY id").all()
+        : this.#db.prepare("SELECT * FROM drift_events WHERE table_name = ? ORDER BY id").all(
+          table,
+        )) as Row[];
     return rows.map((r) => ({
       at: String(r.at),
       table: String(r.table_name),

@@ -111,7 +111,9 @@ function intIn(
   const value = Number(trimmed);
   if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || value > max) {
     problems.push(
-      `${name}=${JSON.stringify(raw)} is not a whole number from ${min} to ${max} (e.g. ${name}=${example})`,
+      `${name}=${
+        JSON.stringify(raw)
+      } is not a whole number from ${min} to ${max} (e.g. ${name}=${example})`,
     );
     return min;
   }
@@ -157,7 +159,9 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
   const url = get("DATABASE_URL") || env("POSTGRES_URL") || "";
   if (url && !/^postgres(ql)?:\/\//i.test(url)) {
     problems.push(
-      `DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(maskUrl(url))})`,
+      `DATABASE_URL must start with postgres:// or postgresql:// (got ${
+        JSON.stringify(maskUrl(url))
+      })`,
     );
   }
   const pg: PgConnectionConfig = {
@@ -171,12 +175,12 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
   const schema = identifier(problems, "POSTGRES_SCHEMA", get("POSTGRES_SCHEMA"));
   const table = identifier(problems, "POSTGRES_TABLE", get("POSTGRES_TABLE"));
   const keyRaw = get("POSTGRES_PRIMARY_KEY").trim();
-  const primaryKey = keyRaw === ""
-    ? null
-    : keyRaw.split(",").map((k) => k.trim());
+  const primaryKey = keyRaw === "" ? null : keyRaw.split(",").map((k) => k.trim());
   if (primaryKey && primaryKey.some((k) => k === "")) {
     problems.push(
-      `POSTGRES_PRIMARY_KEY=${JSON.stringify(keyRaw)} has an empty column name (e.g. POSTGRES_PRIMARY_KEY=id or tenant_id,id)`,
+      `POSTGRES_PRIMARY_KEY=${
+        JSON.stringify(keyRaw)
+      } has an empty column name (e.g. POSTGRES_PRIMARY_KEY=id or tenant_id,id)`,
     );
   }
   const logFormat = get("LOG_FORMAT").trim();
@@ -185,7 +189,9 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
   }
   const config: Config = {
     pg,
-    pgDisplay: url ? maskUrl(url) : `postgres://${pg.user}:***@${pg.host}:${pg.port}/${pg.database}`,
+    pgDisplay: url
+      ? maskUrl(url)
+      : `postgres://${pg.user}:***@${pg.host}:${pg.port}/${pg.database}`,
     schema,
     table,
     primaryKey,

@@ -91,7 +91,8 @@ export function diffSchema(
         changes.push({
           kind: "type_changed",
           column: column.name,
-          detail: `${before} -> ${column.pgType}; DuckDB keeps ${existing.duckType}, which holds every value`,
+          detail:
+            `${before} -> ${column.pgType}; DuckDB keeps ${existing.duckType}, which holds every value`,
           ddl: null,
           backfill: true,
         });
@@ -101,7 +102,8 @@ export function diffSchema(
     changes.push({
       kind: "type_changed",
       column: column.name,
-      detail: `${existing.duckType} -> VARCHAR (source is now ${column.pgType}; kept as text so no value is lost)`,
+      detail:
+        `${existing.duckType} -> VARCHAR (source is now ${column.pgType}; kept as text so no value is lost)`,
       ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE VARCHAR`,
       backfill: true,
     });

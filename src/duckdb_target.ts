@@ -55,7 +55,9 @@ export async function openDuckDb(
         );
       }
       if (!told) {
-        options.onWait?.(`DuckDB file ${path} is locked by ${who}; waiting up to ${options.lockWaitSeconds}s`);
+        options.onWait?.(
+          `DuckDB file ${path} is locked by ${who}; waiting up to ${options.lockWaitSeconds}s`,
+        );
         told = true;
       }
       await new Promise((r) => setTimeout(r, delay));

@@ -16,7 +16,6 @@ import {
   copyColumnsToCsv,
   copyRangeToCsv,
   countNullCursor,
-  type Horizon,
   introspect,
   isSettled,
   lastSettledPosition,
@@ -137,9 +136,7 @@ export class SyncEngine {
     const table = config.duckdbTable;
     const checkpoint = this.#store.get(table);
     const mode: SyncMode = checkpoint?.mode ?? "bootstrap";
-    const horizon = info.cursorIsTime
-      ? await readHorizon(client, config.lookbackSeconds)
-      : null;
+    const horizon = info.cursorIsTime ? await readHorizon(client, config.lookbackSeconds) : null;
     if (horizon?.usedLookback && !this.#toldLookback) {
       this.#toldLookback = true;
       this.#emit({
@@ -177,7 +174,15 @@ export class SyncEngine {
     let end = await nextBatchEnd(client, info, position, config.batchSize);
     if (!end && !schemaChanged && mode === "incremental") {
       const durationMs = performance.now() - started;
-      this.#emit({ type: "cycle_finished", table, mode, rows: 0, batches: 0, durationMs, idle: true });
+      this.#emit({
+        type: "cycle_finished",
+        table,
+        mode,
+        rows: 0,
+        batches: 0,
+        durationMs,
+        idle: true,
+      });
       return { rows: 0, batches: 0, idle: true, mode };
     }
 
@@ -373,7 +378,9 @@ export class SyncEngine {
     added: readonly string[],
   ): Promise<void> {
     const keyNames = info.keyset.key.map((k) => k.name);
-    const columns = info.mappings.filter((m) => keyNames.includes(m.name) || added.includes(m.name));
+    const columns = info.mappings.filter((m) =>
+      keyNames.includes(m.name) || added.includes(m.name)
+    );
     const name = `${this.#config.duckdbTable}__backfill.parquet`;
     const csv = partialPath(this.#config.parquetDir, `${name}.csv`);
     const parquet = partialPath(this.#config.parquetDir, name);

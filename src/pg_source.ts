@@ -184,11 +184,15 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
     if (missing.length > 0) {
       throw configError(
         "PRIMARY_KEY_MISSING",
-        `Cannot sync ${source}: POSTGRES_PRIMARY_KEY names column(s) ${missing.join(", ")} that the table does not have`,
+        `Cannot sync ${source}: POSTGRES_PRIMARY_KEY names column(s) ${
+          missing.join(", ")
+        } that the table does not have`,
       );
     }
   } else {
-    keyNames = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((r: Record<string, unknown>) => String(r.name));
+    keyNames = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((r: Record<string, unknown>) =>
+      String(r.name)
+    );
     if (keyNames.length === 0) {
       throw configError(
         "PRIMARY_KEY_MISSING",

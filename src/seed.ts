@@ -51,7 +51,9 @@ export async function seedChanges(
   await client.query("BEGIN");
   try {
     const inserted = await client.query(
-      `INSERT INTO ${table} (email, plan, lifetime_value${names.has("created_at") ? ", created_at" : ""})
+      `INSERT INTO ${table} (email, plan, lifetime_value${
+        names.has("created_at") ? ", created_at" : ""
+      })
        SELECT 'user' || substr(md5(random()::text), 1, 10) || '@example.com',
               ($2::text[])[1 + floor(random() * 5)::int],
               round((random() * 5000)::numeric, 2)${names.has("created_at") ? ", now()" : ""}

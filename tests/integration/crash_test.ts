@@ -74,7 +74,10 @@ Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: 
       await writes(round++, false);
     }
     const mid = checkpointState(`${db.dir}/state`);
-    assert(mid !== null && mid.mode === "bootstrap" && mid.rows > 0, `partial bootstrap: ${JSON.stringify(mid)}`);
+    assert(
+      mid !== null && mid.mode === "bootstrap" && mid.rows > 0,
+      `partial bootstrap: ${JSON.stringify(mid)}`,
+    );
     // Let one run finish the bootstrap, then crash incremental cycles.
     assertEquals((await runMain(["sync", "--once"], env)).code, 0);
     for (const delay of [1000, 1400, 800, 1200]) {

@@ -12,8 +12,12 @@ Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift 
   const db = await createTestDb(cluster);
   const path = `${db.dir}/lake/warehouse.duckdb`;
   try {
-    await db.sql("ALTER TABLE analytics.subscriptions ADD COLUMN seats integer, ADD COLUMN note varchar(20)");
-    await db.sql("UPDATE analytics.subscriptions SET seats = id % 7, note = 'n' || id WHERE id <= 100");
+    await db.sql(
+      "ALTER TABLE analytics.subscriptions ADD COLUMN seats integer, ADD COLUMN note varchar(20)",
+    );
+    await db.sql(
+      "UPDATE analytics.subscriptions SET seats = id % 7, note = 'n' || id WHERE id <= 100",
+    );
     assertEquals((await runMain(["sync", "--once"], db.env())).code, 0);
     const maxBefore = await db.sql("SELECT max(updated_at)::text FROM analytics.subscriptions");
 
@@ -25,7 +29,10 @@ Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift 
       ALTER TABLE analytics.subscriptions ALTER COLUMN lifetime_value TYPE numeric(16,2);
       ALTER TABLE analytics.subscriptions DROP COLUMN plan;`);
     // The DEFAULT filled every row in Postgres without touching updated_at.
-    assertEquals(await db.sql("SELECT max(updated_at)::text FROM analytics.subscriptions"), maxBefore);
+    assertEquals(
+      await db.sql("SELECT max(updated_at)::text FROM analytics.subscriptions"),
+      maxBefore,
+    );
     await db.sql("UPDATE analytics.subscriptions SET seats = 9007199254740993 WHERE id = 1");
 
     const r = await runMain(["sync", "--once"], db.env());
@@ -57,21 +64,28 @@ Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift 
 
     // Every row equals Postgres on the columns Postgres still has, including the
     // backfilled DEFAULTs (a constant and a volatile one).
-    const pgText = await db.sql(`SELECT md5(string_agg(concat_ws('|', id, email, lifetime_value, seats, note, region, score), E'\\n' ORDER BY id)) FROM analytics.subscriptions`);
+    const pgText = await db.sql(
+      `SELECT md5(string_agg(concat_ws('|', id, email, lifetime_value, seats, note, region, score), E'\\n' ORDER BY id)) FROM analytics.subscriptions`,
+    );
     const duck = await duckRows(
       path,
       `SELECT md5(string_agg(concat_ws('|', id, email, lifetime_value, seats, note, region, score), chr(10) ORDER BY id)) AS h
        FROM analytics_subscriptions`,
     );
     assertEquals(duck[0]!.h, pgText);
-    const region = await duckRows(path, "SELECT count(*)::VARCHAR AS n FROM analytics_subscriptions WHERE region = 'eu-west'");
+    const region = await duckRows(
+      path,
+      "SELECT count(*)::VARCHAR AS n FROM analytics_subscriptions WHERE region = 'eu-west'",
+    );
     assertEquals(region[0]!.n, "10000");
 
     // The dropped column stays (old values kept, new rows NULL) and is logged once.
     await runMain(["seed-changes", "--updates", "0", "--deletes", "0"], db.env()).then((x) =>
       assertEquals(x.code, 2, "seed needs the plan column, which was dropped")
     );
-    await db.sql("INSERT INTO analytics.subscriptions (email, lifetime_value) VALUES ('new@example.com', 5)");
+    await db.sql(
+      "INSERT INTO analytics.subscriptions (email, lifetime_value) VALUES ('new@example.com', 5)",
+    );
     const again = await runMain(["sync", "--once"], db.env());
     assertEquals(again.code, 0, again.stderr);
     assert(!/drift/.test(again.stderr), again.stderr);
@@ -82,11 +96,18 @@ Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift 
     assertEquals(plans[0], { kept: "10000", nulls: "1" });
 
     const sqlite = new DatabaseSync(`${db.dir}/state/checkpoint.sqlite`);
-    const events = sqlite.prepare("SELECT kind, column_name, ddl, at FROM drift_events ORDER BY id").all() as Record<string, unknown>[];
+    const events = sqlite.prepare("SELECT kind, column_name, ddl, at FROM drift_events ORDER BY id")
+      .all() as Record<string, unknown>[];
     sqlite.close();
     const byColumn = Object.fromEntries(events.map((e) => [e.column_name, e]));
-    assertEquals(byColumn.region!.ddl, 'ALTER TABLE "analytics_subscriptions" ADD COLUMN "region" VARCHAR');
-    assertEquals(byColumn.seats!.ddl, 'ALTER TABLE "analytics_subscriptions" ALTER COLUMN "seats" TYPE BIGINT');
+    assertEquals(
+      byColumn.region!.ddl,
+      'ALTER TABLE "analytics_subscriptions" ADD COLUMN "region" VARCHAR',
+    );
+    assertEquals(
+      byColumn.seats!.ddl,
+      'ALTER TABLE "analytics_subscriptions" ALTER COLUMN "seats" TYPE BIGINT',
+    );
     assertEquals(byColumn.plan!.ddl, null);
     assertEquals(byColumn.plan!.kind, "column_dropped");
     assertEquals(events.filter((e) => e.column_name === "plan").length, 1);
@@ -112,7 +133,10 @@ Deno.test("drift: narrowing and unrelated type changes never lose copied values"
     assertEquals(r.code, 0, r.stderr);
     assertMatch(r.stderr, /type_changed code: bigint -> integer; DuckDB keeps BIGINT/);
     assertMatch(r.stderr, /type_changed label: text -> integer; DuckDB keeps VARCHAR/);
-    assertMatch(r.stderr, /type_changed stamp: DATE -> VARCHAR .*ALTER COLUMN "stamp" TYPE VARCHAR/);
+    assertMatch(
+      r.stderr,
+      /type_changed stamp: DATE -> VARCHAR .*ALTER COLUMN "stamp" TYPE VARCHAR/,
+    );
     const rows = await duckRows(
       path,
       "SELECT code::VARCHAR AS code, label, stamp, typeof(code) AS t FROM analytics_subscriptions WHERE id IN (1, 4) ORDER BY id",

@@ -210,7 +210,9 @@ Deno.test("soft-deleted rows stay in DuckDB with their deleted_at", async () => 
       String(duck[0]!.s).replace(/(\.\d*?)0+(;|$)/g, "$1$2").replace(/\.(;|$)/g, "$1"),
       pg.replace(/\+00/g, ""),
     );
-    const live = await db.sql("SELECT count(*) FROM analytics.subscriptions WHERE deleted_at IS NULL");
+    const live = await db.sql(
+      "SELECT count(*) FROM analytics.subscriptions WHERE deleted_at IS NULL",
+    );
     const duckLive = await duckRows(
       duckPath(db),
       "SELECT count(*)::VARCHAR AS n FROM analytics_subscriptions WHERE deleted_at IS NULL",
@@ -229,7 +231,10 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
     const files = [...Deno.readDirSync(`${db.dir}/parquet`)].map((e) => e.name).sort();
     assertEquals(files.length, 4, files.join(" "));
     for (const f of files) {
-      assertMatch(f, /^analytics_subscriptions__0000000\d__(start|\d{4}-\d\d-\d\dT[\d.-]+Z)__\d{4}-\d\d-\d\dT[\d.-]+Z\.parquet$/);
+      assertMatch(
+        f,
+        /^analytics_subscriptions__0000000\d__(start|\d{4}-\d\d-\d\dT[\d.-]+Z)__\d{4}-\d\d-\d\dT[\d.-]+Z\.parquet$/,
+      );
     }
     const perFile = await duckRows(
       ":memory:",
@@ -247,7 +252,10 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
     assertEquals(await duckDemoRows(duckPath(db)), before, "replaying every batch changes nothing");
 
     // Replaying an old batch after rows changed must not bring old versions back.
-    await runMain(["seed-changes", "--inserts", "0", "--updates", "50", "--deletes", "0"], db.env());
+    await runMain(
+      ["seed-changes", "--inserts", "0", "--updates", "50", "--deletes", "0"],
+      db.env(),
+    );
     await syncOnce(db);
     const current = await duckDemoRows(duckPath(db));
     await runMain(["replay", `${db.dir}/parquet/${files[0]}`], db.env());
@@ -284,7 +292,10 @@ Deno.test("checkpoint records cursor, key, rows and batch history; status reads 
     assertEquals(table.rows_copied, 10000);
     assertEquals(table.mode, "incremental");
     const text = await runMain(["status"], db.env());
-    assertMatch(text.stdout, /analytics_subscriptions \(analytics.subscriptions\): incremental, cursor \d{4}-.*10000 rows copied in 2 batches/);
+    assertMatch(
+      text.stdout,
+      /analytics_subscriptions \(analytics.subscriptions\): incremental, cursor \d{4}-.*10000 rows copied in 2 batches/,
+    );
   } finally {
     await db.cleanup();
   }

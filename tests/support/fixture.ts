@@ -2,7 +2,9 @@
 // loaded with postgres/init, a temp working directory for state/lake/parquet,
 // and helpers to run main.ts as a real subprocess and read DuckDB back.
 
-import { attachCluster, type PgCluster, startCluster } from "./pg_cluster.ts";
+import { attachCluster, freePort, type PgCluster, startCluster } from "./pg_cluster.ts";
+
+export const freePortForTest = freePort;
 import { DuckDBInstance } from "@duckdb/node-api";
 import pg from "pg";
 
@@ -199,7 +201,10 @@ export async function pgDemoRows(db: TestDb, table = "analytics.subscriptions"):
   }
 }
 
-export async function duckDemoRows(path: string, table = "analytics_subscriptions"): Promise<string[]> {
+export async function duckDemoRows(
+  path: string,
+  table = "analytics_subscriptions",
+): Promise<string[]> {
   const rows = await duckRows(
     path,
     `SELECT id::VARCHAR AS id, email, plan, lifetime_value::VARCHAR AS lv,

@@ -36,6 +36,7 @@ function findBinDir(): string {
 }
 
 const isRoot = Deno.uid() === 0;
+const SUPERUSER_PASSWORD = "postgres-test";
 
 async function run(cmd: string, args: string[], opts: { check?: boolean } = {}) {
   const full = isRoot ? ["-u", "postgres", "--", cmd, ...args] : args;
@@ -68,16 +69,23 @@ export async function startCluster(): Promise<PgCluster> {
     await new Deno.Command("chown", { args: ["postgres:postgres", dataDir] })
       .output();
   }
+  // Password auth over TCP, so that a wrong password is really refused.
+  const pwfile = `${dataDir}.pw`;
+  await Deno.writeTextFile(pwfile, `${SUPERUSER_PASSWORD}\n`);
+  if (isRoot) await new Deno.Command("chown", { args: ["postgres", pwfile] }).output();
   await run(`${bin}/initdb`, [
     "-D",
     dataDir,
     "-U",
     "postgres",
-    "--auth=trust",
+    `--pwfile=${pwfile}`,
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
     "--no-sync",
     "-E",
     "UTF8",
   ]);
+  await Deno.remove(pwfile);
   const port = freePort();
   const cluster = clusterFor(bin, dataDir, port);
   await cluster.resume();
@@ -113,7 +121,7 @@ function clusterFor(bin: string, dataDir: string, port: number): PgCluster {
   const cluster: PgCluster = {
     port,
     dataDir,
-    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    adminUrl: `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`,
     async psql(sql: string, db = "postgres") {
       const out = await new Deno.Command(`${bin}/psql`, {
         args: [
@@ -135,6 +143,7 @@ function clusterFor(bin: string, dataDir: string, port: number): PgCluster {
         ],
         stdout: "piped",
         stderr: "piped",
+        env: { PGPASSWORD: SUPERUSER_PASSWORD },
       }).output();
       if (!out.success) {
         throw new Error(`psql failed: ${new TextDecoder().decode(out.stderr)}`);

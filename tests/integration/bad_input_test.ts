@@ -1,0 +1,174 @@
+// Bad input: one line that names the fix, exit 2 for configuration errors and
+// 1 for runtime failures, no password in the output, and nothing lost or
+// half-written (the checkpoint and DuckDB stay as they were).
+
+import { assertEquals, assertMatch } from "../support/assert.ts";
+import {
+  createTestDb,
+  duckDemoRows,
+  freePortForTest,
+  runMain,
+  sharedCluster,
+  type TestDb,
+} from "../support/fixture.ts";
+
+const cluster = await sharedCluster();
+const db = await createTestDb(cluster);
+// A synced baseline that every failing run must leave untouched.
+assertEquals((await runMain(["sync", "--once"], db.env())).code, 0);
+await runMain(["seed-changes"], db.env());
+
+async function snapshot(d: TestDb) {
+  return {
+    checkpoint: await Deno.readFile(`${d.dir}/state/checkpoint.sqlite`).then((b) => b.length),
+    status: (await runMain(["status", "--json"], d.env())).stdout,
+    rows: (await duckDemoRows(`${d.dir}/lake/warehouse.duckdb`)).join("\n"),
+  };
+}
+
+async function expectFailure(
+  env: Record<string, string>,
+  exitCode: number,
+  pattern: RegExp,
+  args = ["sync", "--once"],
+) {
+  const before = await snapshot(db);
+  const r = await runMain(args, db.env(env));
+  const output = r.stdout + r.stderr;
+  assertEquals(r.code, exitCode, output);
+  const lines = r.stderr.trim().split("\n");
+  assertEquals(lines.length, 1, `one line: ${r.stderr}`);
+  assertMatch(lines[0]!, pattern);
+  for (const secret of [db.password, env.POSTGRES_PASSWORD ?? db.password, "s3cr3t-in-url"]) {
+    assertEquals(output.includes(secret), false, `secret leaked: ${output}`);
+  }
+  assertEquals(await snapshot(db), before, "nothing written");
+}
+
+Deno.test("wrong password: exit 2, names the variables to check, no password shown", async () => {
+  await expectFailure(
+    { POSTGRES_PASSWORD: "wrong-password-123" },
+    2,
+    /^error PG_AUTH_FAILED: Cannot connect to Postgres at postgres:\/\/u_\w+:\*\*\*@127\.0\.0\.1:\d+\/\w+: password authentication failed .*check POSTGRES_USER and POSTGRES_PASSWORD/,
+  );
+  await expectFailure(
+    { DATABASE_URL: `postgres://${db.user}:s3cr3t-in-url@127.0.0.1:${cluster.port}/${db.name}` },
+    2,
+    /^error PG_AUTH_FAILED: .*:\*\*\*@/,
+  );
+});
+
+Deno.test("unreachable host: exit 1 with the fix", async () => {
+  await expectFailure(
+    { POSTGRES_PORT: String(freePortForTest()) },
+    1,
+    /^error PG_UNREACHABLE: Cannot reach Postgres at .*is the server running\? check POSTGRES_HOST and POSTGRES_PORT/,
+  );
+});
+
+Deno.test("missing table, cursor column or primary key: exit 2 with the fix", async () => {
+  await expectFailure(
+    { POSTGRES_TABLE: "nope" },
+    2,
+    /^error TABLE_MISSING: Cannot find table analytics\.nope .*check POSTGRES_SCHEMA and POSTGRES_TABLE/,
+  );
+  await expectFailure(
+    { CURSOR_COLUMN: "modified_at" },
+    2,
+    /^error CURSOR_COLUMN_MISSING: .*no cursor column "modified_at" \(set CURSOR_COLUMN/,
+  );
+  await db.sql(`CREATE TABLE analytics.nokey (id int, updated_at timestamptz);
+    ALTER TABLE analytics.nokey OWNER TO ${db.user}`);
+  await expectFailure(
+    { POSTGRES_TABLE: "nokey", DUCKDB_TABLE: "analytics_subscriptions" },
+    2,
+    /^error PRIMARY_KEY_MISSING: .*no primary key .*POSTGRES_PRIMARY_KEY/,
+  );
+  await expectFailure(
+    { POSTGRES_PRIMARY_KEY: "id,missing_col" },
+    2,
+    /^error PRIMARY_KEY_MISSING: .*missing_col/,
+  );
+});
+
+Deno.test("bad values: every one named in one line, exit 2", async () => {
+  await expectFailure(
+    { BATCH_SIZE: "abc", POSTGRES_PORT: "99999", LOG_FORMAT: "xml" },
+    2,
+    /^error CONFIG_INVALID: Invalid configuration: .*POSTGRES_PORT="99999"/,
+  );
+  await expectFailure(
+    { BATCH_SIZE: "abc", LOG_FORMAT: "xml" },
+    2,
+    /^error CONFIG_INVALID: (?=.*BATCH_SIZE="abc" is not a whole number .*e\.g\. BATCH_SIZE=10000)(?=.*LOG_FORMAT="xml" must be text or json)/,
+  );
+  await expectFailure({}, 2, /^error CONFIG_INVALID: .*--bogus/, ["sync", "--once", "--bogus"]);
+  await expectFailure({}, 2, /^error CONFIG_INVALID: Unknown command "frobnicate"/, ["frobnicate"]);
+});
+
+Deno.test("unwritable STATE_DIR: exit 2 with the fix", async () => {
+  const file = `${db.dir}/not-a-dir`;
+  await Deno.writeTextFile(file, "");
+  await expectFailure(
+    { STATE_DIR: `${file}/state` },
+    2,
+    /^error STATE_DIR_UNWRITABLE: Cannot write STATE_DIR .*not-a-dir\/state: .*set STATE_DIR to a writable directory/,
+  );
+});
+
+Deno.test("a corrupt checkpoint is an error, never a silent re-bootstrap; reset recovers", async () => {
+  const d = await createTestDb(cluster);
+  try {
+    assertEquals((await runMain(["sync", "--once"], d.env())).code, 0);
+    const garbage = new TextEncoder().encode("this is not a sqlite database ".repeat(200));
+    await Deno.writeFile(`${d.dir}/state/checkpoint.sqlite`, garbage);
+    for (const suffix of ["-wal", "-shm"]) {
+      await Deno.remove(`${d.dir}/state/checkpoint.sqlite${suffix}`).catch(() => {});
+    }
+    const r = await runMain(["sync", "--once"], d.env());
+    assertEquals(r.code, 1, r.stderr);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      /^error CHECKPOINT_CORRUPT: Cannot read checkpoint .*checkpoint\.sqlite: .*run `reset --yes`/,
+    );
+    assertEquals(
+      await Deno.readFile(`${d.dir}/state/checkpoint.sqlite`),
+      garbage,
+      "file left as it was",
+    );
+    assertEquals((await duckDemoRows(`${d.dir}/lake/warehouse.duckdb`)).length, 10000);
+
+    const refused = await runMain(["reset"], d.env());
+    assertEquals(refused.code, 2);
+    assertMatch(refused.stderr, /pass --yes/);
+    const reset = await runMain(["reset", "--yes"], d.env());
+    assertEquals(reset.code, 0, reset.stderr);
+    const again = await runMain(["sync", "--once"], d.env());
+    assertEquals(again.code, 0, again.stderr);
+    assertMatch(again.stderr, /Bootstrap of analytics.subscriptions complete: 10000 rows/);
+  } finally {
+    await d.cleanup();
+  }
+});
+
+Deno.test("a DuckDB file deleted behind a checkpoint is an error, not a partial copy", async () => {
+  const d = await createTestDb(cluster);
+  try {
+    assertEquals((await runMain(["sync", "--once"], d.env())).code, 0);
+    await runMain(["seed-changes"], d.env());
+    await Deno.remove(`${d.dir}/lake`, { recursive: true });
+    const r = await runMain(["sync", "--once"], d.env());
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(
+      r.stderr.trim(),
+      /^error TARGET_MISSING: DuckDB table analytics_subscriptions .* is missing .*reset --yes/,
+    );
+  } finally {
+    await d.cleanup();
+  }
+});
+
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(db.dir, { recursive: true });
+});
