@@ -1,0 +1,58 @@
+// Owns the pure text helpers of the terminal UI: sparklines, compact numbers,
+// durations, lag from an exact cursor text, clipping to a width.
+
+const BLOCKS = "▁▂▃▄▅▆▇█";
+
+/** A sparkline of `values` scaled to their max, at most `width` glyphs (newest right). */
+export function sparkline(values: readonly number[], width: number): string {
+  const recent = values.slice(-Math.max(0, width));
+  const max = Math.max(0, ...recent);
+  if (recent.length === 0) return "";
+  return recent.map((v) => {
+    if (max <= 0 || v <= 0) return BLOCKS[0];
+    const i = Math.min(BLOCKS.length - 1, Math.round((v / max) * (BLOCKS.length - 1)));
+    return BLOCKS[i];
+  }).join("");
+}
+
+export function compactNumber(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+export function formatBytesShort(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** "4s", "3m 12s", "2h 05m", "3d 4h". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return "-";
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** Milliseconds since epoch of a Postgres UTC timestamp text, or null. */
+export function cursorTime(cursor: string | null): number | null {
+  if (!cursor) return null;
+  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?(\+00)?$/.exec(cursor);
+  if (!m) return null;
+  const ms = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? "").slice(0, 4)}Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export function clip(text: string, width: number): string {
+  if (width <= 0) return "";
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
+}
