@@ -19,22 +19,26 @@ export function partialPath(dir: string, name: string): string {
   return join(dir, `${name}.partial`);
 }
 
-/** Batch files of a table, oldest first (the sequence number sorts them). */
+/** The batch sequence number of a file of `table`, or null when it is not one. */
+export function batchSeq(name: string, table: string): number | null {
+  if (!name.startsWith(`${table}__`) || !name.endsWith(".parquet")) return null;
+  const m = /^(\d{8,})__[^_]/.exec(name.slice(table.length + 2));
+  return m ? Number(m[1]) : null;
+}
+
+/** Batch files of a table, oldest first (by sequence number). */
 export async function listBatchFiles(dir: string, table: string): Promise<string[]> {
-  const names: string[] = [];
+  const files: { name: string; seq: number }[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (
-        entry.isFile && entry.name.startsWith(`${table}__`) && entry.name.endsWith(".parquet")
-      ) {
-        names.push(entry.name);
-      }
+      const seq = entry.isFile ? batchSeq(entry.name, table) : null;
+      if (seq !== null) files.push({ name: entry.name, seq });
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  return names.sort();
+  return files.sort((a, b) => a.seq - b.seq).map((f) => f.name);
 }
 
 /** Deletes the oldest batch files beyond `keep`. Returns how many were removed. */

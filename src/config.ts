@@ -3,7 +3,7 @@
 // how to fix it. Pure: callers pass in the env and flags.
 
 import { configError } from "./errors.ts";
-import { maskUrl } from "./secrets.ts";
+import { maskUrl, urlPasswords } from "./secrets.ts";
 
 export type LogFormat = "text" | "json";
 
@@ -128,7 +128,7 @@ function numberIn(
   example: string,
 ): number {
   const value = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isFinite(value) || value < min) {
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(value) || value < min) {
     problems.push(
       `${name}=${JSON.stringify(raw)} is not a number of at least ${min} (e.g. ${name}=${example})`,
     );
@@ -139,8 +139,9 @@ function numberIn(
 
 function identifier(problems: string[], name: string, raw: string): string {
   const value = raw.trim();
-  if (value === "" || value.includes("\0")) {
-    problems.push(`${name} is empty (set ${name} to a name)`);
+  if (value === "") problems.push(`${name} is empty (set ${name} to a name)`);
+  if (value.includes("\0")) {
+    problems.push(`${name} contains a NUL byte (set ${name} to a plain name)`);
   }
   return value;
 }
@@ -156,10 +157,11 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
   };
   const problems: string[] = [];
 
+  const urlVariable = get("DATABASE_URL") ? "DATABASE_URL" : "POSTGRES_URL";
   const url = get("DATABASE_URL") || env("POSTGRES_URL") || "";
   if (url && !/^postgres(ql)?:\/\//i.test(url)) {
     problems.push(
-      `DATABASE_URL must start with postgres:// or postgresql:// (got ${
+      `${urlVariable} must start with postgres:// or postgresql:// (got ${
         JSON.stringify(maskUrl(url))
       })`,
     );
@@ -236,15 +238,7 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
 /** Secrets that must never appear in output. */
 export function secretsOf(config: Config): string[] {
   const secrets = [config.pg.password];
-  if (config.pg.connectionString) {
-    const match = /^[a-z0-9+.-]+:\/\/[^:/@]*:([^@]*)@/i.exec(config.pg.connectionString);
-    if (match?.[1]) {
-      secrets.push(match[1]);
-      try {
-        secrets.push(decodeURIComponent(match[1]));
-      } catch { /* not percent-encoded */ }
-    }
-  }
+  if (config.pg.connectionString) secrets.push(...urlPasswords(config.pg.connectionString));
   // A password equal to a visible name (the demo's analyst/analyst) is no secret,
   // and scrubbing it would garble every table and user name in the output.
   const visible = new Set([config.pg.user, config.pg.database, config.schema, config.table]);

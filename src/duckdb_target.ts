@@ -70,20 +70,66 @@ function firstLine(text: string): string {
   return text.split("\n")[0] ?? text;
 }
 
-export class Warehouse {
-  #instance: DuckDBInstance;
-  readonly connection: DuckDBConnection;
+/**
+ * The one DuckDB instance of a warehouse file in this process. Opened on the
+ * first acquire and closed when the last user releases it, so the file is held
+ * only while something (a cycle, a query from the UI) is using it, and two
+ * instances of one file never coexist in a process (that silently loses data).
+ */
+export class WarehouseFile {
+  readonly path: string;
+  #instance: Promise<DuckDBInstance> | null = null;
+  #users = 0;
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
-    this.#instance = instance;
-    this.connection = connection;
+  constructor(path: string) {
+    this.path = path;
   }
 
+  async acquire(options: OpenOptions): Promise<Warehouse> {
+    this.#users += 1;
+    try {
+      if (!this.#instance) {
+        const opening = openDuckDb(this.path, options);
+        this.#instance = opening;
+        opening.catch(() => {
+          if (this.#instance === opening) this.#instance = null;
+        });
+      }
+      const instance = await this.#instance;
+      const connection = await instance.connect();
+      await connection.run("SET TimeZone = 'UTC'");
+      return new Warehouse(connection, () => this.#release());
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+  }
+
+  get inUse(): boolean {
+    return this.#users > 0;
+  }
+
+  #release(): void {
+    this.#users -= 1;
+    if (this.#users > 0 || !this.#instance) return;
+    const instance = this.#instance;
+    this.#instance = null;
+    instance.then((i) => i.closeSync()).catch(() => {});
+  }
+}
+
+export class Warehouse {
+  readonly connection: DuckDBConnection;
+  #release: () => void;
+
+  constructor(connection: DuckDBConnection, release: () => void) {
+    this.connection = connection;
+    this.#release = release;
+  }
+
+  /** Opens a private handle on the file (commands that run alone: reset, replay). */
   static async open(path: string, options: OpenOptions): Promise<Warehouse> {
-    const instance = await openDuckDb(path, options);
-    const connection = await instance.connect();
-    await connection.run("SET TimeZone = 'UTC'");
-    return new Warehouse(instance, connection);
+    return await new WarehouseFile(path).acquire(options);
   }
 
   /** Columns of a table in the main schema, or null when it does not exist. */
@@ -173,11 +219,13 @@ export class Warehouse {
     await this.connection.run(sql);
   }
 
+  /** Closes this connection; the file closes when its last user is done. */
   close(): void {
     try {
       this.connection.closeSync();
     } finally {
-      this.#instance.closeSync();
+      this.#release();
+      this.#release = () => {};
     }
   }
 }

@@ -24,8 +24,7 @@ import {
   type TableInfo,
 } from "./pg_source.ts";
 import { BatchConverter } from "./parquet_batch.ts";
-import { Warehouse } from "./duckdb_target.ts";
-import { isLockError } from "./duckdb_target.ts";
+import { isLockError, type Warehouse, WarehouseFile } from "./duckdb_target.ts";
 import type { Position } from "./keyset.ts";
 import { batchFileName, partialPath, pruneBatchFiles, removePartials } from "./batch_files.ts";
 
@@ -51,6 +50,7 @@ export class SyncEngine {
   #store: CheckpointStore;
   #client: pg.Client | null = null;
   #converter: BatchConverter | null = null;
+  readonly warehouseFile: WarehouseFile;
   #toldLookback = false;
   #toldNullCursor = false;
 
@@ -60,6 +60,7 @@ export class SyncEngine {
     this.#secrets = [...options.secrets];
     this.#now = options.now ?? (() => new Date());
     this.#store = store;
+    this.warehouseFile = new WarehouseFile(options.config.duckdbPath);
   }
 
   /** Opens the checkpoint store (fails fast on an unwritable or corrupt state). */
@@ -193,7 +194,7 @@ export class SyncEngine {
         throw targetMissing(config, table);
       }
     }
-    const warehouse = await Warehouse.open(config.duckdbPath, {
+    const warehouse = await this.warehouseFile.acquire({
       lockWaitSeconds: config.lockWaitSeconds,
       signal,
       onWait: (message) => this.#emit({ type: "notice", message }),

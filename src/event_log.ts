@@ -18,6 +18,12 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatEvent(event: EngineEvent, format: LogFormat, at: Date): string | null {
+  const line = formatEventText(event, format, at);
+  // One event, one line: server messages may carry DETAIL lines.
+  return line === null || format === "json" ? line : line.replace(/\s*\n\s*/g, " ");
+}
+
+function formatEventText(event: EngineEvent, format: LogFormat, at: Date): string | null {
   if (format === "json") {
     if (event.type === "batch_started") return null;
     return JSON.stringify({ time: at.toISOString(), ...event });

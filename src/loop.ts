@@ -22,13 +22,16 @@ export interface LoopOptions {
 export class LoopControl {
   #paused = false;
   #wake: (() => void) | null = null;
+  /** A sync-now that arrived while no sleep was running (e.g. mid-cycle). */
+  #pending = false;
 
   get paused(): boolean {
     return this.#paused;
   }
 
   syncNow(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#pending = true;
   }
 
   pause(): void {
@@ -42,6 +45,10 @@ export class LoopControl {
 
   /** Sleeps up to `ms`, waking early on syncNow/resume or abort. */
   sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#pending && !this.#paused) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

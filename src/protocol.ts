@@ -97,3 +97,53 @@ export type WorkerCommand =
 export function assertNever(value: never): never {
   throw new TypeError(`Cannot handle message: ${JSON.stringify(value)}`);
 }
+
+/** Events only the worker sends (beyond the engine's own). */
+export type WorkerOnlyEvent =
+  | {
+    readonly type: "ready";
+    readonly connection: string;
+    readonly duckdbPath: string;
+    readonly demo: boolean;
+    readonly tables: readonly {
+      readonly table: string;
+      readonly mode: SyncMode;
+      readonly cursor: string | null;
+      readonly key: readonly string[] | null;
+      readonly rowsCopied: number;
+    }[];
+  }
+  | { readonly type: "loop_state"; readonly state: "running" | "paused" | "stopping" | "stopped" }
+  | {
+    readonly type: "query_result";
+    readonly id: number;
+    readonly columns: readonly string[];
+    /** The first rows only (see truncated), values in DuckDB's exact JSON form. */
+    readonly rows: readonly (readonly unknown[])[];
+    readonly rowCount: number;
+    readonly truncated: boolean;
+    readonly elapsedMs: number;
+  }
+  | {
+    readonly type: "query_error";
+    readonly id: number;
+    readonly message: string;
+    readonly elapsedMs: number;
+  }
+  | { readonly type: "seed_result"; readonly ok: boolean; readonly message: string }
+  | {
+    readonly type: "fatal";
+    readonly code: string;
+    readonly message: string;
+    readonly exitCode: number;
+  };
+
+export type WorkerEvent = EngineEvent | WorkerOnlyEvent;
+
+/** The first message to the worker: everything it needs, no environment access. */
+export interface WorkerInit {
+  readonly type: "init";
+  readonly config: import("./config.ts").Config;
+  readonly secrets: readonly string[];
+  readonly demo: boolean;
+}

@@ -1,10 +1,43 @@
-// Owns ad-hoc SQL against the DuckDB file from another process (the `query`
-// command): a read-only open that waits briefly while a sync cycle holds the
-// lock, then a clear error.
+// Owns ad-hoc SQL against the DuckDB file: streaming a result so that only the
+// first rows are kept (the count is exact, memory is not the result's size),
+// and the `query` command's read-only open that waits briefly while a sync
+// cycle holds the lock, then gives a clear error.
 
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { errorMessage, SyncError } from "./errors.ts";
 import { openDuckDb } from "./duckdb_target.ts";
 import type { QueryResult } from "./query_result.ts";
+
+export interface StreamedResult extends QueryResult {
+  readonly rowCount: number;
+  /** True when rows holds fewer rows than rowCount. */
+  readonly truncated: boolean;
+}
+
+/** Runs SQL, keeping at most `maxRows` rows (values as DuckDB's exact JSON). */
+export async function runQuery(
+  connection: DuckDBConnection,
+  sql: string,
+  maxRows: number,
+): Promise<StreamedResult> {
+  try {
+    const result = await connection.stream(sql);
+    const columns = result.columnNames();
+    const rows: unknown[][] = [];
+    let rowCount = 0;
+    for await (const chunk of result.yieldRowsJson()) {
+      for (const row of chunk) {
+        if (rows.length < maxRows) rows.push(row as unknown[]);
+        rowCount += 1;
+      }
+    }
+    return { columns, rows, rowCount, truncated: rows.length < rowCount };
+  } catch (error) {
+    throw new SyncError("DUCKDB_ERROR", `Query failed: ${errorMessage(error).split("\n")[0]}`, {
+      cause: error,
+    });
+  }
+}
 
 export async function queryWarehouse(
   path: string,
@@ -24,12 +57,7 @@ export async function queryWarehouse(
     const connection = await instance.connect();
     try {
       await connection.run("SET TimeZone = 'UTC'");
-      const reader = await connection.runAndReadAll(sql);
-      return { columns: reader.columnNames(), rows: reader.getRowsJson() };
-    } catch (error) {
-      throw new SyncError("DUCKDB_ERROR", `Query failed: ${errorMessage(error).split("\n")[0]}`, {
-        cause: error,
-      });
+      return await runQuery(connection, sql, Number.MAX_SAFE_INTEGER);
     } finally {
       connection.closeSync();
     }

@@ -194,7 +194,6 @@ Deno.test("loadConfig() splits a composite POSTGRES_PRIMARY_KEY and trims the pa
     loadConfig(envOf({ POSTGRES_PRIMARY_KEY: " tenant_id , id " })).primaryKey,
     ["tenant_id", "id"],
   );
-  assertEquals(loadConfig({} as never, {}).primaryKey === undefined, false);
 });
 
 Deno.test("loadConfig() accepts --primary-key as a flag", () => {
@@ -379,4 +378,18 @@ Deno.test("loadConfig() throws a SyncError usable with node:assert", () => {
     (error: unknown) =>
       error instanceof SyncError && error.code === "CONFIG_INVALID" && error.exitCode === 2,
   );
+});
+
+Deno.test("loadConfig() names POSTGRES_URL when that is the bad one, and rejects hex numbers", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  nodeAssert.throws(
+    () => loadConfig(env({ POSTGRES_URL: "mysql://x", SYNC_INTERVAL_SECONDS: "0x10" })),
+    (e: unknown) =>
+      e instanceof SyncError && /POSTGRES_URL must start/.test(e.message) &&
+      /SYNC_INTERVAL_SECONDS="0x10"/.test(e.message),
+  );
+  const secrets = secretsOf(
+    loadConfig(env({ DATABASE_URL: "postgres://u:p@ssword@h/db" })),
+  );
+  assert(secrets.includes("p@ssword"), JSON.stringify(secrets));
 });

@@ -1,0 +1,55 @@
+// The Query pane: a DuckDB prompt (the SQL runs in the worker) and the result
+// as an aligned table with row count and elapsed time; errors in red.
+
+import { Text } from "ink";
+import { Pane } from "./pane.tsx";
+import { clip } from "./format.ts";
+import { resultLines } from "./result_table.ts";
+import type { UiState } from "./state.ts";
+
+export interface QueryPaneProps {
+  readonly state: UiState;
+  readonly width: number;
+  readonly height: number;
+}
+
+export function QueryPane({ state, width, height }: QueryPaneProps) {
+  const inner = width - 4;
+  const focused = state.focus === "prompt";
+  const prompt = `duckdb> ${state.input}`;
+  const visiblePrompt = prompt.length + 1 > inner ? `…${prompt.slice(-(inner - 2))}` : prompt;
+  const bodyHeight = Math.max(0, height - 5);
+  const r = state.result;
+  let footer = "";
+  if (state.queryRunning) footer = "running…";
+  else if (r) {
+    footer = `${r.rowCount.toLocaleString("en-US")} row${r.rowCount === 1 ? "" : "s"} in ${
+      Math.round(r.elapsedMs)
+    } ms${r.truncated ? ` (first ${r.rows.length} kept)` : ""}${
+      r.rows.length > bodyHeight - 2
+        ? `, rows ${state.scroll + 1}-${
+          Math.min(r.rows.length, state.scroll + bodyHeight - 2)
+        } (PgUp/PgDn)`
+        : ""
+    }`;
+  } else if (!focused) {
+    footer =
+      "Tab to type SQL, e.g. SELECT plan, count(*) FROM analytics_subscriptions GROUP BY ALL";
+  }
+  return (
+    <Pane title="Query" width={width} height={height} focused={focused}>
+      <Text color={focused ? "white" : "gray"} wrap="truncate">
+        {visiblePrompt}
+        {focused ? <Text inverse></Text> : ""}
+      </Text>
+      {state.queryError
+        ? <Text color="red" wrap="truncate">{clip(`error: ${state.queryError}`, inner)}</Text>
+        : r
+        ? resultLines(r, inner, bodyHeight, state.scroll).map((l, i) => (
+          <Text key={i} wrap="truncate">{l}</Text>
+        ))
+        : null}
+      <Text color="gray" wrap="truncate">{clip(footer, inner)}</Text>
+    </Pane>
+  );
+}

@@ -1,0 +1,41 @@
+// Owns the pure layout of a query result inside the Query pane: aligned
+// columns, wide values clipped, columns that do not fit dropped with a marker,
+// a window of rows starting at the scroll offset.
+
+import { cellText } from "../src/query_result.ts";
+import { clip } from "./format.ts";
+import type { QueryView } from "./state.ts";
+
+export const MAX_CELL_WIDTH = 30;
+
+export function resultLines(
+  result: QueryView,
+  width: number,
+  height: number,
+  scroll: number,
+): string[] {
+  if (height <= 0) return [];
+  const visibleRows = result.rows.slice(scroll, scroll + Math.max(0, height - 2));
+  const cells = visibleRows.map((row) => row.map((v) => clip(cellText(v), MAX_CELL_WIDTH)));
+  const headers = result.columns.map((c) => clip(c, MAX_CELL_WIDTH));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
+  // Keep as many whole columns as fit; mark the rest.
+  let used = 0;
+  let shown = 0;
+  for (const w of widths) {
+    const next = used + (shown > 0 ? 3 : 0) + w;
+    if (next > width - 2 && shown > 0) break;
+    used = next;
+    shown += 1;
+  }
+  const hidden = widths.length - shown;
+  const line = (values: readonly string[]) => {
+    const text = values.slice(0, shown).map((v, i) => v.padEnd(widths[i] ?? 0)).join(" │ ");
+    return clip(hidden > 0 ? `${text} …` : text, width).trimEnd();
+  };
+  return [
+    line(headers),
+    clip(widths.slice(0, shown).map((w) => "─".repeat(w)).join("─┼─"), width),
+    ...cells.map(line),
+  ].slice(0, height);
+}

@@ -1,0 +1,57 @@
+// The status line: connection (password masked), loop status with the last
+// error, the newest notice, and key help.
+
+import { Box, Text } from "ink";
+import { clip } from "./format.ts";
+import { countdown } from "./checkpoint_pane.tsx";
+import type { UiState } from "./state.ts";
+
+export interface StatusLineProps {
+  readonly state: UiState;
+  readonly width: number;
+}
+
+export function statusText(state: UiState): { text: string; color: string } {
+  switch (state.status) {
+    case "retrying":
+      return {
+        text: `retrying (${countdown({ ...state, status: "waiting" })}): ${state.lastError ?? ""}`,
+        color: "red",
+      };
+    case "paused":
+      return { text: "paused", color: "yellow" };
+    case "syncing":
+      return { text: "running: syncing", color: "green" };
+    case "waiting":
+      return { text: `running: ${countdown(state)}`, color: "green" };
+    case "starting":
+      return { text: "starting", color: "yellow" };
+    case "stopping":
+      return {
+        text: state.lastError ? `stopped: ${state.lastError}` : "stopping…",
+        color: state.lastError ? "red" : "yellow",
+      };
+  }
+}
+
+export function StatusLine({ state, width }: StatusLineProps) {
+  const status = statusText(state);
+  const notice = state.notices[state.notices.length - 1];
+  const source = `${state.demo ? "embedded demo database " : ""}${state.connection}`;
+  const keys = state.focus === "prompt"
+    ? "Enter run · ↑/↓ history · PgUp/PgDn scroll · Esc leave prompt"
+    : "s seed · r sync now · p pause · Tab query · ? help · q quit";
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate">
+        <Text color={status.color}>
+          {clip(status.text, Math.max(10, width - source.length - 3))}
+        </Text>
+        <Text color="gray">│ {source}</Text>
+      </Text>
+      <Text color="gray" wrap="truncate">
+        {clip(notice ? `${keys}  ·  ${notice}` : keys, width)}
+      </Text>
+    </Box>
+  );
+}
