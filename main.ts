@@ -23,9 +23,10 @@ import { join } from "node:path";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of a live PostgreSQL table
 
-Usage: deno run -A main.ts <command> [options]
+Usage: deno run -A main.ts [command] [options]
 
 Commands:
+  (none) or tui            the terminal UI (the headless loop when not on a terminal)
   sync --once              one cycle (bootstrap on first run, incremental after)
   sync --loop              a cycle every SYNC_INTERVAL_SECONDS until SIGINT/SIGTERM
   status [--json]          per table: mode, cursor, key, rows copied, last batch
@@ -301,6 +302,20 @@ async function commandReplay(parsed: Parsed): Promise<number> {
   return 0;
 }
 
+/** The terminal UI when stdin and stdout are terminals; otherwise the headless loop. */
+async function commandTui(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
+    console.error(
+      "notice: stdin or stdout is not a terminal; running the headless loop (sync --loop) instead of the terminal UI",
+    );
+    parsed.values.loop = true;
+    return await commandSync(parsed);
+  }
+  const { runTui } = await import("./ui/tui.tsx");
+  return await runTui({ config, secrets: secretsOf(config), demo: false });
+}
+
 async function main(args: string[]): Promise<number> {
   const parsed = parse(args);
   const command = parsed.positionals[0];
@@ -322,9 +337,8 @@ async function main(args: string[]): Promise<number> {
     case "replay":
       return await commandReplay(parsed);
     case undefined:
-      // Until the terminal UI lands, no command means the headless loop.
-      parsed.values.loop = true;
-      return await commandSync(parsed);
+    case "tui":
+      return await commandTui(parsed);
     default:
       throw new UsageError(`Unknown command "${command}" (run with --help for usage)`);
   }

@@ -53,6 +53,6 @@ export function cursorTime(cursor: string | null): number | null {
 
 export function clip(text: string, width: number): string {
   if (width <= 0) return "";
-  const flat = text.replace(/\s+/g, " ");
+  const flat = text.replace(/[\r\n\t]/g, " ");
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
 }

@@ -54,8 +54,21 @@ export function mapKey(input: string, key: KeyFlags, state: UiState): KeyOutcome
     }
     if (key.ctrl && input === "u") return act({ type: "input_set", value: "" });
     if (key.ctrl || key.meta || input === "") return NONE;
+    // Typed text and Enter can arrive in one read (fast typing, tmux, pastes).
+    const submitted = /[\r\n]$/.test(input) && input.length > 1;
     // Printable text (typed or pasted); newlines in a paste become spaces.
+    // deno-lint-ignore no-control-regex
     const text = input.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+    if (submitted) {
+      const value = state.input + text.trimEnd();
+      const sql = value.trim();
+      if (sql === "" || state.queryRunning) return act({ type: "input_set", value });
+      return send(
+        { type: "run_query", id: state.nextQueryId, sql },
+        { type: "input_set", value },
+        { type: "query_submitted" },
+      );
+    }
     return text ? act({ type: "input_set", value: state.input + text }) : NONE;
   }
   if (state.help && (key.escape || input === "?")) return act({ type: "help_toggle" });

@@ -22,6 +22,7 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
   const r = state.result;
   let footer = "";
   if (state.queryRunning) footer = "running…";
+  else if (state.queryError) footer = "the app keeps running; fix the SQL and press Enter";
   else if (r) {
     footer = `${r.rowCount.toLocaleString("en-US")} row${r.rowCount === 1 ? "" : "s"} in ${
       Math.round(r.elapsedMs)

@@ -1,0 +1,96 @@
+// The root component: lays out the four panes and the status line for the
+// terminal's size, feeds batched worker events to the reducer and turns keys
+// into UI actions and worker commands. Knows only the protocol.
+
+import { Box, useApp, useInput, useStdout } from "ink";
+import { useCallback, useEffect, useReducer, useState } from "react";
+import type { WorkerCommand } from "../src/protocol.ts";
+import { initialState, reduce, type UiAction } from "./state.ts";
+import { mapKey } from "./keys.ts";
+import { type EventSource, useBatchedEvents } from "./use_batched_events.ts";
+import { CheckpointPane } from "./checkpoint_pane.tsx";
+import { ThroughputPane } from "./throughput_pane.tsx";
+import { DriftPane } from "./drift_pane.tsx";
+import { QueryPane } from "./query_pane.tsx";
+import { StatusLine } from "./status_line.tsx";
+import { HelpOverlay } from "./help_overlay.tsx";
+
+export interface AppProps {
+  readonly events: EventSource;
+  readonly send: (command: WorkerCommand) => void;
+  /** Called once when the user asks to quit. */
+  readonly onQuit: () => void;
+  readonly flushMs?: number;
+  /** Fixed size for tests; otherwise the terminal's. */
+  readonly size?: { readonly columns: number; readonly rows: number };
+}
+
+function useTerminalSize(fixed?: { columns: number; rows: number }) {
+  const stdout = useStdout().stdout as unknown as {
+    columns?: number;
+    rows?: number;
+    on(event: "resize", fn: () => void): void;
+    off(event: "resize", fn: () => void): void;
+  };
+  const read = () => ({
+    columns: fixed?.columns ?? stdout.columns ?? 80,
+    rows: fixed?.rows ?? stdout.rows ?? 24,
+  });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on("resize", onResize);
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+export function App(props: AppProps) {
+  const [state, dispatch] = useReducer(reduce, Date.now(), (now: number) => initialState(now));
+  const stableDispatch = useCallback((a: UiAction) => dispatch(a), []);
+  useBatchedEvents(props.events, stableDispatch, { flushMs: props.flushMs ?? 200 });
+  const { exit } = useApp();
+  const [quitting, setQuitting] = useState(false);
+
+  useInput((input, key) => {
+    if (quitting) return;
+    const outcome = mapKey(input, key, state);
+    for (const action of outcome.actions) dispatch(action);
+    if (outcome.command) props.send(outcome.command);
+    if (outcome.quit) {
+      setQuitting(true);
+      dispatch({ type: "notice", message: "quitting: finishing the batch in flight…" });
+      props.onQuit();
+    }
+  });
+  void exit;
+
+  const { columns, rows } = useTerminalSize(props.size);
+  const width = Math.max(40, columns);
+  const height = Math.max(16, rows);
+  const topHeight = Math.max(7, Math.min(8, Math.floor(height / 3)));
+  const driftHeight = state.help ? 0 : Math.max(4, Math.min(6, Math.floor(height / 5)));
+  const statusHeight = 2;
+  const queryHeight = Math.max(
+    5,
+    height - topHeight - driftHeight - statusHeight - (state.help ? 8 : 0),
+  );
+  const half = Math.floor(width / 2);
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Box flexDirection="row">
+        <CheckpointPane state={state} width={half} height={topHeight} />
+        <ThroughputPane state={state} width={width - half} height={topHeight} />
+      </Box>
+      {state.help
+        ? <HelpOverlay width={width} />
+        : <DriftPane drift={state.drift} width={width} height={driftHeight} />}
+      <QueryPane state={state} width={width} height={queryHeight} />
+      <StatusLine state={state} width={width} />
+    </Box>
+  );
+}

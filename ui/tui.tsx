@@ -1,0 +1,83 @@
+// Owns the terminal UI's process side: starts the engine in a Web Worker,
+// renders the App with Ink, relays commands, and on quit shuts the worker down
+// (the batch in flight finishes), restores the terminal and returns the exit
+// code. The main thread never opens DuckDB.
+
+import { render } from "ink";
+import type { Config } from "../src/config.ts";
+import type { WorkerCommand, WorkerEvent, WorkerInit } from "../src/protocol.ts";
+import { App } from "./app.tsx";
+import type { EventSource } from "./use_batched_events.ts";
+
+export interface TuiOptions {
+  readonly config: Config;
+  readonly secrets: readonly string[];
+  readonly demo: boolean;
+}
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+export async function runTui(options: TuiOptions): Promise<number> {
+  const worker = new Worker(new URL("../src/worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  const listeners = new Set<(event: WorkerEvent) => void>();
+  let fatal: Extract<WorkerEvent, { type: "fatal" }> | null = null;
+  let markStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  const deliver = (event: WorkerEvent) => {
+    if (event.type === "fatal") fatal = event;
+    if (event.type === "loop_state" && event.state === "stopped") markStopped();
+    for (const listener of listeners) listener(event);
+  };
+  worker.onmessage = (message: MessageEvent<WorkerEvent>) => deliver(message.data);
+  worker.onerror = (error: ErrorEvent) => {
+    error.preventDefault();
+    deliver({ type: "fatal", code: "INTERNAL", message: error.message, exitCode: 1 });
+    markStopped();
+  };
+  const init: WorkerInit = {
+    type: "init",
+    config: options.config,
+    secrets: options.secrets,
+    demo: options.demo,
+  };
+  worker.postMessage(init);
+
+  const source: EventSource = {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const send = (command: WorkerCommand) => worker.postMessage(command);
+  let quitting = false;
+  // deno-lint-ignore prefer-const
+  let app: ReturnType<typeof render>;
+  const quit = async () => {
+    if (quitting) return;
+    quitting = true;
+    send({ type: "shutdown" });
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS))]);
+    app.unmount();
+  };
+  const onSignal = () => void quit();
+  Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGINT", onSignal);
+  app = render(<App events={source} send={send} onQuit={() => void quit()} />, {
+    exitOnCtrlC: false,
+  });
+  try {
+    await app.waitUntilExit();
+  } finally {
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    worker.terminate();
+  }
+  const failure = fatal as Extract<WorkerEvent, { type: "fatal" }> | null;
+  if (failure) {
+    console.error(`error ${failure.code}: ${failure.message}`);
+    return failure.exitCode;
+  }
+  return 0;
+}
