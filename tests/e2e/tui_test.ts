@@ -1,0 +1,91 @@
+// End to end: the real program in a real terminal (tmux) against the test
+// PostgreSQL. The four panes appear, `s` inserts a row in Postgres, a query
+// typed into the prompt returns the right count from DuckDB, a bad query shows
+// an error while the app keeps running, and `q` exits 0.
+
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { createTestDb, MAIN, REPO, sharedCluster } from "../support/fixture.ts";
+
+const cluster = await sharedCluster();
+
+async function tmux(...args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+async function waitForScreen(session: string, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = "";
+  while (Date.now() < deadline) {
+    screen = await tmux("capture-pane", "-t", session, "-p");
+    if (pattern.test(screen)) return screen;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${pattern} on screen:\n${screen}`);
+}
+
+Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit", async () => {
+  const db = await createTestDb(cluster);
+  const session = `pds-e2e-${crypto.randomUUID().slice(0, 8)}`;
+  const exitFile = `${db.dir}/exit-code`;
+  const env = db.env({ SYNC_INTERVAL_SECONDS: "60" });
+  const assignments = Object.entries({ ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/root" })
+    .map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ");
+  const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
+    shellQuote(Deno.execPath())
+  } run -A ${shellQuote(MAIN)}; echo $? > ${shellQuote(exitFile)}; sleep 30`;
+  await tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command);
+  try {
+    const first = await waitForScreen(session, /incremental/, 60_000);
+    for (const title of ["Checkpoint", "Throughput", "Schema drift", "Query"]) {
+      assert(first.includes(title), `pane ${title} missing:\n${first}`);
+    }
+    assertMatch(first, /postgres:\/\/u_\w+:\*\*\*@127\.0\.0\.1/);
+    assert(!first.includes(db.password), "password on screen");
+    await waitForScreen(session, /rows 10,000/, 30_000);
+
+    // `s` seeds one insert, one update and one soft delete into Postgres.
+    const before = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
+    await tmux("send-keys", "-t", session, "s");
+    await waitForScreen(session, /seeded: inserted \d+/, 20_000);
+    const after = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
+    assertEquals(after, before + 1);
+    // The seed wakes a cycle: the new row reaches DuckDB.
+    await waitForScreen(session, /rows 10,00[1-9]/, 30_000);
+
+    await tmux("send-keys", "-t", session, "Tab");
+    await tmux("send-keys", "-t", session, "-l", "SELECT count(*) AS n FROM analytics_subscriptions");
+    await tmux("send-keys", "-t", session, "Enter");
+    const result = await waitForScreen(session, /1 row in \d+ ms/, 20_000);
+    assertMatch(result, new RegExp(`│\\s*${after}\\s*│|\\b${after}\\b`));
+
+    await tmux("send-keys", "-t", session, "-l", "SELEC nonsense");
+    await tmux("send-keys", "-t", session, "Enter");
+    await waitForScreen(session, /error: Query failed: .*syntax error/, 20_000);
+    // Still alive: another query works.
+    await tmux("send-keys", "-t", session, "-l", "SELECT 40 + 2 AS answer");
+    await tmux("send-keys", "-t", session, "Enter");
+    await waitForScreen(session, /\b42\b[\s\S]*1 row in/, 20_000);
+
+    await tmux("send-keys", "-t", session, "Escape");
+    // A key right after Esc would read as Alt+key, as in any terminal program.
+    await new Promise((r) => setTimeout(r, 300));
+    await waitForScreen(session, /s seed · r sync now/, 5_000);
+    await tmux("send-keys", "-t", session, "q");
+    const deadline = Date.now() + 20_000;
+    let code: string | null = null;
+    while (Date.now() < deadline && code === null) {
+      code = await Deno.readTextFile(exitFile).catch(() => null);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assertEquals(code?.trim(), "0");
+  } finally {
+    await tmux("kill-session", "-t", session).catch(() => "");
+    await db.cleanup();
+  }
+});
