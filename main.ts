@@ -19,6 +19,7 @@ import { seedChanges } from "./src/seed.ts";
 import { Warehouse } from "./src/duckdb_target.ts";
 import { quoteIdent } from "./src/sql.ts";
 import { listBatchFiles } from "./src/batch_files.ts";
+import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } from "./src/demo.ts";
 import { join } from "node:path";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of a live PostgreSQL table
@@ -26,7 +27,9 @@ const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of a live PostgreSQL tab
 Usage: deno run -A main.ts [command] [options]
 
 Commands:
-  (none) or tui            the terminal UI (the headless loop when not on a terminal)
+  (none) or tui            the terminal UI (the headless loop when not on a terminal);
+                           with no Postgres configured it runs the embedded demo database
+  demo                     the terminal UI on the embedded demo database, always
   sync --once              one cycle (bootstrap on first run, incremental after)
   sync --loop              a cycle every SYNC_INTERVAL_SECONDS until SIGINT/SIGTERM
   status [--json]          per table: mode, cursor, key, rows copied, last batch
@@ -78,13 +81,39 @@ function parse(args: string[]) {
 
 type Parsed = ReturnType<typeof parse>;
 
-function configFrom(parsed: Parsed): Config {
+function flagsFrom(parsed: Parsed): ConfigFlags {
   const flags: ConfigFlags = {};
   for (const flag of Object.keys(FLAG_TO_ENV) as (keyof typeof FLAG_TO_ENV)[]) {
     const value = (parsed.values as Record<string, unknown>)[flag];
     if (typeof value === "string") flags[flag] = value;
   }
-  return loadConfig((name) => Deno.env.get(name), flags);
+  return flags;
+}
+
+const envLookup = (name: string) => Deno.env.get(name);
+
+function configFrom(parsed: Parsed): Config {
+  return loadConfig(envLookup, flagsFrom(parsed));
+}
+
+/**
+ * The embedded demo database when no Postgres is configured (or `demo` forces
+ * it). Any explicit configuration means a real server: never a silent switch.
+ */
+async function withDemo<T>(
+  parsed: Parsed,
+  force: boolean,
+  run: (config: Config, demo: boolean) => Promise<T>,
+): Promise<T> {
+  const flags = flagsFrom(parsed);
+  const base = loadConfig(envLookup, flags);
+  if (!force && postgresConfigured(envLookup, flags)) return await run(base, false);
+  const demo = await startDemoDatabase(base.stateDir);
+  try {
+    return await run(demoConfig(envLookup, flags, demo.port), true);
+  } finally {
+    await demo.stop();
+  }
 }
 
 function count(parsed: Parsed, name: "inserts" | "updates" | "deletes", fallback: number): number {
@@ -105,8 +134,7 @@ function logger(config: Config, secrets: string[]) {
   };
 }
 
-async function commandSync(parsed: Parsed): Promise<number> {
-  const config = configFrom(parsed);
+async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise<number> {
   const secrets = secretsOf(config);
   const emit = logger(config, secrets);
   const loop = parsed.values.loop === true;
@@ -198,7 +226,22 @@ async function commandQuery(parsed: Parsed): Promise<number> {
 }
 
 async function commandSeed(parsed: Parsed): Promise<number> {
-  const config = configFrom(parsed);
+  const flags = flagsFrom(parsed);
+  let config = configFrom(parsed);
+  if (!postgresConfigured(envLookup, flags)) {
+    // Nothing configured: seed the demo database. A running demo (the UI) is
+    // reached on its port; otherwise the embedded database is opened here.
+    const port = await runningDemoPort(config.stateDir);
+    if (port !== null) {
+      config = demoConfig(envLookup, flags, port);
+    } else {
+      return await withDemo(parsed, true, (demoConfig) => seedWith(parsed, demoConfig));
+    }
+  }
+  return await seedWith(parsed, config);
+}
+
+async function seedWith(parsed: Parsed, config: Config): Promise<number> {
   const secrets = secretsOf(config);
   const counts = {
     inserts: count(parsed, "inserts", 1),
@@ -303,17 +346,23 @@ async function commandReplay(parsed: Parsed): Promise<number> {
 }
 
 /** The terminal UI when stdin and stdout are terminals; otherwise the headless loop. */
-async function commandTui(parsed: Parsed): Promise<number> {
-  const config = configFrom(parsed);
-  if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
-    console.error(
-      "notice: stdin or stdout is not a terminal; running the headless loop (sync --loop) instead of the terminal UI",
-    );
-    parsed.values.loop = true;
-    return await commandSync(parsed);
-  }
-  const { runTui } = await import("./ui/tui.tsx");
-  return await runTui({ config, secrets: secretsOf(config), demo: false });
+async function commandTui(parsed: Parsed, forceDemo: boolean): Promise<number> {
+  return await withDemo(parsed, forceDemo, async (config, demo) => {
+    if (demo) {
+      console.error(
+        `notice: no Postgres configured: using the embedded demo database (data in ${config.stateDir}/demo-postgres); set DATABASE_URL or POSTGRES_HOST to sync a real one`,
+      );
+    }
+    if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
+      console.error(
+        "notice: stdin or stdout is not a terminal; running the headless loop (sync --loop) instead of the terminal UI",
+      );
+      parsed.values.loop = true;
+      return await commandSync(parsed, config);
+    }
+    const { runTui } = await import("./ui/tui.tsx");
+    return await runTui({ config, secrets: secretsOf(config), demo });
+  });
 }
 
 async function main(args: string[]): Promise<number> {
@@ -338,7 +387,9 @@ async function main(args: string[]): Promise<number> {
       return await commandReplay(parsed);
     case undefined:
     case "tui":
-      return await commandTui(parsed);
+      return await commandTui(parsed, false);
+    case "demo":
+      return await commandTui(parsed, true);
     default:
       throw new UsageError(`Unknown command "${command}" (run with --help for usage)`);
   }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | "DUCKDB_LOCKED"
   | "DUCKDB_ERROR"
   | "SEED_UNSUPPORTED"
+  | "DEMO_FAILED"
   | "INTERNAL";
 
 export interface SyncErrorOptions {

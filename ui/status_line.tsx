@@ -34,9 +34,15 @@ export function statusText(state: UiState): { text: string; color: string } {
   }
 }
 
+function sourceLength(state: UiState): number {
+  return (state.demo ? "embedded demo database ".length : 0) + state.connection.length;
+}
+
 export function StatusLine({ state, width }: StatusLineProps) {
   const status = statusText(state);
   const notice = state.notices[state.notices.length - 1];
+  // The status (and its error) wins over the connection when space is short.
+  const statusWidth = Math.max(30, width - sourceLength(state) - 3);
   const source = `${state.demo ? "embedded demo database " : ""}${state.connection}`;
   const keys = state.focus === "prompt"
     ? "Enter run · ↑/↓ history · PgUp/PgDn scroll · Esc leave prompt"

@@ -1,0 +1,31 @@
+// Web Worker that hosts the embedded demo database, so PGlite's WASM work never
+// runs on the terminal UI's thread.
+
+/// <reference lib="deno.worker" />
+
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./demo_postgres.ts";
+
+export type DemoWorkerMessage =
+  | { readonly type: "started"; readonly port: number }
+  | { readonly type: "failed"; readonly message: string }
+  | { readonly type: "stopped" };
+
+let running: EmbeddedPostgres | null = null;
+
+self.onmessage = async (
+  message: MessageEvent<{ type: "start"; stateDir: string } | { type: "stop" }>,
+) => {
+  const post = (m: DemoWorkerMessage) => self.postMessage(m);
+  if (message.data.type === "start") {
+    try {
+      running = await startEmbeddedPostgres(message.data.stateDir);
+      post({ type: "started", port: running.port });
+    } catch (error) {
+      post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+    }
+  } else {
+    await running?.stop().catch(() => {});
+    running = null;
+    post({ type: "stopped" });
+  }
+};

@@ -1,0 +1,291 @@
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import {
+  clip,
+  compactNumber,
+  cursorTime,
+  formatBytesShort,
+  formatDuration,
+  sparkline,
+} from "../../ui/format.ts";
+import { MAX_CELL_WIDTH, resultLines } from "../../ui/result_table.ts";
+import { bootstrapProgress, countdown } from "../../ui/checkpoint_pane.tsx";
+import { driftLine } from "../../ui/drift_pane.tsx";
+import { statusText } from "../../ui/status_line.tsx";
+import { initialState, type QueryView, type UiState } from "../../ui/state.ts";
+import type { DriftRecord } from "../../src/protocol.ts";
+
+const T0 = 1_700_000_000_000;
+
+// --- format.ts ---------------------------------------------------------------
+
+Deno.test("sparkline() scales to the max, newest right", () => {
+  assertEquals(sparkline([0, 8], 10), "▁█");
+  assertEquals(sparkline([0, 0, 0], 10), "▁▁▁");
+  assertEquals(sparkline([0, 1, 2, 3, 4, 5, 6, 7], 10), "▁▂▃▄▅▆▇█");
+  // 2/8 and 4/8 of the eight levels, rounded: levels 2 and 4 (0-based).
+  assertEquals(sparkline([2, 4, 8], 10), "▃▅█");
+  assertEquals(sparkline([5, 5], 10), "██");
+  assertEquals(sparkline([], 10), "");
+});
+
+Deno.test("sparkline() keeps at most width glyphs, the newest ones", () => {
+  const values = Array.from({ length: 50 }, (_, i) => i + 1);
+  const line = sparkline(values, 12);
+  assertEquals([...line].length, 12);
+  assertEquals(line.at(-1), "█");
+  assertEquals(sparkline([8, 0, 4, 8], 2), "▅█");
+  assertEquals(sparkline([8, 0, 4, 8], 3), "▁▅█");
+});
+
+Deno.test("compactNumber() shortens thousands, millions and billions", () => {
+  assertEquals(compactNumber(0), "0");
+  assertEquals(compactNumber(12.6), "13");
+  assertEquals(compactNumber(9999), "9999");
+  assertEquals(compactNumber(10_000), "10.0k");
+  assertEquals(compactNumber(12_345), "12.3k");
+  assertEquals(compactNumber(-12_345), "-12.3k");
+  assertEquals(compactNumber(1_500_000), "1.5M");
+  assertEquals(compactNumber(2_500_000_000), "2.5G");
+  assertEquals(compactNumber(Number.NaN), "-");
+  assertEquals(compactNumber(Number.POSITIVE_INFINITY), "-");
+});
+
+Deno.test("formatBytesShort() uses B, KiB and MiB", () => {
+  assertEquals(formatBytesShort(0), "0 B");
+  assertEquals(formatBytesShort(1023), "1023 B");
+  assertEquals(formatBytesShort(2048), "2.0 KiB");
+  assertEquals(formatBytesShort(5 * 1024 * 1024), "5.0 MiB");
+});
+
+Deno.test("formatDuration() renders s, m s, h m and d h", () => {
+  assertEquals(formatDuration(0), "0s");
+  assertEquals(formatDuration(4_000), "4s");
+  assertEquals(formatDuration(59_400), "59s");
+  assertEquals(formatDuration(59_600), "1m 00s");
+  assertEquals(formatDuration(192_000), "3m 12s");
+  assertEquals(formatDuration((2 * 60 + 5) * 60_000), "2h 05m");
+  assertEquals(formatDuration((47 * 60 + 59) * 60_000), "47h 59m");
+  assertEquals(formatDuration((3 * 24 + 4) * 3_600_000), "3d 4h");
+  assertEquals(formatDuration(-5_000), "0s");
+  assertEquals(formatDuration(Number.NaN), "-");
+});
+
+Deno.test("cursorTime() parses Postgres UTC timestamp text", () => {
+  const base = Date.UTC(2024, 4, 1, 12, 34, 56);
+  assertEquals(cursorTime("2024-05-01 12:34:56.123456+00"), base + 123);
+  assertEquals(cursorTime("2024-05-01 12:34:56.5+00"), base + 500);
+  assertEquals(cursorTime("2024-05-01 12:34:56+00"), base);
+  assertEquals(cursorTime("2024-05-01 12:34:56"), base);
+});
+
+Deno.test("cursorTime() returns null for no cursor, non-timestamps and other zones", () => {
+  assertEquals(cursorTime(null), null);
+  assertEquals(cursorTime(""), null);
+  assertEquals(cursorTime("12345"), null);
+  assertEquals(cursorTime("2024-05-01T12:34:56Z"), null);
+  assertEquals(cursorTime("2024-05-01 12:34:56+02"), null);
+  assertEquals(cursorTime("2024-13-45 99:99:99"), null);
+});
+
+Deno.test("clip() cuts to width with an ellipsis and flattens whitespace", () => {
+  assertEquals(clip("hello", 10), "hello");
+  assertEquals(clip("hello", 5), "hello");
+  assertEquals(clip("hello", 4), "hel…");
+  assertEquals(clip("hello", 1), "…");
+  assertEquals(clip("hello", 0), "");
+  assertEquals(clip("hello", -3), "");
+  assertEquals(clip("a\nb\tc\rd", 20), "a b c d");
+});
+
+// --- result_table.ts ---------------------------------------------------------
+
+function view(columns: string[], rows: unknown[][]): QueryView {
+  return { columns, rows, rowCount: rows.length, truncated: false, elapsedMs: 1 };
+}
+
+/** Positions of the column separator in a line. */
+function separators(line: string): number[] {
+  return [...line].flatMap((c, i) => (c === "│" ? [i] : []));
+}
+
+Deno.test("resultLines() renders an aligned table with header, rule and NULLs", () => {
+  const lines = resultLines(view(["id", "name"], [[1, "alice"], [22, null]]), 40, 10, 0);
+  assertEquals(lines, [
+    "id │ name",
+    "───┼──────",
+    "1  │ alice",
+    "22 │ NULL",
+  ]);
+});
+
+Deno.test("resultLines() every data line has the same separator positions", () => {
+  const r = view(
+    ["plan", "count", "mrr_cents", "note"],
+    [
+      ["basic", "12", "1200", null],
+      ["professional", "3", "999999", "x"],
+      ["team", "1234567", "0", "longer note here"],
+      [null, "0", "5", ""],
+    ],
+  );
+  const lines = resultLines(r, 76, 10, 0);
+  assertEquals(lines.length, 6);
+  const header = separators(lines[0]!);
+  assertEquals(header.length, 3);
+  for (const line of lines.slice(2)) assertEquals(separators(line), header, line);
+  // The rule crosses at the same positions.
+  const rule = [...lines[1]!].flatMap((c, i) => (c === "┼" ? [i] : []));
+  assertEquals(rule, header);
+  // Cell text is intact.
+  assertMatch(lines[3]!, /^professional │ 3 +│ 999999 +│ x$/);
+});
+
+Deno.test("resultLines() clips values wider than MAX_CELL_WIDTH with an ellipsis", () => {
+  const wide = "w".repeat(45);
+  const lines = resultLines(view(["id", "body"], [[1, wide], [2, "short"]]), 76, 10, 0);
+  const cell = "w".repeat(MAX_CELL_WIDTH - 1) + "…";
+  assertEquals(lines[2], `1  │ ${cell}`);
+  assertEquals(lines[3], "2  │ short");
+  assertEquals(separators(lines[2]!), separators(lines[0]!));
+  assert(lines.every((l) => l.length <= 76));
+});
+
+Deno.test("resultLines() drops columns that do not fit and marks them with a trailing …", () => {
+  const r = view(["aaaa", "bbbb", "cccc"], [["1", "2", "3"], ["4", "5", "6"]]);
+  const lines = resultLines(r, 16, 10, 0);
+  assertEquals(lines, [
+    "aaaa │ bbbb …",
+    "─────┼─────",
+    "1    │ 2    …",
+    "4    │ 5    …",
+  ]);
+  // No column of the dropped one leaks through.
+  assert(lines.every((l) => !l.includes("c") && !l.includes("3") && !l.includes("6")));
+  // With enough room all three show and no marker.
+  const all = resultLines(r, 40, 10, 0);
+  assertEquals(all[0], "aaaa │ bbbb │ cccc");
+  assert(all.every((l) => !l.includes("…")));
+});
+
+Deno.test("resultLines() never exceeds the width, even when one column is too wide", () => {
+  const r = view(["x".repeat(25), "y"], [["a".repeat(28), "b"]]);
+  const lines = resultLines(r, 12, 10, 0);
+  assertEquals(lines.length, 3);
+  for (const line of lines) assert(line.length <= 12, `${line} (${line.length})`);
+  assertEquals(lines[0], "xxxxxxxxxxx…");
+  assertEquals(lines[2], "aaaaaaaaaaa…");
+});
+
+Deno.test("resultLines() shows a window of rows starting at the scroll offset", () => {
+  const r = view(["n"], Array.from({ length: 10 }, (_, i) => [i]));
+  assertEquals(resultLines(r, 20, 4, 3), ["n", "─", "3", "4"]);
+  assertEquals(resultLines(r, 20, 5, 8), ["n", "─", "8", "9"]);
+  assertEquals(resultLines(r, 20, 5, 0).slice(2), ["0", "1", "2"]);
+});
+
+Deno.test("resultLines() respects the height limit", () => {
+  const r = view(["n"], Array.from({ length: 10 }, (_, i) => [i]));
+  assertEquals(resultLines(r, 20, 0, 0), []);
+  assertEquals(resultLines(r, 20, -1, 0), []);
+  assertEquals(resultLines(r, 20, 1, 0), ["n"]);
+  assertEquals(resultLines(r, 20, 2, 0), ["n", "─"]);
+  assertEquals(resultLines(r, 20, 3, 0), ["n", "─", "0"]);
+  assertEquals(resultLines(r, 20, 100, 0).length, 12);
+});
+
+Deno.test("resultLines() with no rows shows the header and rule only", () => {
+  assertEquals(resultLines(view(["a", "bb"], []), 20, 5, 0), ["a │ bb", "──┼───"]);
+});
+
+Deno.test("resultLines() flattens newlines in values so each row stays one line", () => {
+  const lines = resultLines(view(["t"], [["line1\nline2"]]), 40, 5, 0);
+  assertEquals(lines, ["t", "───────────", "line1 line2"]);
+});
+
+// --- checkpoint_pane.tsx -----------------------------------------------------
+
+Deno.test("bootstrapProgress() shows rows against the estimate with a percentage", () => {
+  assertEquals(bootstrapProgress(500, 2000), "500 / ~2000 rows (25%)");
+  assertEquals(bootstrapProgress(15_000, 20_000), "15.0k / ~20.0k rows (75%)");
+  assertEquals(bootstrapProgress(1999, 2000), "1999 / ~2000 rows (99%)");
+  assertEquals(bootstrapProgress(3000, 2000), "3000 / ~2000 rows (100%)");
+});
+
+Deno.test("bootstrapProgress() without an estimate shows rows only", () => {
+  assertEquals(bootstrapProgress(500, null), "500 rows");
+  assertEquals(bootstrapProgress(0, 0), "0 rows");
+  assertEquals(bootstrapProgress(12_345, null), "12.3k rows");
+});
+
+function at(patch: Partial<UiState>): UiState {
+  return { ...initialState(T0), ...patch };
+}
+
+Deno.test("countdown() names the status or counts down to the next cycle", () => {
+  assertEquals(countdown(at({ status: "syncing" })), "syncing now");
+  assertEquals(countdown(at({ status: "paused", nextCycleAt: T0 + 5000 })), "paused");
+  assertEquals(countdown(at({ status: "starting" })), "starting");
+  assertEquals(countdown(at({ status: "stopping" })), "stopping");
+  assertEquals(countdown(at({ status: "waiting", nextCycleAt: T0 + 12_000 })), "next in 12s");
+  assertEquals(countdown(at({ status: "waiting", nextCycleAt: T0 + 90_000 })), "next in 1m 30s");
+  assertEquals(countdown(at({ status: "retrying", nextCycleAt: T0 + 4_000 })), "next in 4s");
+  assertEquals(countdown(at({ status: "waiting", nextCycleAt: null })), "-");
+  // Overdue never goes negative.
+  assertEquals(countdown(at({ status: "waiting", nextCycleAt: T0 - 3_000 })), "next in 0s");
+});
+
+// --- drift_pane.tsx ----------------------------------------------------------
+
+const drift: DriftRecord = {
+  at: "2024-05-01T12:34:56.789Z",
+  table: "public.orders",
+  kind: "column_added",
+  column: "note",
+  detail: "added TEXT",
+  ddl: 'ALTER TABLE "orders" ADD COLUMN "note" VARCHAR',
+};
+
+Deno.test("driftLine() shows time, table, kind, column, detail and DDL", () => {
+  assertEquals(
+    driftLine(drift),
+    '12:34:56 public.orders column_added note: added TEXT | ALTER TABLE "orders" ADD COLUMN "note" VARCHAR',
+  );
+});
+
+Deno.test("driftLine() says no DDL when nothing was applied", () => {
+  assertEquals(
+    driftLine({ ...drift, kind: "column_dropped", column: "old", detail: "dropped", ddl: null }),
+    "12:34:56 public.orders column_dropped old: dropped | no DDL",
+  );
+});
+
+// --- status_line.tsx ---------------------------------------------------------
+
+Deno.test("statusText() per loop status", () => {
+  assertEquals(statusText(at({ status: "syncing" })), { text: "running: syncing", color: "green" });
+  assertEquals(
+    statusText(at({ status: "waiting", nextCycleAt: T0 + 30_000 })),
+    { text: "running: next in 30s", color: "green" },
+  );
+  assertEquals(statusText(at({ status: "paused" })), { text: "paused", color: "yellow" });
+  assertEquals(statusText(at({ status: "starting" })), { text: "starting", color: "yellow" });
+  assertEquals(statusText(at({ status: "stopping" })), { text: "stopping…", color: "yellow" });
+});
+
+Deno.test("statusText() shows the retry countdown and the last error", () => {
+  assertEquals(
+    statusText(at({
+      status: "retrying",
+      nextCycleAt: T0 + 4_000,
+      lastError: "PG_CONNECT: connection refused",
+    })),
+    { text: "retrying (next in 4s): PG_CONNECT: connection refused", color: "red" },
+  );
+});
+
+Deno.test("statusText() shows a fatal error as stopped", () => {
+  assertEquals(
+    statusText(at({ status: "stopping", lastError: "CONFIG: no tables" })),
+    { text: "stopped: CONFIG: no tables", color: "red" },
+  );
+});
