@@ -357,7 +357,7 @@ async function commandTui(parsed: Parsed, forceDemo: boolean): Promise<number> {
       console.error(
         "notice: stdin or stdout is not a terminal; running the headless loop (sync --loop) instead of the terminal UI",
       );
-      parsed.values.loop = true;
+      if (!parsed.values.once) parsed.values.loop = true;
       return await commandSync(parsed, config);
     }
     const { runTui } = await import("./ui/tui.tsx");

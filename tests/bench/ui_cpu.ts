@@ -26,7 +26,9 @@ async function tmux(...args: string[]) {
 async function findPid(marker: string): Promise<number> {
   for (let i = 0; i < 100; i++) {
     const out = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
-    const pids = new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean).map(Number);
+    const pids = new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean).map(
+      Number,
+    );
     for (const pid of pids) {
       const cmd = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
       const argv = cmd.split("\0");
@@ -55,7 +57,14 @@ const env = db.env({ SYNC_INTERVAL_SECONDS: "1" });
 const assignments = Object.entries({ ...env, PATH: Deno.env.get("PATH") ?? "" })
   .map(([k, v]) => `${k}='${v}'`).join(" ");
 await tmux(
-  "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+  "new-session",
+  "-d",
+  "-s",
+  session,
+  "-x",
+  "100",
+  "-y",
+  "30",
   `cd ${REPO} && env ${assignments} TERM=xterm-256color ${Deno.execPath()} run -A ${MAIN} --state-dir ${marker}/state; sleep 5`,
 );
 try {
@@ -68,7 +77,11 @@ try {
   const writer = (async () => {
     let i = 0;
     while (writing) {
-      await db.sql(`UPDATE analytics.subscriptions SET lifetime_value = lifetime_value + 1 WHERE id % 20 = ${i++ % 20}`);
+      await db.sql(
+        `UPDATE analytics.subscriptions SET lifetime_value = lifetime_value + 1 WHERE id % 20 = ${
+          i++ % 20
+        }`,
+      );
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();
@@ -77,7 +90,13 @@ try {
   writing = false;
   await writer;
   const screen = await tmux("capture-pane", "-t", session, "-p");
-  const result = { seconds, idle, syncing, rowsPerCycle: 500, cores: navigator.hardwareConcurrency };
+  const result = {
+    seconds,
+    idle,
+    syncing,
+    rowsPerCycle: 500,
+    cores: navigator.hardwareConcurrency,
+  };
   console.log(screen);
   console.log(JSON.stringify(result, null, 2));
   console.log(

@@ -10,7 +10,9 @@ const cluster = await sharedCluster();
 
 async function tmux(...args: string[]): Promise<string> {
   const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
   return new TextDecoder().decode(out.stdout);
 }
 
@@ -34,7 +36,11 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
   const session = `pds-e2e-${crypto.randomUUID().slice(0, 8)}`;
   const exitFile = `${db.dir}/exit-code`;
   const env = db.env({ SYNC_INTERVAL_SECONDS: "60" });
-  const assignments = Object.entries({ ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/root" })
+  const assignments = Object.entries({
+    ...env,
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "/root",
+  })
     .map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ");
   const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
     shellQuote(Deno.execPath())
@@ -59,7 +65,13 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
     await waitForScreen(session, /rows 10,00[1-9]/, 30_000);
 
     await tmux("send-keys", "-t", session, "Tab");
-    await tmux("send-keys", "-t", session, "-l", "SELECT count(*) AS n FROM analytics_subscriptions");
+    await tmux(
+      "send-keys",
+      "-t",
+      session,
+      "-l",
+      "SELECT count(*) AS n FROM analytics_subscriptions",
+    );
     await tmux("send-keys", "-t", session, "Enter");
     const result = await waitForScreen(session, /1 row in \d+ ms/, 20_000);
     assertMatch(result, new RegExp(`│\\s*${after}\\s*│|\\b${after}\\b`));

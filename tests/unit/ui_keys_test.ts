@@ -118,7 +118,10 @@ Deno.test("mapKey() Enter sends run_query with the trimmed SQL and the next quer
 Deno.test("mapKey() Enter on empty input or while a query runs does nothing", () => {
   assertEquals(mapKey("\r", { return: true }, prompt()), NONE);
   assertEquals(mapKey("\r", { return: true }, prompt({ input: "   " })), NONE);
-  assertEquals(mapKey("\r", { return: true }, prompt({ input: "SELECT 1", queryRunning: true })), NONE);
+  assertEquals(
+    mapKey("\r", { return: true }, prompt({ input: "SELECT 1", queryRunning: true })),
+    NONE,
+  );
 });
 
 Deno.test("mapKey() typing then Enter runs the query and the ids increase", () => {

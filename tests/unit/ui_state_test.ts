@@ -344,7 +344,7 @@ Deno.test("applyEvent() query_error stores the message and clears running", () =
   s = applyEvent(s, {
     type: "query_error",
     id: 1,
-    message: "Parser Error: syntax error at or near \"SELEC\"",
+    message: 'Parser Error: syntax error at or near "SELEC"',
     elapsedMs: 1,
   }, T0);
   assertEquals(s.queryRunning, false);
