@@ -22,9 +22,13 @@ try {
     tail = (tail + text).slice(-4000);
   }
   code = (await child.status).code;
-  const summary = /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed/.exec(tail);
+  const summary =
+    /(ok|FAILED) \| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \| (\d+) ignored)?/.exec(
+      tail,
+    );
   if (summary) {
-    console.log(`\ntests: ${summary[2]} passed, ${summary[4]} failed`);
+    const ignored = summary[5] ? `, ${summary[5]} skipped` : "";
+    console.log(`\ntests: ${summary[2]} passed, ${summary[4]} failed${ignored}`);
   } else {
     console.log("\ntests: no deno test summary found");
     if (code === 0) code = 1;

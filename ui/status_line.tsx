@@ -50,10 +50,10 @@ export function StatusLine({ state, width }: StatusLineProps) {
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Text color={status.color}>
-          {clip(status.text, Math.max(10, width - source.length - 3))}
+        <Text color={status.color}>{clip(status.text, statusWidth)}</Text>
+        <Text color="gray">
+          {clip(` │ ${source}`, Math.max(0, width - Math.min(status.text.length, statusWidth)))}
         </Text>
-        <Text color="gray">│ {source}</Text>
       </Text>
       <Text color="gray" wrap="truncate">
         {clip(notice ? `${keys}  ·  ${notice}` : keys, width)}
