@@ -29,13 +29,20 @@ export function resultLines(
     shown += 1;
   }
   const hidden = widths.length - shown;
-  const line = (values: readonly string[]) => {
-    const text = values.slice(0, shown).map((v, i) => v.padEnd(widths[i] ?? 0)).join(" │ ");
+  // Numbers align right, like in every SQL shell.
+  const numeric = headers.map((_, i) =>
+    visibleRows.length > 0 &&
+    visibleRows.every((row) => row[i] === null || /^-?\d+(\.\d+)?$/.test(cellText(row[i])))
+  );
+  const pad = (v: string, i: number, isHeader: boolean) =>
+    numeric[i] && !isHeader ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0);
+  const line = (values: readonly string[], isHeader = false) => {
+    const text = values.slice(0, shown).map((v, i) => pad(v, i, isHeader)).join(" │ ");
     return clip(hidden > 0 ? `${text} …` : text, width).trimEnd();
   };
   return [
-    line(headers),
+    line(headers, true),
     clip(widths.slice(0, shown).map((w) => "─".repeat(w)).join("─┼─"), width),
-    ...cells.map(line),
+    ...cells.map((row) => line(row)),
   ].slice(0, height);
 }
