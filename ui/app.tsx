@@ -2,8 +2,8 @@
 // terminal's size, feeds batched worker events to the reducer and turns keys
 // into UI actions and worker commands. Knows only the protocol.
 
-import { Box, useApp, useInput, useStdout } from "ink";
-import { useCallback, useEffect, useReducer, useState } from "react";
+import { Box, useInput, useStdout } from "ink";
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import type { WorkerCommand } from "../src/protocol.ts";
 import { initialState, reduce, type UiAction } from "./state.ts";
 import { mapKey } from "./keys.ts";
@@ -13,7 +13,10 @@ import { ThroughputPane } from "./throughput_pane.tsx";
 import { DriftPane } from "./drift_pane.tsx";
 import { QueryPane } from "./query_pane.tsx";
 import { StatusLine } from "./status_line.tsx";
-import { HelpOverlay } from "./help_overlay.tsx";
+import { HELP_LINES, HelpOverlay } from "./help_overlay.tsx";
+
+/** Help lines plus its title and two borders. */
+const HELP_HEIGHT = HELP_LINES.length + 3;
 
 export interface AppProps {
   readonly events: EventSource;
@@ -49,24 +52,33 @@ function useTerminalSize(fixed?: { columns: number; rows: number }) {
 }
 
 export function App(props: AppProps) {
-  const [state, dispatch] = useReducer(reduce, Date.now(), (now: number) => initialState(now));
-  const stableDispatch = useCallback((a: UiAction) => dispatch(a), []);
-  useBatchedEvents(props.events, stableDispatch, { flushMs: props.flushMs ?? 200 });
-  const { exit } = useApp();
-  const [quitting, setQuitting] = useState(false);
+  const [state, dispatchToReact] = useReducer(
+    reduce,
+    Date.now(),
+    (now: number) => initialState(now),
+  );
+  // Ink delivers the keys of one read one after another before re-rendering, so
+  // each key must see the state left by the previous one: the ref applies every
+  // action at once, in the same order React will.
+  const latest = useRef(state);
+  const dispatch = useCallback((action: UiAction) => {
+    latest.current = reduce(latest.current, action);
+    dispatchToReact(action);
+  }, []);
+  useBatchedEvents(props.events, dispatch, { flushMs: props.flushMs ?? 200 });
+  const quitting = useRef(false);
 
   useInput((input, key) => {
-    if (quitting) return;
-    const outcome = mapKey(input, key, state);
+    if (quitting.current) return;
+    const outcome = mapKey(input, key, latest.current);
     for (const action of outcome.actions) dispatch(action);
     if (outcome.command) props.send(outcome.command);
     if (outcome.quit) {
-      setQuitting(true);
+      quitting.current = true;
       dispatch({ type: "notice", message: "quitting: finishing the batch in flight…" });
       props.onQuit();
     }
   });
-  void exit;
 
   const { columns, rows } = useTerminalSize(props.size);
   const width = Math.max(40, columns);
@@ -76,7 +88,7 @@ export function App(props: AppProps) {
   const statusHeight = 2;
   const queryHeight = Math.max(
     5,
-    height - topHeight - driftHeight - statusHeight - (state.help ? 8 : 0),
+    height - topHeight - driftHeight - statusHeight - (state.help ? HELP_HEIGHT : 0),
   );
   const half = Math.floor(width / 2);
 

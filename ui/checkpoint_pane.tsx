@@ -42,12 +42,11 @@ export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
   if (tables.length === 0) lines.push({ text: "waiting for the first cycle…", color: "gray" });
   for (const t of tables) {
     const lagMs = cursorTime(t.cursor);
+    lines.push({ text: t.table });
     lines.push({
-      text: `${t.table}  ${
-        t.mode === "bootstrap"
-          ? `bootstrap ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`
-          : "incremental"
-      }`,
+      text: t.mode === "bootstrap"
+        ? `bootstrap ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`
+        : "incremental",
       color: t.mode === "bootstrap" ? "yellow" : "green",
     });
     lines.push({ text: `cursor ${t.cursor ?? "-"}` });

@@ -5,7 +5,8 @@ const BLOCKS = "▁▂▃▄▅▆▇█";
 
 /** A sparkline of `values` scaled to their max, at most `width` glyphs (newest right). */
 export function sparkline(values: readonly number[], width: number): string {
-  const recent = values.slice(-Math.max(0, width));
+  if (width <= 0) return "";
+  const recent = values.slice(-width);
   const max = Math.max(0, ...recent);
   if (recent.length === 0) return "";
   return recent.map((v) => {
@@ -18,15 +19,16 @@ export function sparkline(values: readonly number[], width: number): string {
 export function compactNumber(n: number): string {
   if (!Number.isFinite(n)) return "-";
   const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  // Thresholds sit where rounding to one decimal would show "1000.0k".
+  if (abs >= 999_950_000) return `${(n / 1e9).toFixed(1)}G`;
+  if (abs >= 999_950) return `${(n / 1e6).toFixed(1)}M`;
   if (abs >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
   return String(Math.round(n));
 }
 
 export function formatBytesShort(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 * 1023.95) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 

@@ -42,7 +42,7 @@ export function mapKey(input: string, key: KeyFlags, state: UiState): KeyOutcome
   if (key.pageDown) return act({ type: "scroll", by: PAGE });
   if (state.focus === "prompt") {
     if (key.escape || key.tab) return act({ type: "focus_panes" });
-    if (key.return) {
+    if (key.return || input === "\r" || input === "\n") {
       const sql = state.input.trim();
       if (sql === "" || state.queryRunning) return NONE;
       return send({ type: "run_query", id: state.nextQueryId, sql }, { type: "query_submitted" });

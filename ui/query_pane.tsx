@@ -41,7 +41,7 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
     <Pane title="Query" width={width} height={height} focused={focused}>
       <Text color={focused ? "white" : "gray"} wrap="truncate">
         {visiblePrompt}
-        {focused ? <Text inverse></Text> : ""}
+        {focused ? <Text inverse>{" "}</Text> : ""}
       </Text>
       {state.queryError
         ? <Text color="red" wrap="truncate">{clip(`error: ${state.queryError}`, inner)}</Text>

@@ -180,7 +180,10 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
     case "error":
       return {
         ...state,
-        status: event.retryInSeconds === null ? state.status : "retrying",
+        // A failure while paused leaves the loop paused (it is asleep, not retrying).
+        status: event.retryInSeconds === null || state.status === "paused"
+          ? state.status
+          : "retrying",
         lastError: `${event.code}: ${event.message}`,
         nextCycleAt: event.retryInSeconds === null ? null : now + event.retryInSeconds * 1000,
       };

@@ -20,9 +20,9 @@ export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
   const lines = [
     rates.length === 0 ? "no batches yet" : sparkline(rates, inner),
     last
-      ? `last ${last.rows.toLocaleString("en-US")} rows, ${formatBytesShort(last.bytes)}, ${
-        Math.round(last.durationMs)
-      } ms, ${compactNumber(rates[rates.length - 1] ?? 0)} rows/s`
+      ? `last ${last.rows.toLocaleString("en-US")} rows, ${
+        compactNumber(rates[rates.length - 1] ?? 0)
+      } rows/s, ${Math.round(last.durationMs)} ms, ${formatBytesShort(last.bytes)}`
       : "",
     `peak ${compactNumber(peak)} rows/s`,
     `total ${state.totals.rows.toLocaleString("en-US")} rows in ${state.totals.batches} batches, ${

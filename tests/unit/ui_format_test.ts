@@ -113,7 +113,7 @@ Deno.test("resultLines() renders an aligned table with header, rule and NULLs", 
   assertEquals(lines, [
     "id │ name",
     "───┼──────",
-    "1  │ alice",
+    " 1 │ alice",
     "22 │ NULL",
   ]);
 });
@@ -137,15 +137,29 @@ Deno.test("resultLines() every data line has the same separator positions", () =
   const rule = [...lines[1]!].flatMap((c, i) => (c === "┼" ? [i] : []));
   assertEquals(rule, header);
   // Cell text is intact.
-  assertMatch(lines[3]!, /^professional │ 3 +│ 999999 +│ x$/);
+  assertMatch(lines[3]!, /^professional │ +3 │ +999999 │ x$/);
+});
+
+Deno.test("resultLines() aligns numbers right and text and headers left", () => {
+  const r = view(
+    ["name", "amount", "code"],
+    [["alice", "12.50", "7"], ["bob", null, "x"], ["carol", -3, "10"]],
+  );
+  assertEquals(resultLines(r, 60, 10, 0), [
+    "name  │ amount │ code",
+    "──────┼────────┼─────",
+    "alice │  12.50 │ 7",
+    "bob   │   NULL │ x",
+    "carol │     -3 │ 10",
+  ]);
 });
 
 Deno.test("resultLines() clips values wider than MAX_CELL_WIDTH with an ellipsis", () => {
   const wide = "w".repeat(45);
   const lines = resultLines(view(["id", "body"], [[1, wide], [2, "short"]]), 76, 10, 0);
   const cell = "w".repeat(MAX_CELL_WIDTH - 1) + "…";
-  assertEquals(lines[2], `1  │ ${cell}`);
-  assertEquals(lines[3], "2  │ short");
+  assertEquals(lines[2], ` 1 │ ${cell}`);
+  assertEquals(lines[3], " 2 │ short");
   assertEquals(separators(lines[2]!), separators(lines[0]!));
   assert(lines.every((l) => l.length <= 76));
 });
@@ -156,8 +170,8 @@ Deno.test("resultLines() drops columns that do not fit and marks them with a tra
   assertEquals(lines, [
     "aaaa │ bbbb …",
     "─────┼─────",
-    "1    │ 2    …",
-    "4    │ 5    …",
+    "   1 │    2 …",
+    "   4 │    5 …",
   ]);
   // No column of the dropped one leaks through.
   assert(lines.every((l) => !l.includes("c") && !l.includes("3") && !l.includes("6")));

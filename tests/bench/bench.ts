@@ -1,0 +1,275 @@
+// `deno task bench`: the performance benchmark. Starts a throwaway PostgreSQL,
+// creates N rows of the demo shape, and measures in the same run (medians of
+// several repetitions): the COPY baseline (psql \copy to /dev/null), a full
+// bootstrap as a whole process (`main.ts sync --once`, fresh state) with its
+// peak RSS at N and 2N rows, an incremental cycle after 10,000 updated rows and
+// an idle cycle inside a running loop, and the terminal UI's CPU. Prints a table
+// and writes bench-results/bench-<time>.json.
+// Usage: deno task bench [--rows 1000000] [--reps 3] [--skip-ui]
+
+import { parseArgs } from "node:util";
+import { startCluster } from "../support/pg_cluster.ts";
+import { createTestDb, MAIN, REPO, type TestDb } from "../support/fixture.ts";
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "1000000" },
+    reps: { type: "string", default: "3" },
+    "skip-ui": { type: "boolean", default: false },
+  },
+});
+const ROWS = Number(values.rows);
+const REPS = Number(values.reps);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function insertRows(db: TestDb, from: number, count: number) {
+  await db.sql(
+    `INSERT INTO analytics.subscriptions (email, plan, lifetime_value, created_at, updated_at, deleted_at)
+    SELECT 'user' || g || '@example.com',
+           (ARRAY['free','starter','pro','business','enterprise'])[1 + g % 5],
+           round((g % 100000) / 7.0, 2),
+           now() - (g % 700) * interval '1 day' - (g % 86400000) * interval '1 microsecond',
+           now() - (g % 200) * interval '1 day' - (g % 86400000) * interval '1 microsecond',
+           CASE WHEN g % 17 = 0 THEN now() END
+    FROM generate_series(${from}, ${from + count - 1}) g`,
+  );
+  await db.sql("VACUUM ANALYZE analytics.subscriptions");
+}
+
+async function copyBaseline(db: TestDb): Promise<number> {
+  const started = performance.now();
+  const out = await new Deno.Command("psql", {
+    args: [
+      db.url,
+      "-X",
+      "-q",
+      "-c",
+      "\\copy (SELECT * FROM analytics.subscriptions) TO '/dev/null'",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return (performance.now() - started) / 1000;
+}
+
+function vmHwmKb(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs main.ts with fresh state; returns seconds and peak RSS (MB). */
+async function bootstrap(db: TestDb): Promise<{ seconds: number; peakMb: number; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "pds-bench-" });
+  const env = {
+    ...db.env(),
+    DUCKDB_PATH: `${dir}/w.duckdb`,
+    PARQUET_DIR: `${dir}/p`,
+    STATE_DIR: `${dir}/s`,
+  };
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sync", "--once"],
+    env: { ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
+    clearEnv: true,
+    cwd: REPO,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, vmHwmKb(child.pid))), 25);
+  const out = await child.output();
+  clearInterval(poll);
+  const seconds = (performance.now() - started) / 1000;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(stderr);
+  await Deno.remove(dir, { recursive: true });
+  return { seconds, peakMb: peak / 1024, stderr };
+}
+
+/** Idle and 10k-row incremental cycle durations inside one running loop. */
+async function loopCycles(db: TestDb): Promise<{ idleMs: number[]; incrementalMs: number[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "pds-bench-loop-" });
+  const env = {
+    ...db.env(),
+    DUCKDB_PATH: `${dir}/w.duckdb`,
+    PARQUET_DIR: `${dir}/p`,
+    STATE_DIR: `${dir}/s`,
+    LOG_FORMAT: "json",
+    SYNC_INTERVAL_SECONDS: "1",
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sync", "--loop"],
+    env: { ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
+    clearEnv: true,
+    cwd: REPO,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const cycles: { idle: boolean; rows: number; durationMs: number }[] = [];
+  const reader = (async () => {
+    let buffer = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) {
+        try {
+          const e = JSON.parse(line);
+          if (e.type === "cycle_finished") cycles.push(e);
+        } catch { /* not json */ }
+      }
+    }
+  })();
+  const waitCycles = async (n: number) => {
+    const deadline = Date.now() + 600_000;
+    while (cycles.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
+  await waitCycles(1); // bootstrap
+  const idleMs: number[] = [];
+  const incrementalMs: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const before = cycles.length;
+    await waitCycles(before + 2);
+    idleMs.push(...cycles.slice(before).filter((c) => c.idle).map((c) => c.durationMs));
+    await db.sql(
+      `UPDATE analytics.subscriptions SET lifetime_value = lifetime_value + 1 WHERE id IN (SELECT id FROM analytics.subscriptions ORDER BY id LIMIT 10000 OFFSET ${
+        rep * 10000
+      })`,
+    );
+    const mark = cycles.length;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !cycles.slice(mark).some((c) => c.rows >= 10000)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cycle = cycles.slice(mark).find((c) => c.rows >= 10000);
+    if (cycle) incrementalMs.push(cycle.durationMs);
+  }
+  child.kill("SIGTERM");
+  await child.status;
+  await reader.catch(() => {});
+  await Deno.remove(dir, { recursive: true });
+  return { idleMs, incrementalMs };
+}
+
+async function uiCpu(): Promise<Record<string, unknown> | null> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${REPO}/tests/bench/ui_cpu.ts`, "--seconds", "10"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const json = /\{[\s\S]*"syncing"[\s\S]*?\n\}/.exec(text)?.[0];
+  return json ? JSON.parse(json) : null;
+}
+
+const cluster = await startCluster();
+const results: Record<string, unknown> = {
+  at: new Date().toISOString(),
+  rows: ROWS,
+  reps: REPS,
+  machine: { cores: navigator.hardwareConcurrency, deno: Deno.version.deno },
+};
+try {
+  const db = await createTestDb(cluster, { seedRows: false });
+  await insertRows(db, 1, ROWS);
+  const baseline: number[] = [];
+  const boot: number[] = [];
+  const peaks: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    baseline.push(await copyBaseline(db));
+    const b = await bootstrap(db);
+    boot.push(b.seconds);
+    peaks.push(b.peakMb);
+  }
+  const baselineS = median(baseline);
+  const bootS = median(boot);
+  results.copyBaselineSeconds = { median: round(baselineS), runs: baseline.map((x) => round(x)) };
+  results.bootstrapSeconds = { median: round(bootS), runs: boot.map((x) => round(x)) };
+  results.bootstrapRowsPerSecond = Math.round(ROWS / bootS);
+  results.bootstrapToBaselineRatio = round(bootS / baselineS, 2);
+  results.peakRssMb = { rows: ROWS, median: round(median(peaks), 1) };
+
+  const loop = await loopCycles(db);
+  results.idleCycleMs = {
+    median: round(median(loop.idleMs), 1),
+    runs: loop.idleMs.map((x) => round(x, 1)),
+  };
+  results.incremental10kCycleMs = {
+    median: round(median(loop.incrementalMs), 1),
+    runs: loop.incrementalMs.map((x) => round(x, 1)),
+  };
+
+  await insertRows(db, ROWS + 1, ROWS);
+  const big = await bootstrap(db);
+  results.peakRssMb2x = {
+    rows: 2 * ROWS,
+    mb: round(big.peakMb, 1),
+    ratioTo1x: round(big.peakMb / median(peaks), 2),
+  };
+  results.bootstrapSeconds2x = round(big.seconds);
+  await db.cleanup();
+} finally {
+  await cluster.stop();
+}
+if (!values["skip-ui"]) results.uiCpu = await uiCpu();
+
+const table = [
+  [
+    "COPY baseline (psql \\copy to /dev/null)",
+    `${
+      results.copyBaselineSeconds && (results.copyBaselineSeconds as { median: number }).median
+    } s`,
+  ],
+  [
+    "bootstrap, whole process (sync --once)",
+    `${
+      (results.bootstrapSeconds as { median: number }).median
+    } s, ${results.bootstrapRowsPerSecond} rows/s`,
+  ],
+  ["bootstrap / baseline", `${results.bootstrapToBaselineRatio}x (target <= 2.0x)`],
+  [
+    `peak RSS at ${ROWS} rows`,
+    `${(results.peakRssMb as { median: number }).median} MB (target < 500)`,
+  ],
+  [
+    `peak RSS at ${2 * ROWS} rows`,
+    `${(results.peakRssMb2x as { mb: number }).mb} MB (${
+      (results.peakRssMb2x as { ratioTo1x: number }).ratioTo1x
+    }x, target <= 1.2x)`,
+  ],
+  [
+    "idle cycle in a running loop",
+    `${(results.idleCycleMs as { median: number }).median} ms (target < 150)`,
+  ],
+  [
+    "cycle after 10,000 updated rows",
+    `${(results.incremental10kCycleMs as { median: number }).median} ms (target < idle + 500)`,
+  ],
+  [
+    "UI CPU while syncing (UI thread / process)",
+    results.uiCpu
+      ? `${
+        (results.uiCpu as { syncing: { uiThreadPercent: number; processPercent: number } }).syncing
+          .uiThreadPercent
+      }% / ${
+        (results.uiCpu as { syncing: { processPercent: number } }).syncing.processPercent
+      }% of one core (target < 5%)`
+      : "skipped",
+  ],
+];
+console.log("");
+for (const [k, v] of table) console.log(`${k!.padEnd(44)} ${v}`);
+await Deno.mkdir(`${REPO}/bench-results`, { recursive: true });
+const file = `${REPO}/bench-results/bench-${(results.at as string).replace(/[:.]/g, "-")}.json`;
+await Deno.writeTextFile(file, JSON.stringify(results, null, 2) + "\n");
+console.log(`\nwrote ${file}`);
