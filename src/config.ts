@@ -28,6 +28,8 @@ export interface Config {
   readonly cursorColumn: string;
   readonly softDeleteColumn: string;
   readonly batchSize: number;
+  /** Rows per batch while bootstrapping (bigger batches amortise per-batch costs). */
+  readonly bootstrapBatchSize: number;
   readonly duckdbPath: string;
   readonly duckdbTable: string;
   readonly parquetDir: string;
@@ -58,6 +60,7 @@ export const FLAG_TO_ENV = {
   "cursor-column": "CURSOR_COLUMN",
   "soft-delete-column": "SOFT_DELETE_COLUMN",
   "batch-size": "BATCH_SIZE",
+  "bootstrap-batch-size": "BOOTSTRAP_BATCH_SIZE",
   "duckdb-path": "DUCKDB_PATH",
   "duckdb-table": "DUCKDB_TABLE",
   "parquet-dir": "PARQUET_DIR",
@@ -84,6 +87,7 @@ export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
   CURSOR_COLUMN: "updated_at",
   SOFT_DELETE_COLUMN: "deleted_at",
   BATCH_SIZE: "10000",
+  BOOTSTRAP_BATCH_SIZE: "250000",
   DUCKDB_PATH: "lake/warehouse.duckdb",
   DUCKDB_TABLE: "",
   PARQUET_DIR: "parquet",
@@ -200,6 +204,14 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
     cursorColumn: identifier(problems, "CURSOR_COLUMN", get("CURSOR_COLUMN")),
     softDeleteColumn: get("SOFT_DELETE_COLUMN").trim(),
     batchSize: intIn(problems, "BATCH_SIZE", get("BATCH_SIZE"), 1, 10_000_000, "10000"),
+    bootstrapBatchSize: intIn(
+      problems,
+      "BOOTSTRAP_BATCH_SIZE",
+      get("BOOTSTRAP_BATCH_SIZE"),
+      1,
+      10_000_000,
+      "250000",
+    ),
     duckdbPath: identifier(problems, "DUCKDB_PATH", get("DUCKDB_PATH")),
     duckdbTable: get("DUCKDB_TABLE").trim() || `${schema}_${table}`,
     parquetDir: identifier(problems, "PARQUET_DIR", get("PARQUET_DIR")),

@@ -172,7 +172,8 @@ export class SyncEngine {
     const schemaChanged = !snapshot || info.mappings.length !==
         Object.keys(snapshot.pgTypes).length ||
       info.mappings.some((m) => snapshot.pgTypes[m.name] !== m.pgType);
-    let end = await nextBatchEnd(client, info, position, config.batchSize);
+    const batchSize = mode === "bootstrap" ? config.bootstrapBatchSize : config.batchSize;
+    let end = await nextBatchEnd(client, info, position, batchSize);
     if (!end && !schemaChanged && mode === "incremental") {
       const durationMs = performance.now() - started;
       this.#emit({
@@ -280,7 +281,7 @@ export class SyncEngine {
         await pruneBatchFiles(config.parquetDir, table, config.parquetKeepBatches);
         position = end;
         if (signal?.aborted) break;
-        end = await nextBatchEnd(client, info, position, config.batchSize);
+        end = await nextBatchEnd(client, info, position, batchSize);
       }
       if (!end && currentMode === "bootstrap") {
         // Caught up with the table: every later cycle is incremental.

@@ -71,6 +71,10 @@ export async function createTestDb(
     url,
     dir,
     env(extra = {}) {
+      // Tests that set BATCH_SIZE count bootstrap batches of that size too.
+      const bootstrap: Record<string, string> = extra.BATCH_SIZE && !extra.BOOTSTRAP_BATCH_SIZE
+        ? { BOOTSTRAP_BATCH_SIZE: extra.BATCH_SIZE }
+        : {};
       return {
         POSTGRES_HOST: "127.0.0.1",
         POSTGRES_PORT: String(cluster.port),
@@ -80,6 +84,7 @@ export async function createTestDb(
         DUCKDB_PATH: `${dir}/lake/warehouse.duckdb`,
         PARQUET_DIR: `${dir}/parquet`,
         STATE_DIR: `${dir}/state`,
+        ...bootstrap,
         ...extra,
       };
     },
