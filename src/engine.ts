@@ -209,80 +209,107 @@ export class SyncEngine {
       let durable = position;
       let pastHorizon = false;
       let seq = this.#store.lastBatchSeq(table);
-      while (end) {
+
+      /**
+       * Postgres side of one batch: find its end (unless known), COPY the range
+       * to a CSV file, and work out how far the checkpoint may move. Runs for
+       * batch N+1 while DuckDB loads batch N (the two overlap on two cores).
+       */
+      const fetchBatch = async (
+        from: Position | null,
+        knownEnd: Position | null,
+      ): Promise<FetchedBatch | null> => {
+        const to = knownEnd ?? await nextBatchEnd(client, info, from, batchSize);
+        if (!to) return null;
         seq += 1;
-        const batchStart = performance.now();
-        this.#emit({ type: "batch_started", table, seq, cursorFrom: position?.cursor ?? null });
-        const name = batchFileName(table, seq, position?.cursor ?? null, end.cursor);
+        const started = performance.now();
+        this.#emit({ type: "batch_started", table, seq, cursorFrom: from?.cursor ?? null });
+        const name = batchFileName(table, seq, from?.cursor ?? null, to.cursor);
         const csv = partialPath(config.parquetDir, `${name}.csv`);
-        const parquetTmp = partialPath(config.parquetDir, name);
-        const parquet = join(config.parquetDir, name);
-        const copied = await copyRangeToCsv(client, info, position, end, csv);
-        let bytes = 0;
-        if (copied.rows > 0) {
-          bytes = await converter.csvToParquet(csv, parquetTmp, info.mappings);
-          await Deno.rename(parquetTmp, parquet);
-          await warehouse.upsertParquet(table, parquet, info.mappings.map((m) => m.name));
-        }
-        await Deno.remove(csv).catch(() => {});
-        // DuckDB has committed (autocommit); only now may the checkpoint move.
+        const copied = await copyRangeToCsv(client, info, from, to, csv);
         if (!horizon) {
-          durable = end;
+          durable = to;
         } else if (!pastHorizon) {
-          if (await isSettled(client, info, end, horizon)) {
-            durable = end;
+          if (await isSettled(client, info, to, horizon)) {
+            durable = to;
           } else {
             pastHorizon = true;
-            durable = await lastSettledPosition(client, info, durable, end, horizon) ?? durable;
+            durable = await lastSettledPosition(client, info, durable, to, horizon) ?? durable;
           }
         }
-        const durationMs = performance.now() - batchStart;
-        const finishedAt = this.#now().toISOString();
-        const saved = this.#store.advance({
-          table,
-          source: info.source,
-          mode: currentMode,
-          cursor: durable?.cursor ?? null,
-          key: durable?.key ?? null,
-          batch: {
+        return { seq, name, csv, from, to, rows: copied.rows, durable, started };
+      };
+
+      let next: Promise<FetchedBatch | null> = fetchBatch(position, end);
+      let batch: FetchedBatch | null;
+      try {
+        while ((batch = await next)) {
+          const { seq: batchSeq, name, csv, from, to } = batch;
+          // Prefetch the next batch while DuckDB works on this one.
+          next = signal?.aborted ? Promise.resolve(null) : fetchBatch(to, null);
+          next.catch(() => {}); // surfaced when awaited
+          const parquetTmp = partialPath(config.parquetDir, name);
+          const parquet = join(config.parquetDir, name);
+          let bytes = 0;
+          if (batch.rows > 0) {
+            bytes = await converter.csvToParquet(csv, parquetTmp, info.mappings);
+            await Deno.rename(parquetTmp, parquet);
+            await warehouse.upsertParquet(table, parquet, info.mappings.map((m) => m.name));
+          }
+          await Deno.remove(csv).catch(() => {});
+          // DuckDB has committed (autocommit); only now may the checkpoint move.
+          const durationMs = performance.now() - batch.started;
+          const finishedAt = this.#now().toISOString();
+          const saved = this.#store.advance({
             table,
-            seq,
-            finishedAt,
-            rows: copied.rows,
+            source: info.source,
+            mode: currentMode,
+            cursor: batch.durable?.cursor ?? null,
+            key: batch.durable?.key ?? null,
+            batch: {
+              table,
+              seq: batchSeq,
+              finishedAt,
+              rows: batch.rows,
+              bytes,
+              durationMs,
+              cursorFrom: from?.cursor ?? null,
+              cursorTo: to.cursor,
+              file: batch.rows > 0 ? name : "",
+            },
+          });
+          rows += batch.rows;
+          batches += 1;
+          this.#emit({
+            type: "batch_finished",
+            table,
+            seq: batchSeq,
+            mode: currentMode,
+            rows: batch.rows,
             bytes,
             durationMs,
-            cursorFrom: position?.cursor ?? null,
-            cursorTo: end.cursor,
-            file: copied.rows > 0 ? name : "",
-          },
-        });
-        rows += copied.rows;
-        batches += 1;
-        this.#emit({
-          type: "batch_finished",
-          table,
-          seq,
-          mode: currentMode,
-          rows: copied.rows,
-          bytes,
-          durationMs,
-          cursorFrom: position?.cursor ?? null,
-          cursorTo: end.cursor,
-          file: name,
-        });
-        this.#emit({
-          type: "checkpoint_advanced",
-          table,
-          mode: currentMode,
-          cursor: saved.cursor,
-          key: saved.key,
-          rowsCopied: saved.rowsCopied,
-        });
-        await pruneBatchFiles(config.parquetDir, table, config.parquetKeepBatches);
-        position = end;
-        if (signal?.aborted) break;
-        end = await nextBatchEnd(client, info, position, batchSize);
+            cursorFrom: from?.cursor ?? null,
+            cursorTo: to.cursor,
+            file: name,
+          });
+          this.#emit({
+            type: "checkpoint_advanced",
+            table,
+            mode: currentMode,
+            cursor: saved.cursor,
+            key: saved.key,
+            rowsCopied: saved.rowsCopied,
+          });
+          await pruneBatchFiles(config.parquetDir, table, config.parquetKeepBatches);
+          if (signal?.aborted) break;
+        }
+      } finally {
+        // A prefetched batch that will not be loaded (stop or failure) is dropped;
+        // the checkpoint never covered it, so the next cycle reads it again.
+        const pending = await next.catch(() => null);
+        if (pending) await Deno.remove(pending.csv).catch(() => {});
       }
+      end = batch === null ? null : end;
       if (!end && currentMode === "bootstrap") {
         // Caught up with the table: every later cycle is incremental.
         if (!this.#store.get(table)) {
@@ -396,6 +423,18 @@ export class SyncEngine {
       await Deno.remove(parquet).catch(() => {});
     }
   }
+}
+
+interface FetchedBatch {
+  readonly seq: number;
+  readonly name: string;
+  readonly csv: string;
+  readonly from: Position | null;
+  readonly to: Position;
+  readonly rows: number;
+  /** Where the checkpoint may move once this batch is in DuckDB. */
+  readonly durable: Position | null;
+  readonly started: number;
 }
 
 function targetMissing(config: Config, table: string): SyncError {

@@ -49,7 +49,7 @@ export class BatchConverter {
     await this.#connection.run(
       `COPY (SELECT ${selectFromCsv(columns)} FROM ${readCsvSql(csvPath, columns)}) TO ${
         quoteLiteral(parquetPath)
-      } (FORMAT parquet, COMPRESSION zstd)`,
+      } (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
     );
     return (await Deno.stat(parquetPath)).size;
   }
