@@ -60,6 +60,14 @@ export interface DemoDatabase {
 
 /** Starts the embedded demo database in a worker; data lives in stateDir. */
 export async function startDemoDatabase(stateDir: string): Promise<DemoDatabase> {
+  // Two PGlite instances on one data directory would corrupt it.
+  const running = await runningDemoPort(stateDir);
+  if (running !== null) {
+    throw new SyncError(
+      "DEMO_FAILED",
+      `Cannot start the embedded demo database: another copy of the program is serving it from ${stateDir} on port ${running} (quit that one, or set STATE_DIR to another directory)`,
+    );
+  }
   const worker = new Worker(new URL("./demo_postgres_worker.ts", import.meta.url).href, {
     type: "module",
   });
