@@ -44,6 +44,7 @@ Options (each overrides its environment variable; see README):
   --interval N --batch-size N --table T --schema S --primary-key a,b
   --cursor-column C --soft-delete-column C --duckdb-path P --duckdb-table T
   --parquet-dir D --state-dir D --lookback N --log-format text|json
+  --bootstrap-batch-size N --parquet-keep N --lock-wait N
   --host H --port N --user U --db D --database-url URL`;
 
 class UsageError extends SyncError {
@@ -241,6 +242,11 @@ async function commandSeed(parsed: Parsed): Promise<number> {
   return await seedWith(parsed, config);
 }
 
+/** Up to ten ids, then "…". */
+function ids(list: readonly string[]): string {
+  return list.length > 10 ? `${list.slice(0, 10).join(",")},…` : list.join(",");
+}
+
 async function seedWith(parsed: Parsed, config: Config): Promise<number> {
   const secrets = secretsOf(config);
   const counts = {
@@ -255,10 +261,10 @@ async function seedWith(parsed: Parsed, config: Config): Promise<number> {
     });
     console.log(
       `seeded ${config.schema}.${config.table}: inserted ${result.inserted.length} [${
-        result.inserted.join(",")
+        ids(result.inserted)
       }], updated ${result.updated.length} [${
-        result.updated.join(",")
-      }], soft-deleted ${result.deleted.length} [${result.deleted.join(",")}]`,
+        ids(result.updated)
+      }], soft-deleted ${result.deleted.length} [${ids(result.deleted)}]`,
     );
   } finally {
     await client.end().catch(() => {});
@@ -275,15 +281,26 @@ async function commandReset(parsed: Parsed): Promise<number> {
       );
     }
     const answer = prompt(
-      `Delete the checkpoint in ${config.stateDir}, table ${config.duckdbTable} in ${config.duckdbPath} and its Parquet batches? [y/N]`,
+      `Delete the checkpoint of ${config.duckdbTable} in ${config.stateDir}, the table in ${config.duckdbPath} and its Parquet batches? [y/N]`,
     );
     if (!answer || !/^y(es)?$/i.test(answer.trim())) {
       console.error("reset cancelled");
       return 1;
     }
   }
-  for (const suffix of ["", "-wal", "-shm"]) {
-    await Deno.remove(join(config.stateDir, CHECKPOINT_FILE + suffix)).catch(() => {});
+  // Only this table's checkpoint goes; other tables in STATE_DIR keep theirs.
+  // A corrupt checkpoint file cannot be edited, so it is removed whole.
+  let checkpointNote = "checkpoint of this table removed";
+  try {
+    const store = CheckpointStore.openExisting(config.stateDir);
+    store?.removeTable(config.duckdbTable);
+    store?.close();
+  } catch (error) {
+    if (!(error instanceof SyncError) || error.code !== "CHECKPOINT_CORRUPT") throw error;
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await Deno.remove(join(config.stateDir, CHECKPOINT_FILE + suffix)).catch(() => {});
+    }
+    checkpointNote = "corrupt checkpoint file removed (it held every table's state)";
   }
   let dropped = false;
   try {
@@ -303,7 +320,7 @@ async function commandReset(parsed: Parsed): Promise<number> {
   const files = await listBatchFiles(config.parquetDir, config.duckdbTable);
   for (const f of files) await Deno.remove(join(config.parquetDir, f)).catch(() => {});
   console.log(
-    `reset: checkpoint removed${
+    `reset: ${checkpointNote}${
       dropped ? `, DuckDB table ${config.duckdbTable} dropped` : ""
     }, ${files.length} Parquet batch file(s) removed; the next sync bootstraps`,
   );
@@ -355,7 +372,9 @@ async function commandTui(parsed: Parsed, forceDemo: boolean): Promise<number> {
     }
     if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
       console.error(
-        "notice: stdin or stdout is not a terminal; running the headless loop (sync --loop) instead of the terminal UI",
+        `notice: stdin or stdout is not a terminal; running headless (sync ${
+          parsed.values.once ? "--once" : "--loop"
+        }) instead of the terminal UI`,
       );
       if (!parsed.values.once) parsed.values.loop = true;
       return await commandSync(parsed, config);
@@ -407,7 +426,22 @@ if (import.meta.main) {
     const e = error instanceof SyncError
       ? error
       : new SyncError("INTERNAL", errorMessage(error), { cause: error });
-    console.error(scrub(`error ${e.code}: ${e.message.replaceAll("\n", " ")}`, secrets));
+    const message = scrub(e.message.replaceAll("\n", " "), secrets);
+    const json = Deno.env.get("LOG_FORMAT") === "json" ||
+      Deno.args.some((a, i) =>
+        a === "--log-format=json" || (a === "--log-format" && Deno.args[i + 1] === "json")
+      );
+    console.error(
+      json
+        ? JSON.stringify({
+          time: new Date().toISOString(),
+          type: "fatal",
+          code: e.code,
+          message,
+          exitCode: e.exitCode,
+        })
+        : `error ${e.code}: ${message}`,
+    );
     code = e.exitCode;
   }
   Deno.exit(code);

@@ -41,6 +41,13 @@ export async function listBatchFiles(dir: string, table: string): Promise<string
   return files.sort((a, b) => a.seq - b.seq).map((f) => f.name);
 }
 
+/** The highest batch sequence number among a table's files (0 when none). */
+export async function maxBatchSeq(dir: string, table: string): Promise<number> {
+  const names = await listBatchFiles(dir, table);
+  const last = names[names.length - 1];
+  return last ? batchSeq(last, table) ?? 0 : 0;
+}
+
 /** Deletes the oldest batch files beyond `keep`. Returns how many were removed. */
 export async function pruneBatchFiles(dir: string, table: string, keep: number): Promise<number> {
   const names = await listBatchFiles(dir, table);

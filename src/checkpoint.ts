@@ -13,6 +13,8 @@ const SCHEMA_VERSION = "1";
 export interface TableCheckpoint {
   readonly table: string;
   readonly source: string;
+  /** The server and database the rows came from (e.g. "db:5432/app"). */
+  readonly origin: string | null;
   readonly mode: SyncMode;
   /** Exact cursor text as Postgres printed it (UTC), or null before the first batch. */
   readonly cursor: string | null;
@@ -39,6 +41,7 @@ export interface BatchRecord {
 export interface CheckpointAdvance {
   readonly table: string;
   readonly source: string;
+  readonly origin: string;
   readonly mode: SyncMode;
   readonly cursor: string | null;
   readonly key: readonly string[] | null;
@@ -56,6 +59,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tables (
   table_name TEXT PRIMARY KEY,
   source TEXT NOT NULL,
+  origin TEXT,
   mode TEXT NOT NULL CHECK (mode IN ('bootstrap', 'incremental')),
   cursor TEXT,
   key_json TEXT,
@@ -184,13 +188,14 @@ export class CheckpointStore {
     const now = new Date().toISOString();
     this.#transaction(() => {
       this.#db.prepare(
-        `INSERT INTO tables (table_name, source, mode, cursor, key_json, rows_copied, batches, last_batch_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 0, 0, NULL, ?)
-         ON CONFLICT (table_name) DO UPDATE SET source = excluded.source, mode = excluded.mode,
+        `INSERT INTO tables (table_name, source, origin, mode, cursor, key_json, rows_copied, batches, last_batch_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 0, 0, NULL, ?)
+         ON CONFLICT (table_name) DO UPDATE SET source = excluded.source, origin = excluded.origin, mode = excluded.mode,
            cursor = excluded.cursor, key_json = excluded.key_json, updated_at = excluded.updated_at`,
       ).run(
         advance.table,
         advance.source,
+        advance.origin,
         advance.mode,
         advance.cursor,
         advance.key ? JSON.stringify(advance.key) : null,
@@ -287,11 +292,17 @@ export class CheckpointStore {
   }
 
   /** Stores the source schema seen; creates the table row in bootstrap mode if new. */
-  saveSchema(table: string, snapshot: SourceSchemaSnapshot, source = ""): void {
+  saveSchema(
+    table: string,
+    snapshot: SourceSchemaSnapshot,
+    source = "",
+    origin: string | null = null,
+  ): void {
     this.#db.prepare(
-      `INSERT INTO tables (table_name, source, mode, schema_json) VALUES (?, ?, 'bootstrap', ?)
-       ON CONFLICT (table_name) DO UPDATE SET schema_json = excluded.schema_json`,
-    ).run(table, source, JSON.stringify(snapshot));
+      `INSERT INTO tables (table_name, source, origin, mode, schema_json) VALUES (?, ?, ?, 'bootstrap', ?)
+       ON CONFLICT (table_name) DO UPDATE SET schema_json = excluded.schema_json,
+         origin = coalesce(tables.origin, excluded.origin)`,
+    ).run(table, source, origin, JSON.stringify(snapshot));
   }
 
   setMode(table: string, mode: SyncMode): void {
@@ -300,6 +311,15 @@ export class CheckpointStore {
       new Date().toISOString(),
       table,
     );
+  }
+
+  /** Forgets one table: its checkpoint, batch history and drift history. */
+  removeTable(table: string): void {
+    this.#transaction(() => {
+      for (const t of ["tables", "batches", "drift_events"]) {
+        this.#db.prepare(`DELETE FROM ${t} WHERE table_name = ?`).run(table);
+      }
+    });
   }
 
   #transaction(fn: () => void): void {
@@ -318,6 +338,7 @@ function toCheckpoint(row: Row): TableCheckpoint {
   return {
     table: String(row.table_name),
     source: String(row.source),
+    origin: row.origin === null || row.origin === undefined ? null : String(row.origin),
     mode: row.mode === "incremental" ? "incremental" : "bootstrap",
     cursor: row.cursor === null ? null : String(row.cursor),
     key: row.key_json === null ? null : JSON.parse(String(row.key_json)) as string[],

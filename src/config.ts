@@ -21,6 +21,8 @@ export interface Config {
   readonly pg: PgConnectionConfig;
   /** Connection shown to humans, password masked. */
   readonly pgDisplay: string;
+  /** Which server and database rows come from, recorded in the checkpoint ("host:port/db"). */
+  readonly pgOrigin: string;
   readonly schema: string;
   readonly table: string;
   /** Explicit key columns, or null to read the primary key from the catalog. */
@@ -170,6 +172,22 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
       })`,
     );
   }
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    // Everything up to the last "@" is user:password; an unencoded "@", "/",
+    // "#" or "?" in it makes drivers read part of the password as the host.
+    const userinfo = /^[a-z]+:\/\/(.*)@[^@]*$/i.exec(url)?.[1] ?? "";
+    let parses = true;
+    try {
+      new URL(url);
+    } catch {
+      parses = false;
+    }
+    if (/[@/#?]/.test(userinfo) || !parses) {
+      problems.push(
+        `${urlVariable} is not a valid URL: percent-encode special characters in the user name and password (@ as %40, / as %2F, # as %23, ? as %3F)`,
+      );
+    }
+  }
   const pg: PgConnectionConfig = {
     connectionString: url || null,
     host: get("POSTGRES_HOST").trim(),
@@ -195,6 +213,7 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
   }
   const config: Config = {
     pg,
+    pgOrigin: originOf(url, pg),
     pgDisplay: url
       ? maskUrl(url)
       : `postgres://${pg.user}:***@${pg.host}:${pg.port}/${pg.database}`,
@@ -245,6 +264,18 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
     throw configError("CONFIG_INVALID", `Invalid configuration: ${problems.join("; ")}`);
   }
   return Object.freeze(config);
+}
+
+function originOf(url: string, pg: PgConnectionConfig): string {
+  if (url) {
+    try {
+      const parsed = new URL(url);
+      return `${parsed.hostname}:${parsed.port || "5432"}/${
+        decodeURIComponent(parsed.pathname.slice(1))
+      }`;
+    } catch { /* reported as a configuration problem */ }
+  }
+  return `${pg.host}:${pg.port}/${pg.database}`;
 }
 
 /** Secrets that must never appear in output. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { DemoWorkerMessage } from "./demo_postgres_worker.ts";
 
 export const DEMO_DIR_NAME = "demo-postgres";
+export const DEMO_ORIGIN = "embedded demo database";
 export const DEMO_PORT_FILE = "demo-postgres.port";
 
 /** The port of a demo database another process is serving from this STATE_DIR, if any. */
@@ -24,8 +25,16 @@ export async function runningDemoPort(stateDir: string): Promise<number | null> 
 }
 
 /** Variables and flags that name a real Postgres; any of them means "not the demo". */
-export const REAL_POSTGRES_ENV = ["POSTGRES_HOST", "POSTGRES_PORT", "DATABASE_URL", "POSTGRES_URL"];
-const REAL_POSTGRES_FLAGS: (keyof ConfigFlags)[] = ["host", "port", "database-url"];
+export const REAL_POSTGRES_ENV = [
+  "POSTGRES_HOST",
+  "POSTGRES_PORT",
+  "POSTGRES_USER",
+  "POSTGRES_PASSWORD",
+  "POSTGRES_DB",
+  "DATABASE_URL",
+  "POSTGRES_URL",
+];
+const REAL_POSTGRES_FLAGS: (keyof ConfigFlags)[] = ["host", "port", "user", "db", "database-url"];
 
 export function postgresConfigured(
   env: (name: string) => string | undefined,
@@ -50,7 +59,9 @@ export function demoConfig(
     DATABASE_URL: "",
     POSTGRES_URL: "",
   };
-  return loadConfig((name) => overlay[name] ?? env(name), flags);
+  const config = loadConfig((name) => overlay[name] ?? env(name), flags);
+  // The demo's port changes every start; its identity does not.
+  return Object.freeze({ ...config, pgOrigin: DEMO_ORIGIN });
 }
 
 export interface DemoDatabase {

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type pg from "pg";
 import type { Config } from "./config.ts";
-import { errorMessage, SyncError } from "./errors.ts";
+import { configError, errorMessage, SyncError } from "./errors.ts";
 import { CheckpointStore, type SourceSchemaSnapshot } from "./checkpoint.ts";
 import { diffSchema } from "./drift.ts";
 import type { DriftRecord, EventSink, SyncMode } from "./protocol.ts";
@@ -26,7 +26,13 @@ import {
 import { BatchConverter } from "./parquet_batch.ts";
 import { isLockError, type Warehouse, WarehouseFile } from "./duckdb_target.ts";
 import type { Position } from "./keyset.ts";
-import { batchFileName, partialPath, pruneBatchFiles, removePartials } from "./batch_files.ts";
+import {
+  batchFileName,
+  maxBatchSeq,
+  partialPath,
+  pruneBatchFiles,
+  removePartials,
+} from "./batch_files.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -136,6 +142,12 @@ export class SyncEngine {
     const info = await introspect(client, config);
     const table = config.duckdbTable;
     const checkpoint = this.#store.get(table);
+    if (checkpoint?.origin && checkpoint.origin !== config.pgOrigin) {
+      throw configError(
+        "SOURCE_CHANGED",
+        `The checkpoint for ${table} in ${config.stateDir} was made from ${checkpoint.origin}, not ${config.pgOrigin}: syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,
+      );
+    }
     const mode: SyncMode = checkpoint?.mode ?? "bootstrap";
     const horizon = info.cursorIsTime ? await readHorizon(client, config.lookbackSeconds) : null;
     if (horizon?.usedLookback && !this.#toldLookback) {
@@ -208,7 +220,11 @@ export class SyncEngine {
       const converter = this.#converter ??= await BatchConverter.create();
       let durable = position;
       let pastHorizon = false;
-      let seq = this.#store.lastBatchSeq(table);
+      // Never reuse a number still on disk: pruning keeps the highest ones.
+      let seq = Math.max(
+        this.#store.lastBatchSeq(table),
+        await maxBatchSeq(config.parquetDir, table),
+      );
 
       /**
        * Postgres side of one batch: find its end (unless known), COPY the range
@@ -263,6 +279,7 @@ export class SyncEngine {
           const saved = this.#store.advance({
             table,
             source: info.source,
+            origin: config.pgOrigin,
             mode: currentMode,
             cursor: batch.durable?.cursor ?? null,
             key: batch.durable?.key ?? null,
@@ -316,6 +333,7 @@ export class SyncEngine {
           this.#store.advance({
             table,
             source: info.source,
+            origin: config.pgOrigin,
             mode: "incremental",
             cursor: null,
             key: null,
@@ -362,7 +380,7 @@ export class SyncEngine {
     if (!target) {
       if (rowsCopied > 0) throw targetMissing(config, table);
       await warehouse.createTable(table, info.mappings, info.keyset.key.map((k) => k.name));
-      this.#store.saveSchema(table, { pgTypes, dropped: [] }, info.source);
+      this.#store.saveSchema(table, { pgTypes, dropped: [] }, info.source, config.pgOrigin);
       return;
     }
     const dropped = new Set(snapshot?.dropped ?? []);

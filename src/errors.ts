@@ -19,6 +19,8 @@ export type ErrorCode =
   | "DUCKDB_ERROR"
   | "SEED_UNSUPPORTED"
   | "DEMO_FAILED"
+  | "SOURCE_CHANGED"
+  | "PG_PERMISSION_DENIED"
   | "INTERNAL";
 
 export interface SyncErrorOptions {

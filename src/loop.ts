@@ -80,6 +80,12 @@ export async function runLoop(runner: CycleRunner, options: LoopOptions): Promis
     let waitSeconds = options.intervalSeconds;
     try {
       await runner.runCycle(options.signal);
+      if (failures > 0) {
+        options.emit({
+          type: "notice",
+          message: `recovered after ${failures} failed attempt${failures === 1 ? "" : "s"}`,
+        });
+      }
       failures = 0;
     } catch (error) {
       if (!(error instanceof SyncError) || !error.transient) throw error;

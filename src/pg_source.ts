@@ -33,6 +33,8 @@ export interface TableInfo {
   readonly keyset: KeysetColumns;
   /** True when the cursor is a timestamp type, so a time horizon applies. */
   readonly cursorIsTime: boolean;
+  /** True for a `timestamp without time zone` cursor (compared in the database's zone). */
+  readonly cursorWithoutZone: boolean;
   readonly estimatedRows: number | null;
 }
 
@@ -56,6 +58,12 @@ export function classifyPgError(error: unknown, config: Config, secrets: string[
       return configError(
         "PG_AUTH_FAILED",
         `Cannot connect to Postgres at ${where}: ${msg} (check POSTGRES_USER and POSTGRES_PASSWORD, or DATABASE_URL)`,
+        error,
+      );
+    case "42501":
+      return configError(
+        "PG_PERMISSION_DENIED",
+        `Postgres refused access: ${msg} (grant the sync role USAGE on the schema and SELECT on the table, e.g. GRANT SELECT ON ${config.schema}.${config.table} TO ${config.pg.user})`,
         error,
       );
     case "3D000":
@@ -218,6 +226,7 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
       key: keyNames.map((k) => ({ name: k, pgType: byName.get(k)!.pgType })),
     },
     cursorIsTime: cursor.baseTypeName === "timestamptz" || cursor.baseTypeName === "timestamp",
+    cursorWithoutZone: cursor.baseTypeName === "timestamp",
     estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
   };
 }
@@ -227,6 +236,11 @@ export interface Horizon {
   readonly at: string;
   /** True when open transactions of other roles could not be seen. */
   readonly usedLookback: boolean;
+  /**
+   * The database's own TimeZone (not this session's UTC): writers' now() fills a
+   * `timestamp without time zone` cursor with wall-clock time in that zone.
+   */
+  readonly zone: string;
 }
 
 /**
@@ -247,17 +261,28 @@ export async function readHorizon(client: pg.Client, lookbackSeconds: number): P
      )
      SELECT least(now, oldest,
                   CASE WHEN invisible > 0 THEN now - make_interval(secs => $1) END)::text AS at,
-            invisible > 0 AS used_lookback
+            invisible > 0 AS used_lookback,
+            (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone') AS zone
      FROM facts`,
     [lookbackSeconds],
   );
   const row = result.rows[0]!;
-  return { at: String(row.at), usedLookback: Boolean(row.used_lookback) };
+  return {
+    at: String(row.at),
+    usedLookback: Boolean(row.used_lookback),
+    zone: String(row.zone ?? "UTC"),
+  };
+}
+
+/** The horizon as a value comparable with the cursor column. */
+function horizonValue(info: TableInfo, horizon: Horizon): string {
+  const at = `${quoteLiteral(horizon.at)}::timestamptz`;
+  return info.cursorWithoutZone ? `(${at} AT TIME ZONE ${quoteLiteral(horizon.zone)})` : at;
 }
 
 export function whereHorizon(info: TableInfo, horizon: Horizon): string {
   const column = quoteIdent(info.keyset.cursor.name);
-  return `${column} < ${quoteLiteral(horizon.at)}::timestamptz`;
+  return `${column} < ${horizonValue(info, horizon)}`;
 }
 
 /** Rows with a NULL cursor are invisible to keyset paging; count them for a notice. */
@@ -318,8 +343,8 @@ export async function isSettled(
 ): Promise<boolean> {
   const r = await client.query(
     `SELECT ${quoteLiteral(position.cursor)}::${info.keyset.cursor.pgType} < ${
-      quoteLiteral(horizon.at)
-    }::timestamptz AS settled`,
+      horizonValue(info, horizon)
+    } AS settled`,
   );
   return Boolean(r.rows[0]!.settled);
 }

@@ -19,6 +19,9 @@ export interface SeedResult {
   readonly deleted: string[];
 }
 
+/** The table comment postgres/init/01_schema.sql sets on the demo table. */
+export const DEMO_TABLE_COMMENT = "postgres-duckdb-sync demo table";
+
 const REQUIRED = ["id", "email", "plan", "lifetime_value"];
 const PLANS = ["free", "starter", "pro", "business", "enterprise"];
 
@@ -42,6 +45,17 @@ export async function seedChanges(
       `Cannot seed changes into ${config.schema}.${config.table}: ${
         names.size === 0 ? "table not found" : `missing column(s) ${missing.join(", ")}`
       } (seed-changes works on the demo table analytics.subscriptions from postgres/init)`,
+    );
+  }
+  const marked = await client.query(
+    `SELECT obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+    [config.schema, config.table],
+  );
+  if (marked.rows[0]?.comment !== DEMO_TABLE_COMMENT) {
+    throw configError(
+      "SEED_UNSUPPORTED",
+      `Refusing to write fake rows into ${config.schema}.${config.table}: it is not marked as the demo table (seed-changes only writes to a table created by postgres/init, whose comment is '${DEMO_TABLE_COMMENT}')`,
     );
   }
   const soft = config.softDeleteColumn && names.has(config.softDeleteColumn)

@@ -30,3 +30,7 @@ DROP TRIGGER IF EXISTS subscriptions_touch_updated_at ON analytics.subscriptions
 CREATE TRIGGER subscriptions_touch_updated_at
   BEFORE UPDATE ON analytics.subscriptions
   FOR EACH ROW EXECUTE FUNCTION analytics.touch_updated_at();
+
+-- seed-changes and the UI's `s` key write fake rows only into a table marked
+-- like this, never into a production table that happens to look similar.
+COMMENT ON TABLE analytics.subscriptions IS 'postgres-duckdb-sync demo table';

@@ -388,8 +388,11 @@ Deno.test("loadConfig() names POSTGRES_URL when that is the bad one, and rejects
       e instanceof SyncError && /POSTGRES_URL must start/.test(e.message) &&
       /SYNC_INTERVAL_SECONDS="0x10"/.test(e.message),
   );
-  const secrets = secretsOf(
-    loadConfig(env({ DATABASE_URL: "postgres://u:p@ssword@h/db" })),
+  nodeAssert.throws(
+    () => loadConfig(env({ DATABASE_URL: "postgres://u:p@ssword@h/db" })),
+    (e: unknown) =>
+      e instanceof SyncError && /percent-encode/.test(e.message) && !e.message.includes("p@ssword"),
   );
-  assert(secrets.includes("p@ssword"), JSON.stringify(secrets));
+  const secrets = secretsOf(loadConfig(env({ DATABASE_URL: "postgres://u:p%40ssword@h/db" })));
+  assert(secrets.includes("p@ssword") && secrets.includes("p%40ssword"), JSON.stringify(secrets));
 });

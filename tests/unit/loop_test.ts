@@ -143,6 +143,7 @@ Deno.test("runLoop() retries a transient SyncError and reports it as an error ev
       transient: true,
       retryInSeconds: 0.01,
     },
+    { type: "notice", message: "recovered after 1 failed attempt" },
     { type: "cycle_idle", nextInSeconds: 0.01 },
   ]);
 });
