@@ -172,3 +172,65 @@ Deno.test("a DuckDB file deleted behind a checkpoint is an error, not a partial 
 globalThis.addEventListener("unload", () => {
   Deno.removeSync(db.dir, { recursive: true });
 });
+
+Deno.test("a checkpoint made from another database is refused (no mixing two sources in one DuckDB)", async () => {
+  const a = await createTestDb(cluster);
+  const b = await createTestDb(cluster);
+  try {
+    assertEquals((await runMain(["sync", "--once"], a.env())).code, 0);
+    // Same state and DuckDB paths, another database.
+    const env = {
+      ...a.env(),
+      POSTGRES_USER: b.user,
+      POSTGRES_PASSWORD: b.password,
+      POSTGRES_DB: b.name,
+    };
+    const before = await Deno.readFile(`${a.dir}/state/checkpoint.sqlite`);
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(
+      r.stderr.trim(),
+      /^error SOURCE_CHANGED: The checkpoint for analytics_subscriptions .* was made from 127\.0\.0\.1:\d+\/t\w+, not 127\.0\.0\.1:\d+\/t\w+: .*reset --yes/,
+    );
+    assertEquals(await Deno.readFile(`${a.dir}/state/checkpoint.sqlite`), before);
+  } finally {
+    await a.cleanup();
+    await b.cleanup();
+  }
+});
+
+Deno.test("seed-changes refuses a demo-shaped table that is not marked as the demo table", async () => {
+  await db.sql(`CREATE TABLE analytics.customers (LIKE analytics.subscriptions INCLUDING ALL);
+    ALTER TABLE analytics.customers OWNER TO ${db.user};
+    INSERT INTO analytics.customers (email, plan, lifetime_value) VALUES ('real@customer.com', 'pro', 100)`);
+  const r = await runMain(["seed-changes"], db.env({ POSTGRES_TABLE: "customers" }));
+  assertEquals(r.code, 2, r.stderr);
+  assertMatch(
+    r.stderr.trim(),
+    /^error SEED_UNSUPPORTED: Refusing to write fake rows into analytics\.customers/,
+  );
+  assertEquals(
+    await db.sql(
+      "SELECT count(*) || ' ' || max(plan) || ' ' || max(lifetime_value) FROM analytics.customers",
+    ),
+    "1 pro 100.00",
+  );
+});
+
+Deno.test("a role without SELECT on the table: exit 2 with the GRANT to run", async () => {
+  await cluster.psql(`CREATE ROLE nosel_${db.name} LOGIN PASSWORD 'nosel-pass'`);
+  const r = await runMain(
+    ["sync", "--once"],
+    db.env({
+      POSTGRES_USER: `nosel_${db.name}`,
+      POSTGRES_PASSWORD: "nosel-pass",
+      STATE_DIR: `${db.dir}/state-nosel`,
+      DUCKDB_PATH: `${db.dir}/nosel.duckdb`,
+    }),
+  );
+  assertEquals(r.code, 2, r.stderr);
+  assertMatch(
+    r.stderr.trim(),
+    /^error PG_PERMISSION_DENIED: .*permission denied .*GRANT SELECT ON analytics\.subscriptions TO nosel_/,
+  );
+});

@@ -100,3 +100,38 @@ Deno.test("control: a plain role with SYNC_LOOKBACK_SECONDS=0 misses the late co
     await db.cleanup();
   }
 });
+
+Deno.test("a timestamp (no time zone) cursor in a non-UTC database still catches a late commit", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await cluster.psql(`ALTER DATABASE ${db.name} SET timezone = 'America/New_York'`);
+    await cluster.psql(`GRANT pg_read_all_stats TO ${db.user}`);
+    await db.sql(
+      `CREATE TABLE public.events (id int PRIMARY KEY, v text, updated_at timestamp NOT NULL DEFAULT now());
+      ALTER TABLE public.events OWNER TO ${db.user};
+      INSERT INTO public.events (id, v) VALUES (101, 'first');`,
+    );
+    const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "events", SYNC_LOOKBACK_SECONDS: "0" };
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    const writer = await db.client();
+    await writer.query("SET timezone = 'America/New_York'");
+    try {
+      await writer.query("BEGIN");
+      await writer.query("INSERT INTO public.events (id, v) VALUES (102, 'late')");
+      await new Promise((r) => setTimeout(r, 50));
+      await db.sql("INSERT INTO public.events (id, v) VALUES (103, 'early')");
+      assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+      await writer.query("COMMIT");
+    } finally {
+      await writer.end();
+    }
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    const rows = await duckRows(
+      `${db.dir}/lake/warehouse.duckdb`,
+      "SELECT string_agg(id::VARCHAR, ',' ORDER BY id) AS ids FROM public_events",
+    );
+    assertEquals(rows[0]!.ids, "101,102,103");
+  } finally {
+    await db.cleanup();
+  }
+});

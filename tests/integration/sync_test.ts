@@ -324,3 +324,27 @@ Deno.test("one log line per batch, or JSON lines with --log-format json", async 
     await db.cleanup();
   }
 });
+
+Deno.test("reset forgets only the configured table; other tables in STATE_DIR keep their checkpoints", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await db.sql(
+      `CREATE TABLE analytics.plans (id int PRIMARY KEY, name text, updated_at timestamptz NOT NULL DEFAULT now());
+      ALTER TABLE analytics.plans OWNER TO ${db.user};
+      INSERT INTO analytics.plans (id, name) VALUES (1, 'free'), (2, 'pro');`,
+    );
+    await syncOnce(db);
+    await syncOnce(db, { POSTGRES_TABLE: "plans" });
+    const r = await runMain(["reset", "--yes"], db.env({ POSTGRES_TABLE: "plans" }));
+    assertEquals(r.code, 0, r.stderr);
+    const s = await status(db);
+    assertEquals(s.map((t) => (t as unknown as { table: string }).table), [
+      "analytics_subscriptions",
+    ]);
+    assertEquals(s[0]!.rowsCopied, 10000);
+    const again = await syncOnce(db);
+    assertMatch(again.stderr, /up to date/);
+  } finally {
+    await db.cleanup();
+  }
+});
