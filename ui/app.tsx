@@ -14,6 +14,7 @@ import { DriftPane } from "./drift_pane.tsx";
 import { QueryPane } from "./query_pane.tsx";
 import { StatusLine } from "./status_line.tsx";
 import { HELP_LINES, HelpOverlay } from "./help_overlay.tsx";
+import { ErrorPane } from "./error_pane.tsx";
 
 /** Help lines plus its title and two borders. */
 const HELP_HEIGHT = HELP_LINES.length + 3;
@@ -85,12 +86,15 @@ export function App(props: AppProps) {
   const height = Math.max(16, rows);
   const topHeight = Math.max(7, Math.min(8, Math.floor(height / 3)));
   const driftHeight = state.help ? 0 : Math.max(4, Math.min(6, Math.floor(height / 5)));
-  const statusHeight = 2;
+  const roomy = height >= 28;
+  const statusHeight = roomy ? 3 : 2;
   const queryHeight = Math.max(
     5,
     height - topHeight - driftHeight - statusHeight - (state.help ? HELP_HEIGHT : 0),
   );
   const half = Math.floor(width / 2);
+  // A fatal error (bad configuration) stops the engine: show all of it.
+  const stopped = state.status === "stopping" && state.lastError !== null;
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -100,9 +104,11 @@ export function App(props: AppProps) {
       </Box>
       {state.help
         ? <HelpOverlay width={width} />
+        : stopped
+        ? <ErrorPane message={state.lastError ?? ""} width={width} height={driftHeight} />
         : <DriftPane drift={state.drift} width={width} height={driftHeight} />}
       <QueryPane state={state} width={width} height={queryHeight} />
-      <StatusLine state={state} width={width} />
+      <StatusLine state={state} width={width} roomy={roomy} />
     </Box>
   );
 }

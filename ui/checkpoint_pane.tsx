@@ -54,7 +54,9 @@ export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
       text: `key ${t.key ? t.key.join(", ") : "-"}  rows ${t.rowsCopied.toLocaleString("en-US")}`,
     });
     lines.push({
-      text: `lag ${lagMs === null ? "-" : formatDuration(state.now - lagMs)}  ${countdown(state)}`,
+      text: `cursor age ${lagMs === null ? "-" : formatDuration(state.now - lagMs)}  ${
+        countdown(state)
+      }`,
     });
   }
   return (

@@ -84,6 +84,9 @@ export function mapKey(input: string, key: KeyFlags, state: UiState): KeyOutcome
         { type: "notice", message: "seeding changes into Postgres…" },
       );
     case "r":
+      if (state.status === "paused") {
+        return act({ type: "notice", message: "paused: press p to resume syncing" });
+      }
       return send({ type: "sync_now" }, { type: "notice", message: "sync requested" });
     case "p":
       return send(state.status === "paused" ? { type: "resume" } : { type: "pause" });

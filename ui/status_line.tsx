@@ -9,6 +9,8 @@ import type { UiState } from "./state.ts";
 export interface StatusLineProps {
   readonly state: UiState;
   readonly width: number;
+  /** With room (tall terminals) the newest notice gets a line of its own. */
+  readonly roomy?: boolean;
 }
 
 export function statusText(state: UiState): { text: string; color: string } {
@@ -38,7 +40,7 @@ function sourceLength(state: UiState): number {
   return (state.demo ? "embedded demo database ".length : 0) + state.connection.length;
 }
 
-export function StatusLine({ state, width }: StatusLineProps) {
+export function StatusLine({ state, width, roomy = false }: StatusLineProps) {
   const status = statusText(state);
   const notice = state.notices[state.notices.length - 1];
   // The status (and its error) wins over the connection when space is short.
@@ -55,8 +57,11 @@ export function StatusLine({ state, width }: StatusLineProps) {
           {clip(` │ ${source}`, Math.max(0, width - Math.min(status.text.length, statusWidth)))}
         </Text>
       </Text>
+      {roomy
+        ? <Text color="yellow" wrap="truncate">{clip(notice ? `» ${notice}` : "", width)}</Text>
+        : null}
       <Text color="gray" wrap="truncate">
-        {clip(notice ? `${keys}  ·  ${notice}` : keys, width)}
+        {clip(!roomy && notice ? `${keys}  ·  ${notice}` : keys, width)}
       </Text>
     </Box>
   );

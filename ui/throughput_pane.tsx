@@ -25,9 +25,11 @@ export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
       } rows/s, ${Math.round(last.durationMs)} ms, ${formatBytesShort(last.bytes)}`
       : "",
     `peak ${compactNumber(peak)} rows/s`,
-    `total ${state.totals.rows.toLocaleString("en-US")} rows in ${state.totals.batches} batches, ${
-      formatBytesShort(state.totals.bytes)
-    } since ${formatDuration(state.now - state.startedAt)} ago`,
+    `total ${state.totals.rows.toLocaleString("en-US")} rows in ${state.totals.batches} batch${
+      state.totals.batches === 1 ? "" : "es"
+    }, ${formatBytesShort(state.totals.bytes)} since ${
+      formatDuration(state.now - state.startedAt)
+    } ago`,
   ];
   return (
     <Pane title="Throughput" width={width} height={height}>

@@ -160,7 +160,7 @@ Deno.test("App shows the exact cursor, rows copied and a rows/s figure after syn
     // 1234 rows in 250 ms = 4936 rows/s.
     assertMatch(frame, /peak 4936 rows\/s/);
     assertMatch(frame, /last 1,234 rows, 4936 rows\/s, 250 m/);
-    assertMatch(frame, /total 1,234 rows in 1 batches/);
+    assertMatch(frame, /total 1,234 rows in 1 batch,/);
     assertMatch(frame, /^running: syncing │ postgres:\/\/app:\*\*\*\*@localhost:5432\/shop/m);
     assertNotMatch(frame, /no batches yet/);
   } finally {
@@ -451,6 +451,20 @@ Deno.test("App applies several keys from one read in order (held Backspace, Tab 
     await t.type("\x7f\x7f\x7f");
     assertMatch(await t.frameWith("duckdb> SELEC"), /│ duckdb> SELEC +│/);
     assertNotMatch(t.frame(), /duckdb> SELECT/);
+  } finally {
+    t.app.unmount();
+  }
+});
+
+Deno.test("App shows a fatal engine error whole in a Stopped pane", async () => {
+  const t = await start();
+  try {
+    const message =
+      "Cannot connect to Postgres at postgres://app:***@db:5432/shop: password authentication failed for user app (check POSTGRES_USER and POSTGRES_PASSWORD, or DATABASE_URL)";
+    t.source.push({ type: "fatal", code: "PG_AUTH_FAILED", message, exitCode: 2 });
+    const frame = await t.frameWith("Stopped");
+    const flat = frame.split("\n").map((l) => l.replace(/^│ ?/, "").replace(/ *│$/, "")).join(" ");
+    assertMatch(flat.replace(/\s+/g, " "), /PG_AUTH_FAILED: Cannot connect .* or DATABASE_URL\)/);
   } finally {
     t.app.unmount();
   }

@@ -208,3 +208,9 @@ Deno.test("mapKey() ignores other control and meta keys in the prompt", () => {
   assertEquals(mapKey("", {}, prompt()), NONE);
   assertEquals(mapKey("\u0007", {}, prompt()), NONE);
 });
+
+Deno.test("mapKey() r while paused says how to resume instead of pretending to sync", () => {
+  const out = mapKey("r", {}, panes({ status: "paused" }));
+  assertEquals(out.command, null);
+  assertEquals(out.actions, [{ type: "notice", message: "paused: press p to resume syncing" }]);
+});
