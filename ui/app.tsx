@@ -85,7 +85,14 @@ export function App(props: AppProps) {
   const width = Math.max(40, columns);
   const height = Math.max(16, rows);
   const topHeight = Math.max(7, Math.min(8, Math.floor(height / 3)));
-  const driftHeight = state.help ? 0 : Math.max(4, Math.min(6, Math.floor(height / 5)));
+  // A fatal error (bad configuration) stops the engine: show all of it, taking
+  // rows from the Query pane.
+  const stopped = state.status === "stopping" && state.lastError !== null;
+  const driftHeight = state.help
+    ? 0
+    : stopped
+    ? Math.max(4, Math.min(9, height - topHeight - 8))
+    : Math.max(4, Math.min(6, Math.floor(height / 5)));
   const roomy = height >= 28;
   const statusHeight = roomy ? 3 : 2;
   const queryHeight = Math.max(
@@ -93,8 +100,6 @@ export function App(props: AppProps) {
     height - topHeight - driftHeight - statusHeight - (state.help ? HELP_HEIGHT : 0),
   );
   const half = Math.floor(width / 2);
-  // A fatal error (bad configuration) stops the engine: show all of it.
-  const stopped = state.status === "stopping" && state.lastError !== null;
 
   return (
     <Box flexDirection="column" width={width} height={height}>

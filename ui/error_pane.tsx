@@ -12,7 +12,7 @@ export interface ErrorPaneProps {
 
 export function ErrorPane({ message, width, height }: ErrorPaneProps) {
   return (
-    <Pane title="Stopped" width={width} height={Math.max(height, 6)} focused>
+    <Pane title="Stopped" width={width} height={height} focused>
       <Text color="red" wrap="wrap">{message}</Text>
       <Text color="gray">Fix the setting and start again; q quits.</Text>
     </Pane>
