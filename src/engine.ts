@@ -177,7 +177,7 @@ export class SyncEngine {
       }
     }
 
-    let position: Position | null = checkpoint?.cursor != null && checkpoint.key
+    const position: Position | null = checkpoint?.cursor != null && checkpoint.key
       ? { cursor: checkpoint.cursor, key: checkpoint.key }
       : null;
     const snapshot = this.#store.schema(table);

@@ -7,6 +7,9 @@ import { clip } from "./format.ts";
 import { resultLines } from "./result_table.ts";
 import type { UiState } from "./state.ts";
 
+/** One inverse-video cell marks the prompt's cursor (an empty Text renders nothing). */
+const CURSOR_CELL = " ";
+
 export interface QueryPaneProps {
   readonly state: UiState;
   readonly width: number;
@@ -41,7 +44,7 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
     <Pane title="Query" width={width} height={height} focused={focused}>
       <Text color={focused ? "white" : "gray"} wrap="truncate">
         {visiblePrompt}
-        {focused ? <Text inverse>{" "}</Text> : ""}
+        {focused ? <Text inverse>{CURSOR_CELL}</Text> : ""}
       </Text>
       {state.queryError
         ? <Text color="red" wrap="truncate">{clip(`error: ${state.queryError}`, inner)}</Text>
