@@ -12,7 +12,12 @@ export function batchFileName(
   cursorTo: string,
 ): string {
   const s = String(seq).padStart(8, "0");
-  return `${table}__${s}__${cursorFileToken(cursorFrom)}__${cursorFileToken(cursorTo)}.parquet`;
+  return `${fileSafe(table)}__${s}__${cursorFileToken(cursorFrom)}__${cursorFileToken(cursorTo)}.parquet`;
+}
+
+/** A table name as a file-name part: "/" and NUL cannot appear in file names. */
+export function fileSafe(table: string): string {
+  return table.replace(/[/\\\0]/g, "_");
 }
 
 export function partialPath(dir: string, name: string): string {
@@ -21,6 +26,7 @@ export function partialPath(dir: string, name: string): string {
 
 /** The batch sequence number of a file of `table`, or null when it is not one. */
 export function batchSeq(name: string, table: string): number | null {
+  table = fileSafe(table);
   if (!name.startsWith(`${table}__`) || !name.endsWith(".parquet")) return null;
   const m = /^(\d{8,})__[^_]/.exec(name.slice(table.length + 2));
   return m ? Number(m[1]) : null;

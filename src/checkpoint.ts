@@ -51,6 +51,8 @@ export interface CheckpointAdvance {
 export interface SourceSchemaSnapshot {
   /** column name -> Postgres type text. */
   readonly pgTypes: Record<string, string>;
+  /** column name -> pg_attribute.attnum (absent in snapshots from before it was kept). */
+  readonly attnums?: Record<string, number>;
   readonly dropped: readonly string[];
 }
 

@@ -13,6 +13,7 @@ export interface TargetColumn {
 
 export type DriftKind =
   | "column_added"
+  | "column_replaced"
   | "column_dropped"
   | "type_widened"
   | "type_changed";
@@ -38,6 +39,7 @@ export function diffSchema(
   target: readonly TargetColumn[],
   knownDropped: ReadonlySet<string>,
   previousPgTypes: ReadonlyMap<string, string> = new Map(),
+  previousAttnums: ReadonlyMap<string, number> = new Map(),
 ): DriftChange[] {
   const table = quoteIdent(duckTable);
   const targetByName = new Map(target.map((c) => [c.name, c]));
@@ -52,6 +54,28 @@ export function diffSchema(
         column: column.name,
         detail: `added ${column.pgType} as ${column.duckType}`,
         ddl: `ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
+        backfill: true,
+      });
+      continue;
+    }
+    const seenAttnum = previousAttnums.get(column.name);
+    const readded = knownDropped.has(column.name);
+    if (
+      readded ||
+      (seenAttnum !== undefined && column.attnum !== undefined && seenAttnum !== column.attnum)
+    ) {
+      // Same name, different column: dropped and re-added, or a rename. Its
+      // values in DuckDB belong to another column: re-copy them all.
+      const retype = existing.duckType !== column.duckType;
+      // With a new type the old column goes and a fresh one comes: the old
+      // values may not convert, and every value is re-copied anyway.
+      changes.push({
+        kind: "column_replaced",
+        column: column.name,
+        detail: `dropped and re-added (or renamed) in Postgres as ${column.pgType}; every value re-copied`,
+        ddl: retype
+          ? `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`
+          : null,
         backfill: true,
       });
       continue;

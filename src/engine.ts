@@ -28,6 +28,7 @@ import { isLockError, type Warehouse, WarehouseFile } from "./duckdb_target.ts";
 import type { Position } from "./keyset.ts";
 import {
   batchFileName,
+  fileSafe,
   maxBatchSeq,
   partialPath,
   pruneBatchFiles,
@@ -183,7 +184,10 @@ export class SyncEngine {
     const snapshot = this.#store.schema(table);
     const schemaChanged = !snapshot || info.mappings.length !==
         Object.keys(snapshot.pgTypes).length ||
-      info.mappings.some((m) => snapshot.pgTypes[m.name] !== m.pgType);
+      info.mappings.some((m) =>
+        snapshot.pgTypes[m.name] !== m.pgType ||
+        (snapshot.attnums !== undefined && snapshot.attnums[m.name] !== m.attnum)
+      );
     const batchSize = mode === "bootstrap" ? config.bootstrapBatchSize : config.batchSize;
     let end = await nextBatchEnd(client, info, position, batchSize);
     if (!end && !schemaChanged && mode === "incremental") {
@@ -377,17 +381,19 @@ export class SyncEngine {
     const table = config.duckdbTable;
     const target = await warehouse.columns(table);
     const pgTypes = Object.fromEntries(info.mappings.map((m) => [m.name, m.pgType]));
+    const attnums = Object.fromEntries(info.mappings.map((m) => [m.name, m.attnum ?? 0]));
     if (!target) {
       if (rowsCopied > 0) throw targetMissing(config, table);
       await warehouse.createTable(table, info.mappings, info.keyset.key.map((k) => k.name));
-      this.#store.saveSchema(table, { pgTypes, dropped: [] }, info.source, config.pgOrigin);
+      this.#store.saveSchema(table, { pgTypes, attnums, dropped: [] }, info.source, config.pgOrigin);
       return;
     }
     const dropped = new Set(snapshot?.dropped ?? []);
     const previous = new Map(Object.entries(snapshot?.pgTypes ?? {}));
-    const changes = diffSchema(table, info.mappings, target, dropped, previous);
+    const previousAttnums = new Map(Object.entries(snapshot?.attnums ?? {}));
+    const changes = diffSchema(table, info.mappings, target, dropped, previous, previousAttnums);
     if (changes.length === 0) {
-      this.#store.saveSchema(table, { pgTypes, dropped: [...dropped] }, info.source);
+      this.#store.saveSchema(table, { pgTypes, attnums, dropped: [...dropped] }, info.source);
       return;
     }
     const backfill = changes.filter((c) => c.backfill).map((c) => c.column);
@@ -412,8 +418,10 @@ export class SyncEngine {
       ddl: c.ddl,
     }));
     for (const c of changes) if (c.kind === "column_dropped") dropped.add(c.column);
-    for (const c of changes) if (c.kind === "column_added") dropped.delete(c.column);
-    this.#store.recordDrift(records, { pgTypes, dropped: [...dropped] }, table);
+    for (const c of changes) {
+      if (c.kind === "column_added" || c.kind === "column_replaced") dropped.delete(c.column);
+    }
+    this.#store.recordDrift(records, { pgTypes, attnums, dropped: [...dropped] }, table);
     for (const drift of records) this.#emit({ type: "drift_applied", drift });
   }
 
@@ -428,7 +436,7 @@ export class SyncEngine {
     const columns = info.mappings.filter((m) =>
       keyNames.includes(m.name) || added.includes(m.name)
     );
-    const name = `${this.#config.duckdbTable}__backfill.parquet`;
+    const name = `${fileSafe(this.#config.duckdbTable)}__backfill.parquet`;
     const csv = partialPath(this.#config.parquetDir, `${name}.csv`);
     const parquet = partialPath(this.#config.parquetDir, name);
     try {

@@ -137,7 +137,8 @@ SELECT a.attname AS name,
        format_type(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS base_type,
        bt.typcategory AS category,
        bt.typtype AS base_typtype,
-       a.attnotnull AS not_null
+       a.attnotnull AS not_null,
+       a.attnum AS attnum
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
@@ -176,6 +177,7 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
     baseType: String(r.base_type),
     category: String(r.category),
     notNull: Boolean(r.not_null),
+    attnum: Number(r.attnum),
   }));
   const byName = new Map(columns.map((c) => [c.name, c]));
   const cursor = byName.get(config.cursorColumn);
@@ -186,6 +188,7 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
     );
   }
   let keyNames: string[];
+  const nullable = (names: string[]) => names.filter((k) => !byName.get(k)?.notNull);
   if (config.primaryKey) {
     keyNames = [...config.primaryKey];
     const missing = keyNames.filter((k) => !byName.has(k));
@@ -207,6 +210,15 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
         `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id)`,
       );
     }
+  }
+  // A NULL in a key column makes the row invisible to keyset paging and
+  // breaks DuckDB's primary key: only NOT NULL columns can be the key.
+  const nullableKeys = nullable(keyNames);
+  if (nullableKeys.length > 0) {
+    throw configError(
+      "PRIMARY_KEY_MISSING",
+      `Cannot sync ${source}: key column(s) ${nullableKeys.join(", ")} can be NULL (set POSTGRES_PRIMARY_KEY to NOT NULL columns that are unique, or add NOT NULL to them)`,
+    );
   }
   if (keyNames.includes(config.cursorColumn)) {
     throw configError(
@@ -257,10 +269,17 @@ export async function readHorizon(client: pg.Client, lookbackSeconds: number): P
      ), facts AS (
        SELECT clock_timestamp() AS now,
               (SELECT min(xact_start) FROM others) AS oldest,
-              (SELECT count(*) FROM others WHERE query = '<insufficient privilege>') AS invisible
+              (SELECT count(*) FROM others WHERE query = '<insufficient privilege>')
+                -- Prepared (two-phase) transactions and a standby's view of the
+                -- primary's transactions are not in pg_stat_activity at all.
+                + (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())
+                + CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END AS invisible
      )
-     SELECT least(now, oldest,
-                  CASE WHEN invisible > 0 THEN now - make_interval(secs => $1) END)::text AS at,
+     -- A margin of 200 ms: a transaction's start time is taken a moment
+     -- before it shows in pg_stat_activity.
+     SELECT (least(now, oldest,
+                   CASE WHEN invisible > 0 THEN now - make_interval(secs => $1) END)
+             - interval '200 milliseconds')::text AS at,
             invisible > 0 AS used_lookback,
             (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone') AS zone
      FROM facts`,

@@ -17,10 +17,13 @@ export interface SourceColumn {
   /** pg_type.typcategory of the base type ("A" = array, "E" = enum, ...). */
   readonly category: string;
   readonly notNull: boolean;
+  /** pg_attribute.attnum: a dropped and re-added (or renamed) column gets a new one. */
+  readonly attnum?: number;
 }
 
 export interface ColumnMapping {
   readonly name: string;
+  readonly attnum?: number;
   readonly pgType: string;
   /** DuckDB column type in the warehouse table. */
   readonly duckType: string;
@@ -57,6 +60,9 @@ const SIMPLE: Record<string, string> = {
   oid: "BIGINT",
 };
 
+/** Types whose text may carry Postgres' " BC" suffix. */
+const TIME_POINTS = new Set(["date", "timestamp", "timestamptz"]);
+
 /** DuckDB's widest DECIMAL precision. */
 export const MAX_DECIMAL_PRECISION = 38;
 
@@ -73,6 +79,7 @@ export function mapColumn(column: SourceColumn): ColumnMapping {
   const ident = quoteIdent(column.name);
   const base = {
     name: column.name,
+    ...(column.attnum === undefined ? {} : { attnum: column.attnum }),
     pgType: column.pgType,
     pgSelect: ident,
     fromCsv: null,
@@ -99,6 +106,19 @@ export function mapColumn(column: SourceColumn): ColumnMapping {
     };
   }
   const simple = SIMPLE[column.baseTypeName];
+  if (simple && TIME_POINTS.has(column.baseTypeName)) {
+    // DuckDB's CSV reader turns a date it cannot parse into NULL, and reads
+    // Postgres' "... BC" as AD. Read the text and CAST it strictly (an
+    // out-of-range value fails the batch loudly), moving " BC" where DuckDB
+    // expects "(BC)": "0044-03-15 (BC) 12:00:00+00".
+    return {
+      ...base,
+      duckType: simple,
+      csvType: "VARCHAR",
+      fromCsv: `CAST(CASE WHEN ends_with(${ident}, ' BC') THEN regexp_replace(${ident}, ` +
+        `'^(\\d+-\\d\\d-\\d\\d)(.*) BC$', '\\1 (BC)\\2') ELSE ${ident} END AS ${simple})`,
+    };
+  }
   if (simple) return { ...base, duckType: simple, csvType: simple };
   // Enums, arrays, intervals, ranges, network and geometric types, money, xml,
   // tsvector...: Postgres' own text form, exactly.

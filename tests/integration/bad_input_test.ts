@@ -234,3 +234,19 @@ Deno.test("a role without SELECT on the table: exit 2 with the GRANT to run", as
     /^error PG_PERMISSION_DENIED: .*permission denied .*GRANT SELECT ON analytics\.subscriptions TO nosel_/,
   );
 });
+
+Deno.test("a key column that can be NULL is refused (its rows could never be paged)", async () => {
+  await db.sql(
+    `CREATE TABLE analytics.nullkey (a int NOT NULL, b int, updated_at timestamptz NOT NULL DEFAULT now());
+    ALTER TABLE analytics.nullkey OWNER TO ${db.user};`,
+  );
+  await expectFailure(
+    {
+      POSTGRES_TABLE: "nullkey",
+      POSTGRES_PRIMARY_KEY: "a,b",
+      DUCKDB_TABLE: "analytics_subscriptions",
+    },
+    2,
+    /^error PRIMARY_KEY_MISSING: .*key column\(s\) b can be NULL/,
+  );
+});

@@ -152,3 +152,42 @@ Deno.test("drift: narrowing and unrelated type changes never lose copied values"
     await db.cleanup();
   }
 });
+
+Deno.test("drift: a column dropped and re-added under the same name, or a rename swap, is re-copied", async () => {
+  const db = await createTestDb(cluster);
+  const path = `${db.dir}/lake/warehouse.duckdb`;
+  try {
+    await db.sql(
+      `ALTER TABLE analytics.subscriptions ADD COLUMN a int DEFAULT 1, ADD COLUMN b int DEFAULT 2,
+      ADD COLUMN c int DEFAULT 3`,
+    );
+    assertEquals((await runMain(["sync", "--once"], db.env())).code, 0);
+    // Same step: drop and re-add `a` with another default (updated_at untouched).
+    await db.sql(`ALTER TABLE analytics.subscriptions DROP COLUMN a;
+      ALTER TABLE analytics.subscriptions ADD COLUMN a int DEFAULT 99;
+      ALTER TABLE analytics.subscriptions RENAME COLUMN b TO tmp;
+      ALTER TABLE analytics.subscriptions RENAME COLUMN c TO b;
+      ALTER TABLE analytics.subscriptions RENAME COLUMN tmp TO c;`);
+    const r = await runMain(["sync", "--once"], db.env());
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /column_replaced a/);
+    const rows = await duckRows(
+      path,
+      "SELECT count(*) FILTER (WHERE a = 99 AND b = 3 AND c = 2)::VARCHAR AS ok FROM analytics_subscriptions",
+    );
+    assertEquals(rows[0]!.ok, "10000");
+    // Across cycles: drop, sync, re-add with a default, sync.
+    await db.sql("ALTER TABLE analytics.subscriptions DROP COLUMN c");
+    assertEquals((await runMain(["sync", "--once"], db.env())).code, 0);
+    await db.sql("ALTER TABLE analytics.subscriptions ADD COLUMN c text DEFAULT 'back'");
+    const again = await runMain(["sync", "--once"], db.env());
+    assertEquals(again.code, 0, again.stderr);
+    const back = await duckRows(
+      path,
+      "SELECT count(*) FILTER (WHERE c = 'back')::VARCHAR AS ok, typeof(any_value(c)) AS t FROM analytics_subscriptions",
+    );
+    assertEquals(back[0], { ok: "10000", t: "VARCHAR" });
+  } finally {
+    await db.cleanup();
+  }
+});

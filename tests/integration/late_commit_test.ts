@@ -135,3 +135,32 @@ Deno.test("a timestamp (no time zone) cursor in a non-UTC database still catches
     await db.cleanup();
   }
 });
+
+Deno.test("a prepared (two-phase) transaction committed later still arrives", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    const enabled = await cluster.psql("SHOW max_prepared_transactions");
+    if (enabled === "0") {
+      // Needs a server restart; the shared test cluster is started with it (see pg_cluster.ts).
+      throw new Error("max_prepared_transactions is 0 on the test cluster");
+    }
+    await cluster.psql(`GRANT pg_read_all_stats TO ${db.user}`);
+    const env = { SYNC_LOOKBACK_SECONDS: "60" };
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    await db.sql(
+      `BEGIN; UPDATE analytics.subscriptions SET plan = 'two-phase' WHERE id = 1; PREPARE TRANSACTION 'p_${db.name}';`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await db.sql("UPDATE analytics.subscriptions SET plan = 'after' WHERE id = 2");
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    await db.sql(`COMMIT PREPARED 'p_${db.name}'`);
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    const rows = await duckRows(
+      `${db.dir}/lake/warehouse.duckdb`,
+      "SELECT plan FROM analytics_subscriptions WHERE id IN (1, 2) ORDER BY id",
+    );
+    assertEquals(rows, [{ plan: "two-phase" }, { plan: "after" }]);
+  } finally {
+    await db.cleanup();
+  }
+});

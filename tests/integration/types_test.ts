@@ -2,7 +2,7 @@
 // and a real DuckDB file: every listed type arrives as the documented DuckDB
 // type with its exact value.
 
-import { assertEquals } from "../support/assert.ts";
+import { assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, duckRows, runMain, sharedCluster } from "../support/fixture.ts";
 
 const cluster = await sharedCluster();
@@ -114,6 +114,47 @@ Deno.test("type mapping: each Postgres type lands as the documented DuckDB type,
       rng: "[1,5)",
       money_col: "$12.34",
     });
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("BC dates and timestamps arrive exactly; an out-of-range value fails loudly, never as NULL", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(
+      `CREATE TABLE public.history (id int PRIMARY KEY, d date, ts timestamp, tstz timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now());
+      ALTER TABLE public.history OWNER TO ${db.user};
+      INSERT INTO public.history (id, d, ts, tstz) VALUES
+        (1, '4713-01-01 BC', '0044-03-15 12:00:00 BC', '0044-03-15 12:00:00.5+00 BC'),
+        (2, '2024-02-29', '2024-02-29 00:00:00', 'infinity');`,
+    );
+    const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "history" };
+    const r = await runMain(["sync", "--once"], db.env(env));
+    assertEquals(r.code, 0, r.stderr);
+    const rows = await duckRows(
+      `${db.dir}/lake/warehouse.duckdb`,
+      `SELECT id, d::VARCHAR AS d, ts::VARCHAR AS ts, tstz::VARCHAR AS tstz FROM public_history ORDER BY id`,
+    );
+    assertEquals(rows, [
+      {
+        id: 1,
+        d: "4713-01-01 (BC)",
+        ts: "0044-03-15 (BC) 12:00:00",
+        tstz: "0044-03-15 (BC) 12:00:00.5+00",
+      },
+      { id: 2, d: "2024-02-29", ts: "2024-02-29 00:00:00", tstz: "infinity" },
+    ]);
+    await db.sql("INSERT INTO public.history (id, tstz) VALUES (3, '294260-01-01 00:00:00+00')");
+    const bad = await runMain(["sync", "--once"], db.env(env));
+    assertEquals(bad.code, 1, bad.stderr);
+    assertMatch(bad.stderr, /error DUCKDB_ERROR: .*294260/);
+    const count = await duckRows(
+      `${db.dir}/lake/warehouse.duckdb`,
+      "SELECT count(*)::VARCHAR AS n FROM public_history",
+    );
+    assertEquals(count[0]!.n, "2", "nothing half-applied");
   } finally {
     await db.cleanup();
   }

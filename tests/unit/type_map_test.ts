@@ -104,10 +104,7 @@ Deno.test("mapColumn() maps bool, text types, dates and times", () => {
     ["text", "text", "VARCHAR"],
     ["varchar", "character varying(20)", "VARCHAR"],
     ["bpchar", "character(3)", "VARCHAR"],
-    ["date", "date", "DATE"],
     ["time", "time without time zone", "TIME"],
-    ["timestamp", "timestamp without time zone", "TIMESTAMP"],
-    ["timestamptz", "timestamp with time zone", "TIMESTAMP WITH TIME ZONE"],
     ["uuid", "uuid", "UUID"],
     ["json", "json", "JSON"],
     ["jsonb", "jsonb", "JSON"],
@@ -118,6 +115,24 @@ Deno.test("mapColumn() maps bool, text types, dates and times", () => {
     assertEquals(m.csvType, duck, base);
     assertEquals(m.pgSelect, '"c"', base);
     assertEquals(m.fromCsv, null, base);
+  }
+});
+
+Deno.test("mapColumn() reads dates and timestamps as text and casts them strictly, BC included", () => {
+  for (
+    const [base, duck] of [
+      ["date", "DATE"],
+      ["timestamp", "TIMESTAMP"],
+      ["timestamptz", "TIMESTAMP WITH TIME ZONE"],
+    ] as const
+  ) {
+    const m = mapColumn(col("c", base));
+    assertEquals(m.duckType, duck);
+    assertEquals(m.csvType, "VARCHAR");
+    assertEquals(
+      m.fromCsv,
+      `CAST(CASE WHEN ends_with("c", ' BC') THEN regexp_replace("c", '^(\\d+-\\d\\d-\\d\\d)(.*) BC$', '\\1 (BC)\\2') ELSE "c" END AS ${duck})`,
+    );
   }
 });
 
