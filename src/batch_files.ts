@@ -12,7 +12,9 @@ export function batchFileName(
   cursorTo: string,
 ): string {
   const s = String(seq).padStart(8, "0");
-  return `${fileSafe(table)}__${s}__${cursorFileToken(cursorFrom)}__${cursorFileToken(cursorTo)}.parquet`;
+  return `${fileSafe(table)}__${s}__${cursorFileToken(cursorFrom)}__${
+    cursorFileToken(cursorTo)
+  }.parquet`;
 }
 
 /** A table name as a file-name part: "/" and NUL cannot appear in file names. */

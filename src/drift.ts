@@ -72,7 +72,8 @@ export function diffSchema(
       changes.push({
         kind: "column_replaced",
         column: column.name,
-        detail: `dropped and re-added (or renamed) in Postgres as ${column.pgType}; every value re-copied`,
+        detail:
+          `dropped and re-added (or renamed) in Postgres as ${column.pgType}; every value re-copied`,
         ddl: retype
           ? `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`
           : null,

@@ -385,7 +385,12 @@ export class SyncEngine {
     if (!target) {
       if (rowsCopied > 0) throw targetMissing(config, table);
       await warehouse.createTable(table, info.mappings, info.keyset.key.map((k) => k.name));
-      this.#store.saveSchema(table, { pgTypes, attnums, dropped: [] }, info.source, config.pgOrigin);
+      this.#store.saveSchema(
+        table,
+        { pgTypes, attnums, dropped: [] },
+        info.source,
+        config.pgOrigin,
+      );
       return;
     }
     const dropped = new Set(snapshot?.dropped ?? []);

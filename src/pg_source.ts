@@ -217,7 +217,9 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
   if (nullableKeys.length > 0) {
     throw configError(
       "PRIMARY_KEY_MISSING",
-      `Cannot sync ${source}: key column(s) ${nullableKeys.join(", ")} can be NULL (set POSTGRES_PRIMARY_KEY to NOT NULL columns that are unique, or add NOT NULL to them)`,
+      `Cannot sync ${source}: key column(s) ${
+        nullableKeys.join(", ")
+      } can be NULL (set POSTGRES_PRIMARY_KEY to NOT NULL columns that are unique, or add NOT NULL to them)`,
     );
   }
   if (keyNames.includes(config.cursorColumn)) {
