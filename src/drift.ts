@@ -31,6 +31,8 @@ export interface DriftChange {
    * changes (ALTER ... USING may rewrite every value, also without the cursor).
    */
   readonly backfill: boolean;
+  /** The DuckDB type the column has once the DDL ran (for added or retyped columns). */
+  readonly newType?: string;
 }
 
 export function diffSchema(
@@ -55,6 +57,7 @@ export function diffSchema(
         detail: `added ${column.pgType} as ${column.duckType}`,
         ddl: `ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
         backfill: true,
+        newType: column.duckType,
       });
       continue;
     }
@@ -78,6 +81,7 @@ export function diffSchema(
           ? `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`
           : null,
         backfill: true,
+        ...(retype ? { newType: column.duckType } : {}),
       });
       continue;
     }
@@ -103,6 +107,7 @@ export function diffSchema(
         detail: `${existing.duckType} -> ${column.duckType}`,
         ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE ${column.duckType}`,
         backfill: true,
+        newType: column.duckType,
       });
       continue;
     }
@@ -131,6 +136,7 @@ export function diffSchema(
         `${existing.duckType} -> VARCHAR (source is now ${column.pgType}; kept as text so no value is lost)`,
       ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE VARCHAR`,
       backfill: true,
+      newType: "VARCHAR",
     });
   }
   for (const column of target) {
@@ -145,6 +151,47 @@ export function diffSchema(
     }
   }
   return changes;
+}
+
+/**
+ * DuckDB cannot change the type of a primary-key column in place. When a key
+ * column is retyped, the whole change set becomes: the other DDL, then one
+ * rebuild of the table with the final column types (copy, drop, rename) in the
+ * same transaction. Pure: returns the rewritten changes.
+ */
+export function rebuildForKeyRetype(
+  duckTable: string,
+  changes: readonly DriftChange[],
+  target: readonly TargetColumn[],
+  key: readonly string[],
+): DriftChange[] {
+  const keySet = new Set(key);
+  const keyRetype = changes.find((c) => keySet.has(c.column) && c.newType !== undefined);
+  if (!keyRetype) return [...changes];
+  const finalTypes = new Map(target.map((c) => [c.name, c.duckType]));
+  for (const c of changes) if (c.newType !== undefined) finalTypes.set(c.column, c.newType);
+  const t = quoteIdent(duckTable);
+  const tmp = quoteIdent(`${duckTable}__rebuild`);
+  // Added columns were appended by their own DDL, which runs first.
+  const columns = [
+    ...target.map((c) => c.name),
+    ...changes.filter((c) => c.kind === "column_added").map((c) => c.column),
+  ];
+  const list = columns.map(quoteIdent).join(", ");
+  const rebuild = [
+    `CREATE TABLE ${tmp} (${
+      columns.map((c) => `${quoteIdent(c)} ${finalTypes.get(c)}`).join(", ")
+    }, PRIMARY KEY (${key.map(quoteIdent).join(", ")}))`,
+    `INSERT INTO ${tmp} (${list}) SELECT ${
+      columns.map((c) => `CAST(${quoteIdent(c)} AS ${finalTypes.get(c)})`).join(", ")
+    } FROM ${t}`,
+    `DROP TABLE ${t}`,
+    `ALTER TABLE ${tmp} RENAME TO ${quoteIdent(duckTable)}`,
+  ].join("; ");
+  return changes.map((c) => {
+    if (c.newType === undefined || !c.ddl?.includes("ALTER COLUMN")) return c;
+    return { ...c, ddl: c === keyRetype ? rebuild : null };
+  });
 }
 
 /** The DuckDB column type a mapping is read as, when the target kept VARCHAR. */

@@ -8,7 +8,7 @@ import type pg from "pg";
 import type { Config } from "./config.ts";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import { CheckpointStore, type SourceSchemaSnapshot } from "./checkpoint.ts";
-import { diffSchema } from "./drift.ts";
+import { diffSchema, rebuildForKeyRetype } from "./drift.ts";
 import type { DriftRecord, EventSink, SyncMode } from "./protocol.ts";
 import {
   classifyPgError,
@@ -396,7 +396,12 @@ export class SyncEngine {
     const dropped = new Set(snapshot?.dropped ?? []);
     const previous = new Map(Object.entries(snapshot?.pgTypes ?? {}));
     const previousAttnums = new Map(Object.entries(snapshot?.attnums ?? {}));
-    const changes = diffSchema(table, info.mappings, target, dropped, previous, previousAttnums);
+    const changes = rebuildForKeyRetype(
+      table,
+      diffSchema(table, info.mappings, target, dropped, previous, previousAttnums),
+      target,
+      info.keyset.key.map((k) => k.name),
+    );
     if (changes.length === 0) {
       this.#store.saveSchema(table, { pgTypes, attnums, dropped: [...dropped] }, info.source);
       return;

@@ -191,3 +191,41 @@ Deno.test("drift: a column dropped and re-added under the same name, or a rename
     await db.cleanup();
   }
 });
+
+Deno.test("drift: widening a primary-key column (int -> bigint) rebuilds the DuckDB table and goes on", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  const path = `${db.dir}/lake/warehouse.duckdb`;
+  try {
+    await db.sql(`CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(10,2),
+        updated_at timestamptz NOT NULL DEFAULT now());
+      ALTER TABLE public.orders OWNER TO ${db.user};
+      INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 100) g;`);
+    const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "orders" };
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    await db.sql(`ALTER TABLE public.orders ALTER COLUMN id TYPE bigint;
+      INSERT INTO public.orders (id, amount) VALUES (9007199254740993, 1.5);`);
+    const r = await runMain(["sync", "--once"], db.env(env));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stderr,
+      /type_widened id: INTEGER -> BIGINT .*CREATE TABLE "public_orders__rebuild"/,
+    );
+    const rows = await duckRows(
+      path,
+      `SELECT count(*)::VARCHAR AS n, max(id)::VARCHAR AS max_id, typeof(max(id)) AS t,
+              (SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'public_orders' AND constraint_type = 'PRIMARY KEY')::VARCHAR AS pk
+       FROM public_orders`,
+    );
+    assertEquals(rows[0], { n: "101", max_id: "9007199254740993", t: "BIGINT", pk: "1" });
+    // Upserts keep working on the rebuilt table.
+    await db.sql("UPDATE public.orders SET amount = 7, updated_at = now() WHERE id = 1");
+    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+    const one = await duckRows(
+      path,
+      "SELECT amount::VARCHAR AS a, (SELECT count(*) FROM public_orders)::VARCHAR AS n FROM public_orders WHERE id = 1",
+    );
+    assertEquals(one[0], { a: "7.00", n: "101" });
+  } finally {
+    await db.cleanup();
+  }
+});

@@ -33,6 +33,7 @@ Deno.test("diffSchema() adds a new column with ADD COLUMN and asks for a backfil
     detail: "added text as VARCHAR",
     ddl: `ALTER TABLE "analytics_subs" ADD COLUMN "note" VARCHAR`,
     backfill: true,
+    newType: "VARCHAR",
   }]);
 });
 
@@ -81,6 +82,7 @@ Deno.test("diffSchema() widens an integer column with ALTER COLUMN ... TYPE", ()
     detail: "INTEGER -> BIGINT",
     ddl: `ALTER TABLE "t" ALTER COLUMN "qty" TYPE BIGINT`,
     backfill: true,
+    newType: "BIGINT",
   }]);
 });
 
@@ -102,6 +104,7 @@ Deno.test("diffSchema() turns an unrelated type change into VARCHAR (type_change
     detail: "BOOLEAN -> VARCHAR (source is now integer; kept as text so no value is lost)",
     ddl: `ALTER TABLE "t" ALTER COLUMN "flag" TYPE VARCHAR`,
     backfill: true,
+    newType: "VARCHAR",
   }]);
 });
 
@@ -181,4 +184,22 @@ Deno.test("effectiveTargetType() prefers the target column's type", () => {
   assertEquals(effectiveTargetType(mapping, [{ name: "qty", duckType: "VARCHAR" }]), "VARCHAR");
   assertEquals(effectiveTargetType(mapping, [{ name: "other", duckType: "DATE" }]), "INTEGER");
   assertEquals(effectiveTargetType(mapping, []), "INTEGER");
+});
+
+Deno.test("rebuildForKeyRetype() turns a key column's type change into one table rebuild", async () => {
+  const { rebuildForKeyRetype } = await import("../../src/drift.ts");
+  const src = [source("id", "int8"), source("note", "text")];
+  const tgt: TargetColumn[] = [{ name: "id", duckType: "INTEGER" }];
+  const out = rebuildForKeyRetype("t", diffSchema("t", src, tgt, none), tgt, ["id"]);
+  const byColumn = Object.fromEntries(out.map((c) => [c.column, c.ddl]));
+  assertEquals(byColumn.note, `ALTER TABLE "t" ADD COLUMN "note" VARCHAR`);
+  assertEquals(
+    byColumn.id,
+    `CREATE TABLE "t__rebuild" ("id" BIGINT, "note" VARCHAR, PRIMARY KEY ("id")); ` +
+      `INSERT INTO "t__rebuild" ("id", "note") SELECT CAST("id" AS BIGINT), CAST("note" AS VARCHAR) FROM "t"; ` +
+      `DROP TABLE "t"; ALTER TABLE "t__rebuild" RENAME TO "t"`,
+  );
+  // Without a key column among the changes, nothing is rewritten.
+  const plain = diffSchema("t", src, tgt, none);
+  assertEquals(rebuildForKeyRetype("t", plain, tgt, ["other"]), plain);
 });
