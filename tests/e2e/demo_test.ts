@@ -5,6 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { REPO } from "../support/fixture.ts";
+import { tmux, waitForScreen } from "../support/tmux.ts";
 
 async function run(cmd: string, args: string[], cwd: string, env: Record<string, string>) {
   const out = await new Deno.Command(cmd, {
@@ -21,21 +22,6 @@ async function run(cmd: string, args: string[], cwd: string, env: Record<string,
     stdout: new TextDecoder().decode(out.stdout),
     stderr: new TextDecoder().decode(out.stderr),
   };
-}
-
-async function tmux(...args: string[]): Promise<string> {
-  return (await run("tmux", args, "/", { PATH: Deno.env.get("PATH") ?? "" })).stdout;
-}
-
-async function waitForScreen(session: string, pattern: RegExp, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = "";
-  while (Date.now() < deadline) {
-    screen = await tmux("capture-pane", "-t", session, "-p");
-    if (pattern.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${pattern} on screen:\n${screen}`);
 }
 
 async function startAndQuit(dir: string, exitFile: string, check: (screen: string) => void) {
@@ -71,7 +57,7 @@ async function startAndQuit(dir: string, exitFile: string, check: (screen: strin
     assertEquals(code?.trim(), "0", "q exits 0");
     await Deno.remove(exitFile);
   } finally {
-    await tmux("kill-session", "-t", session);
+    await tmux("kill-session", "-t", session).catch(() => "");
   }
 }
 

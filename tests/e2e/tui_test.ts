@@ -5,31 +5,9 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, MAIN, REPO, sharedCluster } from "../support/fixture.ts";
+import { shellQuote, tmux, waitForScreen } from "../support/tmux.ts";
 
 const cluster = await sharedCluster();
-
-async function tmux(...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-async function waitForScreen(session: string, pattern: RegExp, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = "";
-  while (Date.now() < deadline) {
-    screen = await tmux("capture-pane", "-t", session, "-p");
-    if (pattern.test(screen)) return screen;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${pattern} on screen:\n${screen}`);
-}
 
 Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit", async () => {
   const db = await createTestDb(cluster);

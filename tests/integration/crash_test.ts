@@ -52,25 +52,44 @@ Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: 
           WHERE id IN (SELECT id FROM analytics.subscriptions WHERE deleted_at IS NULL
                        ORDER BY id LIMIT 3 OFFSET ${round * 10});`);
     };
-    const crashRun = async (delay: number) => {
+    /**
+     * Starts a cycle and kills it with SIGKILL at a moment chosen by `when`:
+     * a number is milliseconds after spawn (start-up, introspection, wherever
+     * it lands); {batches: n} waits until the checkpoint has moved n batches,
+     * so the kill lands mid-cycle however fast this machine is.
+     */
+    const crashRun = async (when: number | { batches: number }) => {
       const before = checkpointState(`${db.dir}/state`);
       const child = spawnMain(["sync", "--once"], env);
-      await new Promise((r) => setTimeout(r, delay));
+      let exited = false;
+      const status = child.status.then((s) => {
+        exited = true;
+        return s;
+      });
+      if (typeof when === "number") {
+        await new Promise((r) => setTimeout(r, when));
+      } else {
+        const target = (before?.rows ?? 0) + when.batches * 700;
+        const deadline = Date.now() + 30_000;
+        while (!exited && Date.now() < deadline) {
+          if ((checkpointState(`${db.dir}/state`)?.rows ?? 0) >= target) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
       try {
         child.kill("SIGKILL");
       } catch { /* it had already finished */ }
-      const status = await child.status;
+      const result = await status;
       await child.stdout.cancel().catch(() => {});
       await child.stderr.cancel().catch(() => {});
-      if (status.signal === "SIGKILL") {
+      if (result.signal === "SIGKILL") {
         if (!before || before.mode === "bootstrap") killedInBootstrap += 1;
         else killedInIncremental += 1;
       }
     };
-    // Delays after spawn (ms); Deno itself takes ~0.5 s to start.
     let round = 0;
-    for (const delay of [900, 1300, 1100, 1600]) {
-      await crashRun(delay);
+    for (const when of [{ batches: 1 }, 600, { batches: 3 }, { batches: 2 }, 1100]) {
+      await crashRun(when);
       await writes(round++, false);
     }
     const mid = checkpointState(`${db.dir}/state`);
@@ -80,9 +99,9 @@ Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: 
     );
     // Let one run finish the bootstrap, then crash incremental cycles.
     assertEquals((await runMain(["sync", "--once"], env)).code, 0);
-    for (const delay of [1000, 1400, 800, 1200]) {
+    for (const when of [{ batches: 1 }, 900, { batches: 4 }, { batches: 2 }]) {
       await writes(round++, true);
-      await crashRun(delay);
+      await crashRun(when);
     }
     await writes(round++, true);
     assert(killedInBootstrap >= 3, `kills in bootstrap: ${killedInBootstrap}`);
