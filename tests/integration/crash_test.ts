@@ -22,14 +22,20 @@ function checkpointState(stateDir: string): { mode: string; rows: number } | nul
   } catch {
     return null;
   }
-  const db = new DatabaseSync(`${stateDir}/checkpoint.sqlite`);
+  // Read while a sync may be writing: a busy moment just means "look again".
   try {
-    const row = db.prepare("SELECT mode, rows_copied FROM tables").get() as
-      | Record<string, unknown>
-      | undefined;
-    return row ? { mode: String(row.mode), rows: Number(row.rows_copied) } : null;
-  } finally {
-    db.close();
+    const db = new DatabaseSync(`${stateDir}/checkpoint.sqlite`, { readOnly: true });
+    try {
+      db.exec("PRAGMA busy_timeout = 2000");
+      const row = db.prepare("SELECT mode, rows_copied FROM tables").get() as
+        | Record<string, unknown>
+        | undefined;
+      return row ? { mode: String(row.mode), rows: Number(row.rows_copied) } : null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
   }
 }
 
