@@ -16,6 +16,8 @@ export interface KeyFlags {
   readonly delete?: boolean;
   readonly upArrow?: boolean;
   readonly downArrow?: boolean;
+  readonly leftArrow?: boolean;
+  readonly rightArrow?: boolean;
   readonly pageUp?: boolean;
   readonly pageDown?: boolean;
 }
@@ -73,6 +75,8 @@ export function mapKey(input: string, key: KeyFlags, state: UiState): KeyOutcome
   }
   if (state.help && (key.escape || input === "?")) return act({ type: "help_toggle" });
   if (key.tab) return act({ type: "focus_toggle" });
+  if (key.leftArrow) return act({ type: "scroll_columns", by: -1 });
+  if (key.rightArrow) return act({ type: "scroll_columns", by: 1 });
   if (key.upArrow) return act({ type: "scroll", by: -1 });
   if (key.downArrow) return act({ type: "scroll", by: 1 });
   switch (input) {

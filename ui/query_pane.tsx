@@ -23,6 +23,8 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
   const visiblePrompt = prompt.length + 1 > inner ? `…${prompt.slice(-(inner - 2))}` : prompt;
   const bodyHeight = Math.max(0, height - 5);
   const r = state.result;
+  const lines = r ? resultLines(r, inner, bodyHeight, state.scroll, state.column) : [];
+  const hiddenColumns = lines[0]?.endsWith("…") ?? false;
   let footer = "";
   if (state.queryRunning) footer = "running…";
   else if (state.queryError) footer = "the app keeps running; fix the SQL and press Enter";
@@ -35,7 +37,11 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
           Math.min(r.rows.length, state.scroll + bodyHeight - 2)
         } (PgUp/PgDn)`
         : ""
-    }`;
+    }${
+      state.column > 0 || hiddenColumns
+        ? `, column ${state.column + 1}/${r.columns.length} (←/→ in the panes)`
+        : ""
+    }${state.lastQuery ? ` · ${state.lastQuery}` : ""}`;
   } else if (!focused) {
     footer =
       "Tab to type SQL, e.g. SELECT plan, count(*) FROM analytics_subscriptions GROUP BY ALL";
@@ -49,9 +55,7 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
       {state.queryError
         ? <Text color="red" wrap="truncate">{clip(`error: ${state.queryError}`, inner)}</Text>
         : r
-        ? resultLines(r, inner, bodyHeight, state.scroll).map((l, i) => (
-          <Text key={i} wrap="truncate">{l}</Text>
-        ))
+        ? lines.map((l, i) => <Text key={i} wrap="truncate">{l}</Text>)
         : null}
       <Text color="gray" wrap="truncate">{clip(footer, inner)}</Text>
     </Pane>

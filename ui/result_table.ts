@@ -13,8 +13,17 @@ export function resultLines(
   width: number,
   height: number,
   scroll: number,
+  firstColumn = 0,
 ): string[] {
   if (height <= 0) return [];
+  if (firstColumn > 0) {
+    // Columns scrolled off to the left are simply not laid out.
+    result = {
+      ...result,
+      columns: result.columns.slice(firstColumn),
+      rows: result.rows.map((row) => row.slice(firstColumn)),
+    };
+  }
   const visibleRows = result.rows.slice(scroll, scroll + Math.max(0, height - 2));
   const cells = visibleRows.map((row) => row.map((v) => clip(cellText(v), MAX_CELL_WIDTH)));
   const headers = result.columns.map((c) => clip(c, MAX_CELL_WIDTH));

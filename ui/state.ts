@@ -56,6 +56,10 @@ export interface UiState {
   readonly result: QueryView | null;
   readonly queryError: string | null;
   readonly scroll: number;
+  /** First result column shown (←/→ scroll wide results). */
+  readonly column: number;
+  /** The SQL the shown result (or error) came from. */
+  readonly lastQuery: string | null;
   readonly now: number;
 }
 
@@ -70,6 +74,7 @@ export type UiAction =
   | { readonly type: "history_next" }
   | { readonly type: "query_submitted" }
   | { readonly type: "scroll"; readonly by: number }
+  | { readonly type: "scroll_columns"; readonly by: number }
   | { readonly type: "notice"; readonly message: string };
 
 export const MAX_BATCH_POINTS = 120;
@@ -100,6 +105,8 @@ export function initialState(now: number, connection = "", duckdbPath = ""): UiS
     result: null,
     queryError: null,
     scroll: 0,
+    column: 0,
+    lastQuery: null,
     now,
   };
 }
@@ -205,6 +212,7 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         queryRunning: false,
         queryError: null,
         scroll: 0,
+        column: 0,
         result: {
           columns: event.columns,
           rows: event.rows,
@@ -267,12 +275,17 @@ export function reduce(state: UiState, action: UiAction): UiState {
         input: "",
         queryRunning: true,
         queryError: null,
+        lastQuery: sql,
         nextQueryId: state.nextQueryId + 1,
       };
     }
     case "scroll": {
       const max = Math.max(0, (state.result?.rows.length ?? 0) - 1);
       return { ...state, scroll: Math.min(max, Math.max(0, state.scroll + action.by)) };
+    }
+    case "scroll_columns": {
+      const max = Math.max(0, (state.result?.columns.length ?? 0) - 1);
+      return { ...state, column: Math.min(max, Math.max(0, state.column + action.by)) };
     }
     case "notice":
       return addNotice(state, action.message);

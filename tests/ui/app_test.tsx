@@ -256,7 +256,10 @@ Deno.test("App renders a query_result as an aligned table with the row count", a
       "professional │             3",
       "NULL         │             0",
     ]);
-    assertMatch(lines[header + 5]!, /│ 3 rows in 4 ms +│/);
+    assertMatch(
+      lines[header + 5]!,
+      /│ 3 rows in 4 ms · SELECT plan, count\(\*\) FROM subs GROUP BY ALL +│/,
+    );
     assertNotMatch(frame, /running…/);
   } finally {
     t.app.unmount();

@@ -303,3 +303,21 @@ Deno.test("statusText() shows a fatal error as stopped", () => {
     { text: "stopped: CONFIG: no tables", color: "red" },
   );
 });
+
+Deno.test("resultLines() starts at firstColumn when scrolled right", () => {
+  const lines = resultLines(
+    {
+      columns: ["a", "b", "c"],
+      rows: [["1", "2", "3"]],
+      rowCount: 1,
+      truncated: false,
+      elapsedMs: 1,
+    },
+    40,
+    5,
+    0,
+    1,
+  );
+  assertEquals(lines[0], "b │ c");
+  assertEquals(lines[2], "2 │ 3");
+});

@@ -530,3 +530,25 @@ Deno.test("reduce() never mutates the previous state", () => {
   assertEquals(JSON.stringify(s0), frozen);
   assert(s1 !== s0);
 });
+
+Deno.test("reduce() scroll_columns moves the first shown column within the result", () => {
+  let s = reduce(initialState(0), {
+    type: "events",
+    now: 0,
+    events: [{
+      type: "query_result",
+      id: 1,
+      columns: ["a", "b", "c"],
+      rows: [[1, 2, 3]],
+      rowCount: 1,
+      truncated: false,
+      elapsedMs: 1,
+    }],
+  });
+  s = reduce(s, { type: "scroll_columns", by: 1 });
+  assertEquals(s.column, 1);
+  s = reduce(s, { type: "scroll_columns", by: 5 });
+  assertEquals(s.column, 2);
+  s = reduce(s, { type: "scroll_columns", by: -9 });
+  assertEquals(s.column, 0);
+});
