@@ -135,6 +135,12 @@ export class CheckpointStore {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       db.exec(DDL);
+      // Files written before the source server was recorded get the column;
+      // their first advance records it.
+      const columns = db.prepare("PRAGMA table_info(tables)").all() as Row[];
+      if (!columns.some((c) => c.name === "origin")) {
+        db.exec("ALTER TABLE tables ADD COLUMN origin TEXT");
+      }
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'")
         .get() as Row | undefined;
       if (!version) {
