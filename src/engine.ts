@@ -14,12 +14,15 @@ import {
   classifyPgError,
   connectPg,
   copyColumnsToCsv,
+  copyNextBatchToCsv,
   copyRangeToCsv,
   countNullCursor,
+  hasRowsAfter,
   introspect,
   isSettled,
   lastSettledPosition,
   nextBatchEnd,
+  positionFieldIndexes,
   readHorizon,
   type TableInfo,
 } from "./pg_source.ts";
@@ -189,8 +192,8 @@ export class SyncEngine {
         (snapshot.attnums !== undefined && snapshot.attnums[m.name] !== m.attnum)
       );
     const batchSize = mode === "bootstrap" ? config.bootstrapBatchSize : config.batchSize;
-    let end = await nextBatchEnd(client, info, position, batchSize);
-    if (!end && !schemaChanged && mode === "incremental") {
+    let pending = await hasRowsAfter(client, info, position);
+    if (!pending && !schemaChanged && mode === "incremental") {
       const durationMs = performance.now() - started;
       this.#emit({
         type: "cycle_finished",
@@ -231,22 +234,32 @@ export class SyncEngine {
       );
 
       /**
-       * Postgres side of one batch: find its end (unless known), COPY the range
+       * Postgres side of one batch: COPY the next rows in keyset order
        * to a CSV file, and work out how far the checkpoint may move. Runs for
        * batch N+1 while DuckDB loads batch N (the two overlap on two cores).
        */
-      const fetchBatch = async (
-        from: Position | null,
-        knownEnd: Position | null,
-      ): Promise<FetchedBatch | null> => {
-        const to = knownEnd ?? await nextBatchEnd(client, info, from, batchSize);
-        if (!to) return null;
-        seq += 1;
+      const fields = positionFieldIndexes(info);
+      const fetchBatch = async (from: Position | null): Promise<FetchedBatch | null> => {
         const started = performance.now();
+        const csv = partialPath(config.parquetDir, `${fileSafe(table)}__next-${seq + 1}.csv`);
+        let to: Position | null;
+        let rows: number;
+        if (fields) {
+          // One COPY ... ORDER BY ... LIMIT; the end is read from its last row.
+          const copied = await copyNextBatchToCsv(client, info, from, batchSize, csv, fields);
+          to = copied.end;
+          rows = copied.rows;
+        } else {
+          to = await nextBatchEnd(client, info, from, batchSize);
+          rows = to ? (await copyRangeToCsv(client, info, from, to, csv)).rows : 0;
+        }
+        if (!to) {
+          await Deno.remove(csv).catch(() => {});
+          return null;
+        }
+        seq += 1;
         this.#emit({ type: "batch_started", table, seq, cursorFrom: from?.cursor ?? null });
         const name = batchFileName(table, seq, from?.cursor ?? null, to.cursor);
-        const csv = partialPath(config.parquetDir, `${name}.csv`);
-        const copied = await copyRangeToCsv(client, info, from, to, csv);
         if (!horizon) {
           durable = to;
         } else if (!pastHorizon) {
@@ -257,16 +270,16 @@ export class SyncEngine {
             durable = await lastSettledPosition(client, info, durable, to, horizon) ?? durable;
           }
         }
-        return { seq, name, csv, from, to, rows: copied.rows, durable, started };
+        return { seq, name, csv, from, to, rows, durable, started };
       };
 
-      let next: Promise<FetchedBatch | null> = fetchBatch(position, end);
+      let next: Promise<FetchedBatch | null> = fetchBatch(position);
       let batch: FetchedBatch | null;
       try {
         while ((batch = await next)) {
           const { seq: batchSeq, name, csv, from, to } = batch;
           // Prefetch the next batch while DuckDB works on this one.
-          next = signal?.aborted ? Promise.resolve(null) : fetchBatch(to, null);
+          next = signal?.aborted ? Promise.resolve(null) : fetchBatch(to);
           next.catch(() => {}); // surfaced when awaited
           const parquetTmp = partialPath(config.parquetDir, name);
           const parquet = join(config.parquetDir, name);
@@ -330,8 +343,8 @@ export class SyncEngine {
         const pending = await next.catch(() => null);
         if (pending) await Deno.remove(pending.csv).catch(() => {});
       }
-      end = batch === null ? null : end;
-      if (!end && currentMode === "bootstrap") {
+      pending = batch !== null; // stopped early: the table is not caught up
+      if (!pending && currentMode === "bootstrap") {
         // Caught up with the table: every later cycle is incremental.
         if (!this.#store.get(table)) {
           this.#store.advance({

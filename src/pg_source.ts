@@ -8,6 +8,7 @@ import { to as copyTo } from "pg-copy-streams";
 import type { Config } from "./config.ts";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import { scrub } from "./secrets.ts";
+import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
 import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
 import type { ColumnMapping, SourceColumn } from "./type_map.ts";
@@ -392,6 +393,16 @@ export async function copyRangeToCsv(
   const sql = `COPY (SELECT ${select} FROM ${
     qualified(info.schema, info.table)
   } WHERE ${where}) TO STDOUT WITH (FORMAT csv)`;
+  return await streamCopy(client, sql, path);
+}
+
+/** Runs a COPY ... TO STDOUT and streams it into `path`; memory stays at one chunk. */
+async function streamCopy(
+  client: pg.Client,
+  sql: string,
+  path: string,
+  onChunk?: (chunk: Uint8Array) => void,
+): Promise<CopyResult> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   let bytes = 0;
   try {
@@ -403,6 +414,7 @@ export async function copyRangeToCsv(
     for await (const chunk of stream) {
       const data = chunk as Uint8Array;
       bytes += data.byteLength;
+      onChunk?.(data);
       let written = 0;
       while (written < data.byteLength) written += await file.write(data.subarray(written));
     }
@@ -410,6 +422,67 @@ export async function copyRangeToCsv(
   } finally {
     file.close();
   }
+}
+
+/**
+ * Where the cursor and key columns sit in the COPY output, when their CSV text
+ * is exactly Postgres' text form (so a position can be read back from a row);
+ * null otherwise (e.g. a bytea key travels as hex).
+ */
+export function positionFieldIndexes(info: TableInfo): number[] | null {
+  const indexes: number[] = [];
+  for (const column of [info.keyset.cursor, ...info.keyset.key]) {
+    const i = info.mappings.findIndex((m) => m.name === column.name);
+    const m = info.mappings[i];
+    const ident = quoteIdent(column.name);
+    if (!m || (m.pgSelect !== ident && m.pgSelect !== `${ident}::text`)) return null;
+    indexes.push(i);
+  }
+  return indexes;
+}
+
+/**
+ * Streams the next batch (up to `limit` rows after `after`, in keyset order)
+ * into `path` with one COPY ... ORDER BY ... LIMIT, and reads the batch's end
+ * position from its last row: no separate query to find where it ends.
+ */
+export async function copyNextBatchToCsv(
+  client: pg.Client,
+  info: TableInfo,
+  after: Position | null,
+  limit: number,
+  path: string,
+  fields: readonly number[],
+): Promise<CopyResult & { end: Position | null }> {
+  const select = info.mappings.map((m) => m.pgSelect).join(", ");
+  const sql = `COPY (SELECT ${select} FROM ${qualified(info.schema, info.table)} WHERE ${
+    afterPredicate(info.keyset, after)
+  } ORDER BY ${orderBy(info.keyset)} LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
+  const tracker = new CsvLastRow();
+  const copied = await streamCopy(client, sql, path, (chunk) => tracker.push(chunk));
+  const last = tracker.lastRow();
+  if (copied.rows === 0 || last === null) return { ...copied, end: null };
+  const values = parseCsvRow(new TextDecoder().decode(last));
+  const texts = fields.map((i) => values[i]);
+  if (texts.some((t) => t === null || t === undefined)) {
+    throw new SyncError("INTERNAL", `Cannot read the batch end position of ${info.source}`);
+  }
+  const [cursor, ...key] = texts as string[];
+  return { ...copied, end: { cursor: cursor!, key } };
+}
+
+/** True when any row lies after `after` (one index probe). */
+export async function hasRowsAfter(
+  client: pg.Client,
+  info: TableInfo,
+  after: Position | null,
+): Promise<boolean> {
+  const r = await client.query(
+    `SELECT 1 FROM ${qualified(info.schema, info.table)} WHERE ${
+      afterPredicate(info.keyset, after)
+    } LIMIT 1`,
+  );
+  return r.rows.length > 0;
 }
 
 /** Copies key columns plus the given columns of every row (for backfilling added columns). */
