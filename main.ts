@@ -181,6 +181,7 @@ function commandStatus(parsed: Parsed): number {
   const rows = tables.map((t) => ({
     table: t.table,
     source: t.source,
+    origin: t.origin,
     mode: t.mode,
     cursor: t.cursor,
     key: t.key,
@@ -199,7 +200,9 @@ function commandStatus(parsed: Parsed): number {
   }
   for (const r of rows) {
     console.log(
-      `${r.table} (${r.source}): ${r.mode}, cursor ${r.cursor ?? "-"}, key ${
+      `${r.table} (${r.source} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
+        r.cursor ?? "-"
+      }, key ${
         r.key ? r.key.join(",") : "-"
       }, ${r.rowsCopied} rows copied in ${r.batches} batches, last batch ${
         r.lastBatchAt ?? "never"

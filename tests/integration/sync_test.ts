@@ -294,7 +294,7 @@ Deno.test("checkpoint records cursor, key, rows and batch history; status reads 
     const text = await runMain(["status"], db.env());
     assertMatch(
       text.stdout,
-      /analytics_subscriptions \(analytics.subscriptions\): incremental, cursor \d{4}-.*10000 rows copied in 2 batches/,
+      /analytics_subscriptions \(analytics.subscriptions on 127\.0\.0\.1:\d+\/t\w+\): incremental, cursor \d{4}-.*10000 rows copied in 2 batches/,
     );
   } finally {
     await db.cleanup();
