@@ -234,23 +234,6 @@ export class CheckpointStore {
     return this.get(advance.table)!;
   }
 
-  recentBatches(table: string, limit: number): BatchRecord[] {
-    const rows = this.#db.prepare(
-      "SELECT * FROM batches WHERE table_name = ? ORDER BY id DESC LIMIT ?",
-    ).all(table, limit) as Row[];
-    return rows.map((r) => ({
-      table: String(r.table_name),
-      seq: Number(r.seq),
-      finishedAt: String(r.finished_at),
-      rows: Number(r.rows),
-      bytes: Number(r.bytes),
-      durationMs: Number(r.duration_ms),
-      cursorFrom: r.cursor_from === null ? null : String(r.cursor_from),
-      cursorTo: String(r.cursor_to),
-      file: String(r.file),
-    }));
-  }
-
   /** Highest batch sequence number used for a table (0 when none). */
   lastBatchSeq(table: string): number {
     const row = this.#db.prepare(
@@ -272,23 +255,6 @@ export class CheckpointStore {
       }
       this.saveSchema(table, snapshot);
     });
-  }
-
-  driftHistory(table: string | null = null): DriftRecord[] {
-    const rows =
-      (table === null
-        ? this.#db.prepare("SELECT * FROM drift_events ORDER BY id").all()
-        : this.#db.prepare("SELECT * FROM drift_events WHERE table_name = ? ORDER BY id").all(
-          table,
-        )) as Row[];
-    return rows.map((r) => ({
-      at: String(r.at),
-      table: String(r.table_name),
-      kind: String(r.kind) as DriftRecord["kind"],
-      column: String(r.column_name),
-      detail: String(r.detail),
-      ddl: r.ddl === null ? null : String(r.ddl),
-    }));
   }
 
   schema(table: string): SourceSchemaSnapshot | null {

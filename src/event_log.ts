@@ -13,7 +13,8 @@ export function formatRate(rows: number, ms: number): string {
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  // Just under 1 MiB rounds to "1024.0 KiB" at one decimal: say MiB there.
+  if (bytes < 1024 * 1023.95) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 

@@ -22,8 +22,6 @@ import {
   upToPredicate,
 } from "./keyset.ts";
 
-export type PgClient = pg.Client;
-
 export interface TableInfo {
   readonly schema: string;
   readonly table: string;

@@ -26,11 +26,8 @@ export function compactNumber(n: number): string {
   return String(Math.round(n));
 }
 
-export function formatBytesShort(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1023.95) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
+/** The engine log's byte formatter, under the UI's name. */
+export { formatBytes as formatBytesShort } from "../src/event_log.ts";
 
 /** "4s", "3m 12s", "2h 05m", "3d 4h". */
 export function formatDuration(ms: number): string {

@@ -9,7 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { startCluster } from "../support/pg_cluster.ts";
-import { createTestDb, MAIN, REPO, type TestDb } from "../support/fixture.ts";
+import { createTestDb, REPO, spawnMain, type TestDb } from "../support/fixture.ts";
 
 const { values } = parseArgs({
   options: {
@@ -77,14 +77,7 @@ async function bootstrap(db: TestDb): Promise<{ seconds: number; peakMb: number;
     STATE_DIR: `${dir}/s`,
   };
   const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync", "--once"],
-    env: { ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
-    clearEnv: true,
-    cwd: REPO,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnMain(["sync", "--once"], env);
   let peak = 0;
   const poll = setInterval(() => (peak = Math.max(peak, vmHwmKb(child.pid))), 25);
   const out = await child.output();
@@ -107,14 +100,7 @@ async function loopCycles(db: TestDb): Promise<{ idleMs: number[]; incrementalMs
     LOG_FORMAT: "json",
     SYNC_INTERVAL_SECONDS: "1",
   };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync", "--loop"],
-    env: { ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
-    clearEnv: true,
-    cwd: REPO,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnMain(["sync", "--loop"], env);
   const cycles: { idle: boolean; rows: number; durationMs: number }[] = [];
   const reader = (async () => {
     let buffer = "";
@@ -156,6 +142,7 @@ async function loopCycles(db: TestDb): Promise<{ idleMs: number[]; incrementalMs
   }
   child.kill("SIGTERM");
   await child.status;
+  await child.stdout.cancel().catch(() => {});
   await reader.catch(() => {});
   await Deno.remove(dir, { recursive: true });
   return { idleMs, incrementalMs };

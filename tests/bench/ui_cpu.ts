@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { startCluster } from "../support/pg_cluster.ts";
 import { createTestDb, MAIN, REPO } from "../support/fixture.ts";
+import { tmux } from "../support/tmux.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "20" } } });
 const seconds = Number(values.seconds);
@@ -16,11 +17,6 @@ const TICKS = 100; // USER_HZ on Linux
 function cpuTicks(path: string): number {
   const fields = Deno.readTextFileSync(path).split(") ")[1]!.split(" ");
   return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-async function tmux(...args: string[]) {
-  const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
-  return new TextDecoder().decode(out.stdout);
 }
 
 async function findPid(marker: string): Promise<number> {
@@ -105,7 +101,7 @@ try {
 } finally {
   await tmux("send-keys", "-t", session, "q");
   await new Promise((r) => setTimeout(r, 2000));
-  await tmux("kill-session", "-t", session);
+  await tmux("kill-session", "-t", session).catch(() => "");
   await cluster.stop();
   await db.cleanup();
 }
