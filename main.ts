@@ -21,8 +21,9 @@ import { quoteIdent } from "./src/sql.ts";
 import { listBatchFiles } from "./src/batch_files.ts";
 import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } from "./src/demo.ts";
 import { join } from "node:path";
+import { formatVerdict, verifyTables } from "./src/verify.ts";
 
-const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of a live PostgreSQL table
+const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
 
 Usage: deno run -A main.ts [command] [options]
 
@@ -33,6 +34,9 @@ Commands:
   sync --once              one cycle (bootstrap on first run, incremental after)
   sync --loop              a cycle every SYNC_INTERVAL_SECONDS until SIGINT/SIGTERM
   status [--json]          per table: mode, cursor, key, rows copied, last batch
+  verify [--json] [--repair]
+                           compare every table with Postgres by key-bucket checksums;
+                           exit 1 naming the tables that differ; --repair re-copies them
   query "SQL" [--format table|csv|json]
                            run SQL on the DuckDB file (read-only)
   seed-changes [--inserts N --updates N --deletes N]
@@ -45,7 +49,10 @@ Options (each overrides its environment variable; see README):
   --cursor-column C --soft-delete-column C --duckdb-path P --duckdb-table T
   --parquet-dir D --state-dir D --lookback N --log-format text|json
   --bootstrap-batch-size N --parquet-keep N --lock-wait N
-  --host H --port N --user U --db D --database-url URL`;
+  --host H --port N --user U --db D --database-url URL
+  --tables schema.table,schema.* --config sync.json --concurrency N
+  --full-refresh-every N --reconcile-deletes-every N --reconcile-deletes-mode delete|mark
+  --numeric-wide varchar|double`;
 
 class UsageError extends SyncError {
   constructor(message: string) {
@@ -67,6 +74,7 @@ function parse(args: string[]) {
         once: { type: "boolean" },
         loop: { type: "boolean" },
         json: { type: "boolean" },
+        repair: { type: "boolean" },
         yes: { type: "boolean", short: "y" },
         format: { type: "string" },
         inserts: { type: "string" },
@@ -93,8 +101,10 @@ function flagsFrom(parsed: Parsed): ConfigFlags {
 
 const envLookup = (name: string) => Deno.env.get(name);
 
+const readText = (path: string) => Deno.readTextFileSync(path);
+
 function configFrom(parsed: Parsed): Config {
-  return loadConfig(envLookup, flagsFrom(parsed));
+  return loadConfig(envLookup, flagsFrom(parsed), readText);
 }
 
 /**
@@ -107,7 +117,7 @@ async function withDemo<T>(
   run: (config: Config, demo: boolean) => Promise<T>,
 ): Promise<T> {
   const flags = flagsFrom(parsed);
-  const base = loadConfig(envLookup, flags);
+  const base = loadConfig(envLookup, flags, readText);
   if (!force && postgresConfigured(envLookup, flags)) return await run(base, false);
   const demo = await startDemoDatabase(base.stateDir);
   try {
@@ -155,8 +165,9 @@ async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise
     if (loop) {
       emit({
         type: "notice",
-        message:
-          `syncing ${config.schema}.${config.table} from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
+        message: `syncing ${
+          describeTables(config)
+        } from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
       });
       await runLoop(engine, {
         intervalSeconds: config.intervalSeconds,
@@ -164,12 +175,57 @@ async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise
         emit,
       });
     } else {
-      await engine.runCycle(controller.signal);
+      const summary = await engine.runCycle(controller.signal);
+      if (summary.failures.length > 0) {
+        throw new SyncError(
+          "TABLES_FAILED",
+          `${summary.failures.length} of ${summary.tables} tables failed: ${
+            summary.failures.map((f) => `${f.table} (${f.error.code})`).join(", ")
+          }; the others are synced (see the errors above)`,
+        );
+      }
     }
   } finally {
     await engine.close();
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
+  }
+  return 0;
+}
+
+function describeTables(config: Config): string {
+  return config.tables.map((t) => `${t.schema}.${t.table}`).join(", ");
+}
+
+async function commandVerify(parsed: Parsed): Promise<number> {
+  const config = configFrom(parsed);
+  const secrets = secretsOf(config);
+  const json = parsed.values.json === true;
+  const verdicts = await verifyTables({
+    config,
+    secrets,
+    repair: parsed.values.repair === true,
+    onTable: (v) => {
+      if (!json) console.log(scrub(formatVerdict(v), secrets));
+    },
+  });
+  if (json) console.log(scrub(JSON.stringify(verdicts, null, 2), secrets));
+  const bad = verdicts.filter((v) => v.status !== "equal" && v.status !== "skipped");
+  if (verdicts.length === 0) {
+    throw new SyncError(
+      "TABLE_MISSING",
+      `verify found no tables to compare in ${describeTables(config)}`,
+    );
+  }
+  if (bad.length > 0) {
+    throw new SyncError(
+      "VERIFY_DIFFERS",
+      `${bad.length} of ${
+        verdicts.filter((v) => v.status !== "skipped").length
+      } tables are not equal: ${
+        bad.map((v) => `${v.table} (${v.status.replace("_", " ")})`).join(", ")
+      }${parsed.values.repair ? "" : " (run verify --repair to re-copy the differing rows)"}`,
+    );
   }
   return 0;
 }
@@ -275,8 +331,22 @@ async function seedWith(parsed: Parsed, config: Config): Promise<number> {
   return 0;
 }
 
+/** The DuckDB tables `reset` removes: the one table, or every checkpointed one. */
+function resetTargets(config: Config): string[] {
+  if (!config.multiTable) return [config.duckdbTable];
+  try {
+    const store = CheckpointStore.openExisting(config.stateDir);
+    const tables = store?.list().map((t) => t.table) ?? [];
+    store?.close();
+    return tables;
+  } catch {
+    return [];
+  }
+}
+
 async function commandReset(parsed: Parsed): Promise<number> {
   const config = configFrom(parsed);
+  const targets = resetTargets(config);
   if (!parsed.values.yes) {
     if (!Deno.stdin.isTerminal()) {
       throw new UsageError(
@@ -284,19 +354,23 @@ async function commandReset(parsed: Parsed): Promise<number> {
       );
     }
     const answer = prompt(
-      `Delete the checkpoint of ${config.duckdbTable} in ${config.stateDir}, the table in ${config.duckdbPath} and its Parquet batches? [y/N]`,
+      `Delete the checkpoint of ${
+        targets.join(", ") || "every table"
+      } in ${config.stateDir}, the table(s) in ${config.duckdbPath} and their Parquet batches? [y/N]`,
     );
     if (!answer || !/^y(es)?$/i.test(answer.trim())) {
       console.error("reset cancelled");
       return 1;
     }
   }
-  // Only this table's checkpoint goes; other tables in STATE_DIR keep theirs.
+  // Only these tables' checkpoints go; other tables in STATE_DIR keep theirs.
   // A corrupt checkpoint file cannot be edited, so it is removed whole.
-  let checkpointNote = "checkpoint of this table removed";
+  let checkpointNote = `checkpoint of ${
+    targets.length === 1 ? "this table" : "these tables"
+  } removed`;
   try {
     const store = CheckpointStore.openExisting(config.stateDir);
-    store?.removeTable(config.duckdbTable);
+    for (const table of targets) store?.removeTable(table);
     store?.close();
   } catch (error) {
     if (!(error instanceof SyncError) || error.code !== "CHECKPOINT_CORRUPT") throw error;
@@ -305,27 +379,35 @@ async function commandReset(parsed: Parsed): Promise<number> {
     }
     checkpointNote = "corrupt checkpoint file removed (it held every table's state)";
   }
-  let dropped = false;
+  const dropped: string[] = [];
   try {
     await Deno.stat(config.duckdbPath);
     const warehouse = await Warehouse.open(config.duckdbPath, {
       lockWaitSeconds: config.lockWaitSeconds,
     });
     try {
-      await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(config.duckdbTable)}`);
-      dropped = true;
+      for (const table of targets) {
+        if (await warehouse.columns(table)) {
+          await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+          dropped.push(table);
+        }
+      }
     } finally {
       warehouse.close();
     }
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const files = await listBatchFiles(config.parquetDir, config.duckdbTable);
-  for (const f of files) await Deno.remove(join(config.parquetDir, f)).catch(() => {});
+  let files = 0;
+  for (const table of targets) {
+    const names = await listBatchFiles(config.parquetDir, table);
+    for (const f of names) await Deno.remove(join(config.parquetDir, f)).catch(() => {});
+    files += names.length;
+  }
   console.log(
     `reset: ${checkpointNote}${
-      dropped ? `, DuckDB table ${config.duckdbTable} dropped` : ""
-    }, ${files.length} Parquet batch file(s) removed; the next sync bootstraps`,
+      dropped.length > 0 ? `, DuckDB table ${dropped.join(", ")} dropped` : ""
+    }, ${files} Parquet batch file(s) removed; the next sync bootstraps`,
   );
   return 0;
 }
@@ -399,6 +481,8 @@ async function main(args: string[]): Promise<number> {
       return await commandSync(parsed);
     case "status":
       return commandStatus(parsed);
+    case "verify":
+      return await commandVerify(parsed);
     case "query":
       return await commandQuery(parsed);
     case "seed-changes":
@@ -424,7 +508,7 @@ if (import.meta.main) {
   } catch (error) {
     let secrets: string[] = [];
     try {
-      secrets = secretsOf(loadConfig((name) => Deno.env.get(name)));
+      secrets = secretsOf(loadConfig((name) => Deno.env.get(name), {}, readText));
     } catch { /* config itself was bad */ }
     const e = error instanceof SyncError
       ? error

@@ -46,6 +46,8 @@ export interface CheckpointAdvance {
   readonly cursor: string | null;
   readonly key: readonly string[] | null;
   readonly batch: BatchRecord | null;
+  /** Sets rows copied to this total instead of adding the batch's rows (full refresh). */
+  readonly rowsCopied?: number;
 }
 
 export interface SourceSchemaSnapshot {
@@ -62,7 +64,7 @@ CREATE TABLE IF NOT EXISTS tables (
   table_name TEXT PRIMARY KEY,
   source TEXT NOT NULL,
   origin TEXT,
-  mode TEXT NOT NULL CHECK (mode IN ('bootstrap', 'incremental')),
+  mode TEXT NOT NULL CHECK (mode IN ('bootstrap', 'incremental', 'full_refresh')),
   cursor TEXT,
   key_json TEXT,
   rows_copied INTEGER NOT NULL DEFAULT 0,
@@ -141,6 +143,7 @@ export class CheckpointStore {
       if (!columns.some((c) => c.name === "origin")) {
         db.exec("ALTER TABLE tables ADD COLUMN origin TEXT");
       }
+      allowFullRefreshMode(db);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'")
         .get() as Row | undefined;
       if (!version) {
@@ -212,9 +215,9 @@ export class CheckpointStore {
       const batch = advance.batch;
       if (batch) {
         this.#db.prepare(
-          `UPDATE tables SET rows_copied = rows_copied + ?, batches = batches + 1, last_batch_at = ?
-           WHERE table_name = ?`,
-        ).run(batch.rows, batch.finishedAt, advance.table);
+          `UPDATE tables SET rows_copied = coalesce(?, rows_copied + ?), batches = batches + 1,
+             last_batch_at = ? WHERE table_name = ?`,
+        ).run(advance.rowsCopied ?? null, batch.rows, batch.finishedAt, advance.table);
         this.#db.prepare(
           `INSERT INTO batches (table_name, seq, finished_at, rows, bytes, duration_ms, cursor_from, cursor_to, file)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -232,6 +235,24 @@ export class CheckpointStore {
       }
     });
     return this.get(advance.table)!;
+  }
+
+  /**
+   * Cycles completed, kept across runs so that "every N cycles" settings also
+   * work for `sync --once` from cron.
+   */
+  cycleCount(): number {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'cycles'").get() as
+      | Row
+      | undefined;
+    return row ? Number(row.value) : 0;
+  }
+
+  setCycleCount(count: number): void {
+    this.#db.prepare(
+      `INSERT INTO meta (key, value) VALUES ('cycles', ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(String(count));
   }
 
   /** Highest batch sequence number used for a table (0 when none). */
@@ -313,7 +334,7 @@ function toCheckpoint(row: Row): TableCheckpoint {
     table: String(row.table_name),
     source: String(row.source),
     origin: row.origin === null || row.origin === undefined ? null : String(row.origin),
-    mode: row.mode === "incremental" ? "incremental" : "bootstrap",
+    mode: row.mode === "incremental" || row.mode === "full_refresh" ? row.mode : "bootstrap",
     cursor: row.cursor === null ? null : String(row.cursor),
     key: row.key_json === null ? null : JSON.parse(String(row.key_json)) as string[],
     rowsCopied: Number(row.rows_copied),
@@ -321,4 +342,29 @@ function toCheckpoint(row: Row): TableCheckpoint {
     lastBatchAt: row.last_batch_at === null ? null : String(row.last_batch_at),
     updatedAt: row.updated_at === null ? null : String(row.updated_at),
   };
+}
+
+/**
+ * Files written before full refresh existed have a CHECK that refuses the mode;
+ * SQLite cannot alter a CHECK, so the table is rebuilt with its rows, once.
+ */
+function allowFullRefreshMode(db: DatabaseSync): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tables'")
+    .get() as Row | undefined;
+  if (!row || String(row.sql).includes("full_refresh")) return;
+  const columns = (db.prepare("PRAGMA table_info(tables)").all() as Row[]).map((c) =>
+    String(c.name)
+  );
+  const list = columns.join(", ");
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec("ALTER TABLE tables RENAME TO tables_before_full_refresh");
+    db.exec(DDL);
+    db.exec(`INSERT INTO tables (${list}) SELECT ${list} FROM tables_before_full_refresh`);
+    db.exec("DROP TABLE tables_before_full_refresh");
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
 }

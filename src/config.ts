@@ -4,8 +4,21 @@
 
 import { configError } from "./errors.ts";
 import { maskUrl, urlPasswords } from "./secrets.ts";
+import { parseSyncFile, type TableOverride } from "./sync_file.ts";
 
 export type LogFormat = "text" | "json";
+
+/** One entry of POSTGRES_TABLES: a table, or every table of a schema (table "*"). */
+export interface TableSelector {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** What a large numeric (precision over 38, or unconstrained) becomes in DuckDB. */
+export type WideNumeric = "varchar" | "double";
+
+/** What hard-delete reconciliation does with a row that is gone from Postgres. */
+export type ReconcileMode = "delete" | "mark";
 
 export interface PgConnectionConfig {
   /** Set when DATABASE_URL / POSTGRES_URL is used (sslmode honoured by pg). */
@@ -44,6 +57,24 @@ export interface Config {
   /** How long to wait for a DuckDB file lock held by another process. */
   readonly lockWaitSeconds: number;
   readonly logFormat: LogFormat;
+  /** The tables to sync (POSTGRES_TABLES, the sync file's include, or POSTGRES_SCHEMA.POSTGRES_TABLE). */
+  readonly tables: readonly TableSelector[];
+  /** True when more than the one POSTGRES_TABLE is selected (a list or a wildcard). */
+  readonly multiTable: boolean;
+  /** True when CURSOR_COLUMN was set (a table without it is then an error, not a full refresh). */
+  readonly cursorColumnExplicit: boolean;
+  /** Path of the sync file, or null. */
+  readonly syncFile: string | null;
+  /** Per-table overrides from the sync file, keyed "schema.table". */
+  readonly overrides: Readonly<Record<string, TableOverride>>;
+  /** Tables synced at the same time (one DuckDB writer regardless). */
+  readonly concurrency: number;
+  /** Tables without a cursor column are refreshed whole every N cycles. */
+  readonly fullRefreshEvery: number;
+  /** Every N cycles, rows deleted outright in Postgres are found and handled; 0 = off. */
+  readonly reconcileDeletesEvery: number;
+  readonly reconcileDeletesMode: ReconcileMode;
+  readonly wideNumeric: WideNumeric;
 }
 
 /** Flag values from the command line; each overrides its environment variable. */
@@ -72,6 +103,13 @@ export const FLAG_TO_ENV = {
   "parquet-keep": "PARQUET_KEEP_BATCHES",
   "lock-wait": "LOCK_WAIT_SECONDS",
   "log-format": "LOG_FORMAT",
+  "tables": "POSTGRES_TABLES",
+  "config": "SYNC_CONFIG",
+  "concurrency": "SYNC_CONCURRENCY",
+  "full-refresh-every": "FULL_REFRESH_EVERY",
+  "reconcile-deletes-every": "RECONCILE_DELETES_EVERY",
+  "reconcile-deletes-mode": "RECONCILE_DELETES_MODE",
+  "numeric-wide": "NUMERIC_WIDE",
 } as const;
 
 /** Every environment variable the program reads, with its default. */
@@ -99,6 +137,13 @@ export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
   PARQUET_KEEP_BATCHES: "100",
   LOCK_WAIT_SECONDS: "10",
   LOG_FORMAT: "text",
+  POSTGRES_TABLES: "",
+  SYNC_CONFIG: "",
+  SYNC_CONCURRENCY: "2",
+  FULL_REFRESH_EVERY: "1",
+  RECONCILE_DELETES_EVERY: "0",
+  RECONCILE_DELETES_MODE: "delete",
+  NUMERIC_WIDE: "varchar",
 };
 
 export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(ENV_DEFAULTS);
@@ -152,8 +197,25 @@ function identifier(problems: string[], name: string, raw: string): string {
   return value;
 }
 
+/** Parses "schema.table", "schema.*" or "table" (in `defaultSchema`). */
+export function parseSelector(raw: string, defaultSchema: string): TableSelector | null {
+  const text = raw.trim();
+  const match = /^(?:([^.\s]+)\.)?([^.\s]+)$/.exec(text);
+  if (!match || text.includes("\0")) return null;
+  return { schema: match[1] ?? defaultSchema, table: match[2]! };
+}
+
+/** Reads a file's text (injected so that loadConfig stays pure). */
+export type ReadText = (path: string) => string;
+
 /** Builds the Config from environment variables and flags (flags win). */
-export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
+export function loadConfig(
+  env: Lookup,
+  flags: ConfigFlags = {},
+  readText: ReadText = () => {
+    throw new Error("no file reader");
+  },
+): Config {
   const get = (name: string): string => {
     const flag = Object.entries(FLAG_TO_ENV).find(([, e]) => e === name)?.[0] as
       | keyof ConfigFlags
@@ -211,14 +273,66 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
   if (logFormat !== "text" && logFormat !== "json") {
     problems.push(`LOG_FORMAT=${JSON.stringify(logFormat)} must be text or json`);
   }
+  const syncFilePath = get("SYNC_CONFIG").trim();
+  let syncFile = { include: null as readonly string[] | null, tables: {} };
+  if (syncFilePath) {
+    let text: string | null = null;
+    try {
+      text = readText(syncFilePath);
+    } catch (error) {
+      problems.push(
+        `SYNC_CONFIG=${JSON.stringify(syncFilePath)} cannot be read (${
+          error instanceof Error ? error.message : String(error)
+        }); point --config at a JSON sync file`,
+      );
+    }
+    if (text !== null) syncFile = parseSyncFile(text, syncFilePath, problems);
+  }
+  const tablesRaw = get("POSTGRES_TABLES").trim();
+  const selectorTexts = tablesRaw
+    ? tablesRaw.split(",").map((t) => t.trim())
+    : syncFile.include ?? null;
+  const tables: TableSelector[] = [];
+  for (const text of selectorTexts ?? []) {
+    const selector = parseSelector(text, schema);
+    if (!selector) {
+      problems.push(
+        `POSTGRES_TABLES entry ${
+          JSON.stringify(text)
+        } is not schema.table or schema.* (e.g. POSTGRES_TABLES=public.orders,sales.*)`,
+      );
+    } else if (
+      !tables.some((t) => t.schema === selector.schema && t.table === selector.table)
+    ) tables.push(selector);
+  }
+  if (selectorTexts === null) tables.push({ schema, table });
+  const multiTable = tables.length > 1 || tables.some((t) => t.table === "*");
+  if (multiTable && get("DUCKDB_TABLE").trim()) {
+    problems.push(
+      "DUCKDB_TABLE names one target but several tables are selected (name targets per table in the sync file instead)",
+    );
+  }
+  const wideNumeric = get("NUMERIC_WIDE").trim();
+  if (wideNumeric !== "varchar" && wideNumeric !== "double") {
+    problems.push(
+      `NUMERIC_WIDE=${JSON.stringify(wideNumeric)} must be varchar (exact text) or double`,
+    );
+  }
+  const reconcileMode = get("RECONCILE_DELETES_MODE").trim();
+  if (reconcileMode !== "delete" && reconcileMode !== "mark") {
+    problems.push(
+      `RECONCILE_DELETES_MODE=${JSON.stringify(reconcileMode)} must be delete or mark`,
+    );
+  }
+  const single = tables.length === 1 && !multiTable ? tables[0]! : { schema, table };
   const config: Config = {
     pg,
     pgOrigin: originOf(url, pg),
     pgDisplay: url
       ? maskUrl(url)
       : `postgres://${pg.user}:***@${pg.host}:${pg.port}/${pg.database}`,
-    schema,
-    table,
+    schema: single.schema,
+    table: single.table,
     primaryKey,
     cursorColumn: identifier(problems, "CURSOR_COLUMN", get("CURSOR_COLUMN")),
     softDeleteColumn: get("SOFT_DELETE_COLUMN").trim(),
@@ -232,7 +346,7 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
       "250000",
     ),
     duckdbPath: identifier(problems, "DUCKDB_PATH", get("DUCKDB_PATH")),
-    duckdbTable: get("DUCKDB_TABLE").trim() || `${schema}_${table}`,
+    duckdbTable: get("DUCKDB_TABLE").trim() || `${single.schema}_${single.table}`,
     parquetDir: identifier(problems, "PARQUET_DIR", get("PARQUET_DIR")),
     stateDir: identifier(problems, "STATE_DIR", get("STATE_DIR")),
     intervalSeconds: numberIn(
@@ -259,6 +373,30 @@ export function loadConfig(env: Lookup, flags: ConfigFlags = {}): Config {
     ),
     lockWaitSeconds: numberIn(problems, "LOCK_WAIT_SECONDS", get("LOCK_WAIT_SECONDS"), 0, "10"),
     logFormat: logFormat as LogFormat,
+    tables,
+    multiTable,
+    cursorColumnExplicit: (flags["cursor-column"] ?? env("CURSOR_COLUMN")) !== undefined,
+    syncFile: syncFilePath || null,
+    overrides: syncFile.tables,
+    concurrency: intIn(problems, "SYNC_CONCURRENCY", get("SYNC_CONCURRENCY"), 1, 16, "2"),
+    fullRefreshEvery: intIn(
+      problems,
+      "FULL_REFRESH_EVERY",
+      get("FULL_REFRESH_EVERY"),
+      1,
+      1_000_000,
+      "1",
+    ),
+    reconcileDeletesEvery: intIn(
+      problems,
+      "RECONCILE_DELETES_EVERY",
+      get("RECONCILE_DELETES_EVERY"),
+      0,
+      1_000_000,
+      "10",
+    ),
+    reconcileDeletesMode: reconcileMode as ReconcileMode,
+    wideNumeric: wideNumeric as WideNumeric,
   };
   if (problems.length > 0) {
     throw configError("CONFIG_INVALID", `Invalid configuration: ${problems.join("; ")}`);

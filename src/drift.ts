@@ -202,3 +202,49 @@ export function effectiveTargetType(
   return target.find((c) => c.name === mapping.name)?.duckType ??
     mapping.duckType;
 }
+
+/**
+ * The changes a full refresh makes to a table it rebuilds from scratch: every
+ * column takes the source's current type, so nothing is kept for old rows. The
+ * records are for the drift log; no DDL is run for them.
+ */
+export function diffForRefresh(
+  source: readonly ColumnMapping[],
+  target: readonly TargetColumn[],
+): DriftChange[] {
+  const targetByName = new Map(target.map((c) => [c.name, c]));
+  const sourceNames = new Set(source.map((c) => c.name));
+  const changes: DriftChange[] = [];
+  for (const column of source) {
+    const existing = targetByName.get(column.name);
+    if (!existing) {
+      changes.push({
+        kind: "column_added",
+        column: column.name,
+        detail: `added ${column.pgType} as ${column.duckType} (full refresh)`,
+        ddl: null,
+        backfill: false,
+      });
+    } else if (existing.duckType !== column.duckType) {
+      changes.push({
+        kind: isWidening(existing.duckType, column.duckType) ? "type_widened" : "type_changed",
+        column: column.name,
+        detail: `${existing.duckType} -> ${column.duckType} (full refresh)`,
+        ddl: null,
+        backfill: false,
+      });
+    }
+  }
+  for (const column of target) {
+    if (!sourceNames.has(column.name)) {
+      changes.push({
+        kind: "column_dropped",
+        column: column.name,
+        detail: "dropped from the source; the full refresh removed it",
+        ddl: null,
+        backfill: false,
+      });
+    }
+  }
+  return changes;
+}

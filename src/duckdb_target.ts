@@ -149,9 +149,10 @@ export class Warehouse {
     columns: readonly { name: string; duckType: string }[],
     key: readonly string[],
   ): Promise<string> {
+    const primaryKey = key.length > 0 ? `, PRIMARY KEY (${key.map(quoteIdent).join(", ")})` : "";
     const ddl = `CREATE TABLE ${quoteIdent(table)} (${
       columns.map((c) => `${quoteIdent(c.name)} ${c.duckType}`).join(", ")
-    }, PRIMARY KEY (${key.map(quoteIdent).join(", ")}))`;
+    }${primaryKey})`;
     await this.connection.run(ddl);
     return ddl;
   }
@@ -168,6 +169,37 @@ export class Warehouse {
         quoteLiteral(parquetPath)
       })`,
     );
+  }
+
+  /**
+   * Replaces the whole table with a Parquet file's rows, atomically: a staging
+   * table is loaded and renamed over the old one in one transaction, so readers
+   * see the old rows or the new, never a mix or an empty table.
+   */
+  async replaceFromParquet(
+    table: string,
+    parquetPath: string,
+    columns: readonly { name: string; duckType: string }[],
+    key: readonly string[],
+  ): Promise<void> {
+    const staging = `${table}__refresh`;
+    const list = columns.map((c) => quoteIdent(c.name)).join(", ");
+    await this.run("BEGIN TRANSACTION");
+    try {
+      await this.run(`DROP TABLE IF EXISTS ${quoteIdent(staging)}`);
+      await this.createTable(staging, columns, key);
+      await this.run(
+        `INSERT INTO ${quoteIdent(staging)} (${list}) SELECT ${list} FROM read_parquet(${
+          quoteLiteral(parquetPath)
+        })`,
+      );
+      await this.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+      await this.run(`ALTER TABLE ${quoteIdent(staging)} RENAME TO ${quoteIdent(table)}`);
+      await this.run("COMMIT");
+    } catch (error) {
+      await this.run("ROLLBACK").catch(() => {});
+      throw error;
+    }
   }
 
   /** Primary key columns of a DuckDB table. */

@@ -21,6 +21,8 @@ export type ErrorCode =
   | "DEMO_FAILED"
   | "SOURCE_CHANGED"
   | "PG_PERMISSION_DENIED"
+  | "TABLES_FAILED"
+  | "VERIFY_DIFFERS"
   | "INTERNAL";
 
 export interface SyncErrorOptions {

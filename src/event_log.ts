@@ -57,6 +57,8 @@ function formatEventText(event: EngineEvent, format: LogFormat, at: Date): strin
       return null;
     case "notice":
       return `${time} notice: ${event.message}`;
+    case "table_failed":
+      return `${time} error ${event.code} (${event.table}, retried next cycle): ${event.message}`;
     case "error":
       return `${time} error ${event.code}: ${event.message}${
         event.retryInSeconds === null ? "" : ` (retrying in ${event.retryInSeconds}s)`

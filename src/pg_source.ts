@@ -11,7 +11,8 @@ import { scrub } from "./secrets.ts";
 import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
 import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
-import type { ColumnMapping, SourceColumn } from "./type_map.ts";
+import type { ColumnMapping, SourceColumn, TypeMapOptions } from "./type_map.ts";
+import type { Relation, TableShape } from "./table_plan.ts";
 import {
   afterPredicate,
   type KeysetColumns,
@@ -62,7 +63,9 @@ export function classifyPgError(error: unknown, config: Config, secrets: string[
     case "42501":
       return configError(
         "PG_PERMISSION_DENIED",
-        `Postgres refused access: ${msg} (grant the sync role USAGE on the schema and SELECT on the table, e.g. GRANT SELECT ON ${config.schema}.${config.table} TO ${config.pg.user})`,
+        `Postgres refused access: ${msg} (grant the sync role USAGE on the schema and SELECT on the table, e.g. GRANT SELECT ON ${
+          config.multiTable ? "<schema>.<table>" : `${config.schema}.${config.table}`
+        } TO ${config.pg.user})`,
         error,
       );
     case "3D000":
@@ -152,19 +155,57 @@ JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid = $1::oid AND i.indisprimary
 ORDER BY k.ord`;
 
-export async function introspect(client: pg.Client, config: Config): Promise<TableInfo> {
-  const source = `${config.schema}.${config.table}`;
+/** Tables, views and foreign tables of the given schemas, for matching selectors. */
+export async function listRelations(
+  client: pg.Client,
+  schemas: readonly string[],
+): Promise<Relation[]> {
+  const r = await client.query(
+    `SELECT n.nspname AS schema, c.relname AS table, c.relkind::text AS kind,
+            c.relispartition AS is_partition
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+     ORDER BY n.nspname, c.relname`,
+    [schemas],
+  );
+  return r.rows.map((row: Record<string, unknown>) => ({
+    schema: String(row.schema),
+    table: String(row.table),
+    kind: String(row.kind),
+    isPartition: Boolean(row.is_partition),
+  }));
+}
+
+/** A source table as the catalog describes it, before deciding how it syncs. */
+export interface TableDescription {
+  readonly schema: string;
+  readonly table: string;
+  readonly source: string;
+  readonly columns: readonly SourceColumn[];
+  /** Primary key columns in key order; empty when there is none. */
+  readonly primaryKey: readonly string[];
+  readonly estimatedRows: number | null;
+}
+
+export async function describeTable(
+  client: pg.Client,
+  plan: { readonly schema: string; readonly table: string; readonly source: string },
+  database: string,
+): Promise<TableDescription> {
   const rel = await client.query(
-    `SELECT c.oid::int8::text AS oid, c.relkind, greatest(c.reltuples, 0)::int8::text AS estimate
+    `SELECT c.oid::int8::text AS oid,
+            greatest(c.reltuples, 0)::int8 + coalesce((
+              SELECT sum(greatest(p.reltuples, 0))::int8 FROM pg_inherits i
+              JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid), 0) AS estimate
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relname = $2`,
-    [config.schema, config.table],
+    [plan.schema, plan.table],
   );
   const relRow = rel.rows[0];
   if (!relRow) {
     throw configError(
       "TABLE_MISSING",
-      `Cannot find table ${source} in database ${config.pg.database} (check POSTGRES_SCHEMA and POSTGRES_TABLE, and that the user can see it)`,
+      `Cannot find table ${plan.source} in database ${database} (check POSTGRES_SCHEMA and POSTGRES_TABLE or POSTGRES_TABLES, and that the user can see it)`,
     );
   }
   const oid = String(relRow.oid);
@@ -178,70 +219,77 @@ export async function introspect(client: pg.Client, config: Config): Promise<Tab
     notNull: Boolean(r.not_null),
     attnum: Number(r.attnum),
   }));
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const cursor = byName.get(config.cursorColumn);
-  if (!cursor) {
-    throw configError(
-      "CURSOR_COLUMN_MISSING",
-      `Cannot sync ${source}: it has no cursor column "${config.cursorColumn}" (set CURSOR_COLUMN to a column that every change updates, e.g. updated_at)`,
-    );
-  }
-  let keyNames: string[];
-  const nullable = (names: string[]) => names.filter((k) => !byName.get(k)?.notNull);
-  if (config.primaryKey) {
-    keyNames = [...config.primaryKey];
-    const missing = keyNames.filter((k) => !byName.has(k));
-    if (missing.length > 0) {
-      throw configError(
-        "PRIMARY_KEY_MISSING",
-        `Cannot sync ${source}: POSTGRES_PRIMARY_KEY names column(s) ${
-          missing.join(", ")
-        } that the table does not have`,
-      );
-    }
-  } else {
-    keyNames = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((r: Record<string, unknown>) =>
-      String(r.name)
-    );
-    if (keyNames.length === 0) {
-      throw configError(
-        "PRIMARY_KEY_MISSING",
-        `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id)`,
-      );
-    }
-  }
-  // A NULL in a key column makes the row invisible to keyset paging and
-  // breaks DuckDB's primary key: only NOT NULL columns can be the key.
-  const nullableKeys = nullable(keyNames);
-  if (nullableKeys.length > 0) {
-    throw configError(
-      "PRIMARY_KEY_MISSING",
-      `Cannot sync ${source}: key column(s) ${
-        nullableKeys.join(", ")
-      } can be NULL (set POSTGRES_PRIMARY_KEY to NOT NULL columns that are unique, or add NOT NULL to them)`,
-    );
-  }
-  if (keyNames.includes(config.cursorColumn)) {
-    throw configError(
-      "CONFIG_INVALID",
-      `Cannot sync ${source}: the cursor column "${config.cursorColumn}" is part of the key (set CURSOR_COLUMN to a last-modified column)`,
-    );
-  }
+  const primaryKey = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((
+    r: Record<string, unknown>,
+  ) => String(r.name));
   const estimate = Number(relRow.estimate);
   return {
-    schema: config.schema,
-    table: config.table,
-    source,
+    schema: plan.schema,
+    table: plan.table,
+    source: plan.source,
     columns,
-    mappings: columns.map(mapColumn),
+    primaryKey,
+    estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
+  };
+}
+
+/** The shape decideSync needs. */
+export function shapeOf(description: TableDescription): TableShape {
+  return {
+    columns: description.columns.map((c) => c.name),
+    notNull: new Set(description.columns.filter((c) => c.notNull).map((c) => c.name)),
+    primaryKey: description.primaryKey,
+  };
+}
+
+/** The incremental view of a described table (the cursor column must exist). */
+export function tableInfoOf(
+  description: TableDescription,
+  cursorColumn: string,
+  key: readonly string[],
+  typeOptions: TypeMapOptions = {},
+): TableInfo {
+  const byName = new Map(description.columns.map((c) => [c.name, c]));
+  const cursor = byName.get(cursorColumn)!;
+  return {
+    schema: description.schema,
+    table: description.table,
+    source: description.source,
+    columns: description.columns,
+    mappings: description.columns.map((c) => mapColumn(c, typeOptions)),
     keyset: {
       cursor: { name: cursor.name, pgType: cursor.pgType },
-      key: keyNames.map((k) => ({ name: k, pgType: byName.get(k)!.pgType })),
+      key: key.map((k) => ({ name: k, pgType: byName.get(k)!.pgType })),
     },
     cursorIsTime: cursor.baseTypeName === "timestamptz" || cursor.baseTypeName === "timestamp",
     cursorWithoutZone: cursor.baseTypeName === "timestamp",
-    estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
+    estimatedRows: description.estimatedRows,
   };
+}
+
+/** Streams the result of any SELECT as CSV into `path`. */
+export async function copyQueryToCsv(
+  client: pg.Client,
+  select: string,
+  path: string,
+): Promise<CopyResult> {
+  return await streamCopy(client, `COPY (${select}) TO STDOUT WITH (FORMAT csv)`, path);
+}
+
+/** Streams the whole table (a full refresh) as CSV into `path`, in one snapshot. */
+export async function copyTableToCsv(
+  client: pg.Client,
+  schema: string,
+  table: string,
+  mappings: readonly ColumnMapping[],
+  path: string,
+): Promise<CopyResult> {
+  const select = mappings.map((m) => m.pgSelect).join(", ");
+  return await streamCopy(
+    client,
+    `COPY (SELECT ${select} FROM ${qualified(schema, table)}) TO STDOUT WITH (FORMAT csv)`,
+    path,
+  );
 }
 
 export interface Horizon {

@@ -4,7 +4,8 @@
 
 import type { DriftKind } from "./drift.ts";
 
-export type SyncMode = "bootstrap" | "incremental";
+/** bootstrap -> incremental for tables with a cursor; full_refresh for the others. */
+export type SyncMode = "bootstrap" | "incremental" | "full_refresh";
 
 export interface DriftRecord {
   readonly at: string;
@@ -65,6 +66,13 @@ export type EngineEvent =
     readonly type: "cycle_idle";
     /** Seconds until the next cycle starts. */
     readonly nextInSeconds: number;
+  }
+  | {
+    /** One table failed this cycle; the others went on and it is retried next cycle. */
+    readonly type: "table_failed";
+    readonly table: string;
+    readonly code: string;
+    readonly message: string;
   }
   | { readonly type: "notice"; readonly message: string }
   | {

@@ -1,9 +1,12 @@
 // Owns the pure mapping from a PostgreSQL column type to how it travels: the
 // expression Postgres selects into COPY CSV, the type DuckDB reads that CSV text
-// as, and the DuckDB column type it lands in. Exactness first: numeric stays
-// DECIMAL or exact text, never a float; integers stay integers.
+// as, the DuckDB column type it lands in, and a canonical text of each value that
+// Postgres and DuckDB compute alike (to compare a table with its copy by hash,
+// without moving rows). Exactness first: numeric stays DECIMAL or exact text
+// (DOUBLE only when asked for), integers stay integers, intervals keep months,
+// days and microseconds apart, array elements never pass through a float.
 
-import { quoteIdent } from "./sql.ts";
+import { quoteIdent, quoteLiteral } from "./sql.ts";
 
 /** A source column as introspected from the PostgreSQL catalog. */
 export interface SourceColumn {
@@ -12,13 +15,32 @@ export interface SourceColumn {
   readonly pgType: string;
   /** Base type name (domains resolved), e.g. "int8", "numeric", "_int4". */
   readonly baseTypeName: string;
-  /** format_type() of the base type, e.g. "numeric(12,2)". */
+  /** format_type() of the base type, e.g. "numeric(12,2)", "integer[]". */
   readonly baseType: string;
   /** pg_type.typcategory of the base type ("A" = array, "E" = enum, ...). */
   readonly category: string;
   readonly notNull: boolean;
   /** pg_attribute.attnum: a dropped and re-added (or renamed) column gets a new one. */
   readonly attnum?: number;
+  /**
+   * For an array: its element's base type name (domains resolved, "enum" for an
+   * enum) and format_type(), e.g. "int4" and "integer" for an array of a domain
+   * over integer. Without them the element is read off baseTypeName/baseType
+   * ("_int4", "integer[]"), and an array of a domain lands as VARCHAR[].
+   */
+  readonly elementBaseTypeName?: string;
+  readonly elementBaseType?: string;
+}
+
+export interface TypeMapOptions {
+  /**
+   * Where `numeric` without a precision, or wider than DECIMAL(38) (or with a
+   * scale DuckDB cannot hold), lands. "varchar" (the default): VARCHAR with
+   * Postgres' exact text. "double": DOUBLE, converted by Postgres to the nearest
+   * double (digits beyond ~17 are lost; a value outside double's range fails the
+   * batch). Never chosen silently: only when asked for.
+   */
+  readonly wideNumeric?: "varchar" | "double";
 }
 
 export interface ColumnMapping {
@@ -31,37 +53,26 @@ export interface ColumnMapping {
   readonly pgSelect: string;
   /** Type DuckDB reads the CSV field as. */
   readonly csvType: string;
-  /** Expression turning the CSV column into the DuckDB type (identity when null). */
+  /**
+   * Expression turning the CSV column into the DuckDB type (identity when null).
+   * Its result is what the Parquet batch file holds. An interval stays text there
+   * (Parquet intervals have no sign and only milliseconds): the warehouse's
+   * INSERT casts that text to INTERVAL, exactly.
+   */
   readonly fromCsv: string | null;
+  /**
+   * Postgres expression over the source column yielding the value's canonical
+   * text (NULL for NULL). Assumes the sync's session settings (TimeZone UTC,
+   * DateStyle ISO, extra_float_digits 3: text forms depend on them) and
+   * PostgreSQL 14+ (extract() returning numeric, exact).
+   */
+  readonly pgCanonical: string;
+  /**
+   * DuckDB expression over the warehouse column yielding, for the value loaded
+   * from a Postgres value, exactly the text pgCanonical yields for it.
+   */
+  readonly duckCanonical: string;
 }
-
-// DuckDB types are spelled as information_schema reports them, so that a
-// mapped type compares equal to the type of an existing target column.
-const SIMPLE: Record<string, string> = {
-  int2: "SMALLINT",
-  int4: "INTEGER",
-  int8: "BIGINT",
-  float4: "FLOAT",
-  float8: "DOUBLE",
-  bool: "BOOLEAN",
-  text: "VARCHAR",
-  varchar: "VARCHAR",
-  bpchar: "VARCHAR",
-  name: "VARCHAR",
-  citext: "VARCHAR",
-  date: "DATE",
-  time: "TIME",
-  timetz: "TIME WITH TIME ZONE",
-  timestamp: "TIMESTAMP",
-  timestamptz: "TIMESTAMP WITH TIME ZONE",
-  uuid: "UUID",
-  json: "JSON",
-  jsonb: "JSON",
-  oid: "BIGINT",
-};
-
-/** Types whose text may carry Postgres' " BC" suffix. */
-const TIME_POINTS = new Set(["date", "timestamp", "timestamptz"]);
 
 /** DuckDB's widest DECIMAL precision. */
 export const MAX_DECIMAL_PRECISION = 38;
@@ -75,54 +86,325 @@ export function numericTypmod(
   return { precision: Number(match[1]), scale: Number(match[2] ?? "0") };
 }
 
-export function mapColumn(column: SourceColumn): ColumnMapping {
+/**
+ * How values of one (non-array) type land and compare. Every expression takes
+ * the SQL of the value: a quoted column, or an array element.
+ */
+interface Kind {
+  /** DuckDB type, spelled as information_schema reports it (so drift compares equal). */
+  readonly duckType: string;
+  /**
+   * DuckDB expression turning Postgres' text of a value into duckType, when a
+   * plain CSV read (or CAST) of that text would be wrong; absent otherwise.
+   */
+  readonly fromText?: (e: string) => string;
+  readonly pgCanonical: (e: string) => string;
+  readonly duckCanonical: (e: string) => string;
+}
+
+const text = (e: string) => `${e}::text`;
+const varchar = (e: string) => `${e}::VARCHAR`;
+
+/** Plain types whose text Postgres and DuckDB write alike. */
+function plain(duckType: string): Kind {
+  return { duckType, pgCanonical: text, duckCanonical: varchar };
+}
+
+/**
+ * Floats compare by their IEEE bits (as a signed integer): texts differ ("NaN"
+ * vs "nan", "-0" vs "-0.0", "1e+20" vs "1e20"...). Every NaN is one "NaN".
+ */
+function float(bits: 32 | 64): Kind {
+  const pgInt = bits === 64 ? "int8" : "int4";
+  const send = bits === 64 ? "float8send" : "float4send";
+  return {
+    duckType: bits === 64 ? "DOUBLE" : "FLOAT",
+    pgCanonical: (e) =>
+      `CASE WHEN ${e} = 'NaN' THEN 'NaN' ELSE ` +
+      `(('x' || encode(${send}(${e}), 'hex'))::bit(${bits})::${pgInt})::text END`,
+    duckCanonical: (e) =>
+      `CASE WHEN isnan(${e}) THEN 'NaN' ELSE ` +
+      `CAST(CAST(${e} AS BIT) AS ${bits === 64 ? "BIGINT" : "INTEGER"})::VARCHAR END`,
+  };
+}
+
+/**
+ * DuckDB reads a date it cannot parse as NULL, and Postgres' "... BC" as AD:
+ * cast the text strictly (out of range fails the batch loudly), moving " BC"
+ * where DuckDB expects "(BC)": "0044-03-15 (BC) 12:00:00+00".
+ */
+function strictTimePoint(duckType: string): (e: string) => string {
+  return (e) =>
+    `CAST(CASE WHEN ends_with(${e}, ' BC') THEN regexp_replace(${e}, ` +
+    `'^(\\d+-\\d\\d-\\d\\d)(.*) BC$', '\\1 (BC)\\2') ELSE ${e} END AS ${duckType})`;
+}
+
+/** Infinities compare as their text ("infinity", "-infinity") on both sides. */
+const finiteOr = (e: string, finite: string, infinite: string) =>
+  `CASE WHEN isfinite(${e}) THEN ${finite} ELSE ${infinite} END`;
+
+/** Dates compare as days since 1970-01-01. */
+const DATE: Kind = {
+  duckType: "DATE",
+  fromText: strictTimePoint("DATE"),
+  pgCanonical: (e) => finiteOr(e, `(${e} - DATE '1970-01-01')::text`, `${e}::text`),
+  duckCanonical: (e) => finiteOr(e, `(${e} - DATE '1970-01-01')::VARCHAR`, `${e}::VARCHAR`),
+};
+
+/** Timestamps compare as microseconds since the epoch (UTC for timestamptz). */
+function timestamp(duckType: string): Kind {
+  return {
+    duckType,
+    fromText: strictTimePoint(duckType),
+    pgCanonical: (e) =>
+      finiteOr(e, `(extract(epoch FROM ${e}) * 1000000)::int8::text`, `${e}::text`),
+    duckCanonical: (e) => finiteOr(e, `epoch_us(${e})::VARCHAR`, `${e}::VARCHAR`),
+  };
+}
+
+const DAY_US = "86400000000";
+
+/**
+ * Postgres' interval parts: months, days, microseconds (never mixed). An
+ * infinite interval (PostgreSQL 17) has no parts (extract() gives NULL for
+ * some): it travels as 'infinity' / '-infinity', which DuckDB refuses.
+ */
+const pgIntervalParts = (e: string) =>
+  finiteOr(
+    e,
+    `(extract(year FROM ${e}) * 12 + extract(month FROM ${e}))::int8 || ' months ' || ` +
+      `extract(day FROM ${e})::int8 || ' days ' || (extract(hour FROM ${e}) * 3600000000 + ` +
+      `extract(minute FROM ${e}) * 60000000 + extract(microseconds FROM ${e}))::int8 || ` +
+      `' microseconds'`,
+    `${e}::text`,
+  );
+
+/** Everything else: Postgres' own text form (::text), as VARCHAR. */
+const TEXT_FORM: Kind = { duckType: "VARCHAR", pgCanonical: text, duckCanonical: (e) => e };
+
+const KINDS = new Map<string, Kind>(Object.entries({
+  int2: plain("SMALLINT"),
+  int4: plain("INTEGER"),
+  int8: plain("BIGINT"),
+  oid: plain("BIGINT"),
+  float4: float(32),
+  float8: float(64),
+  bool: plain("BOOLEAN"),
+  text: TEXT_FORM,
+  varchar: TEXT_FORM,
+  name: TEXT_FORM,
+  citext: TEXT_FORM,
+  // char(n) travels blank-padded (its output form); ::text would trim it.
+  bpchar: {
+    duckType: "VARCHAR",
+    pgCanonical: (e) => `bpcharout(${e})::text`,
+    duckCanonical: (e) => e,
+  },
+  date: DATE,
+  timestamp: timestamp("TIMESTAMP"),
+  timestamptz: timestamp("TIMESTAMP WITH TIME ZONE"),
+  // DuckDB holds every Postgres time, '24:00:00' included (its CSV reader
+  // rejects what it cannot hold). Compared as microseconds since midnight.
+  time: {
+    duckType: "TIME",
+    pgCanonical: (e) => `(extract(epoch FROM ${e}) * 1000000)::int8::text`,
+    duckCanonical: (e) => `epoch_us(${e})::VARCHAR`,
+  },
+  // The Parquet batch keeps the instant, not the offset: a timetz arrives at
+  // +00. Compared as microseconds since midnight UTC, modulo one day.
+  timetz: {
+    duckType: "TIME WITH TIME ZONE",
+    pgCanonical: (e) =>
+      `(((extract(epoch FROM ${e}) * 1000000)::int8 % ${DAY_US} + ${DAY_US}) % ${DAY_US})::text`,
+    duckCanonical: (e) =>
+      `(((epoch_us(${e}) - datepart('timezone', ${e}) * 1000000) % ${DAY_US} + ${DAY_US}) % ` +
+      `${DAY_US})::VARCHAR`,
+  },
+  uuid: plain("UUID"),
+  json: plain("JSON"),
+  jsonb: plain("JSON"),
+}));
+
+function decimalKind(precision: number, scale: number): Kind {
+  const kind = plain(`DECIMAL(${precision},${scale})`);
+  // DuckDB writes DECIMAL(3,3) 0.5 as ".500"; Postgres as "0.500".
+  return scale < precision ? kind : {
+    ...kind,
+    duckCanonical: (e) => `regexp_replace(${e}::VARCHAR, '^(-?)\\.', '\\10.')`,
+  };
+}
+
+/** numeric(p,s) DuckDB can hold exactly, or null. */
+function decimalTypmod(formatted: string): { precision: number; scale: number } | null {
+  const mod = numericTypmod(formatted);
+  return mod && mod.precision <= MAX_DECIMAL_PRECISION && mod.scale >= 0 &&
+      mod.scale <= mod.precision
+    ? mod
+    : null;
+}
+
+/** A numeric converted to DOUBLE by Postgres (the wideNumeric "double" choice). */
+const wideDouble = float(64);
+const asFloat8 = (e: string) => `(${e})::float8`;
+const WIDE_DOUBLE: Kind = {
+  duckType: "DOUBLE",
+  pgCanonical: (e) => wideDouble.pgCanonical(asFloat8(e)),
+  duckCanonical: wideDouble.duckCanonical,
+};
+
+/** Array element types that land as a LIST of their own DuckDB type, with format_type(). */
+const ELEMENTS = new Map<string, RegExp>(Object.entries({
+  int2: /^smallint$/,
+  int4: /^integer$/,
+  int8: /^bigint$/,
+  float4: /^real$/,
+  float8: /^double precision$/,
+  bool: /^boolean$/,
+  text: /^text$/,
+  varchar: /^character varying(\(\d+\))?$/,
+  bpchar: /^(character(\(\d+\))?|bpchar)$/,
+  uuid: /^uuid$/,
+  numeric: /^numeric(\(.*\))?$/,
+  date: /^date$/,
+}));
+
+export function mapColumn(column: SourceColumn, options: TypeMapOptions = {}): ColumnMapping {
   const ident = quoteIdent(column.name);
+  const wide = options.wideNumeric === "double" ? "double" : "varchar";
   const base = {
     name: column.name,
     ...(column.attnum === undefined ? {} : { attnum: column.attnum }),
     pgType: column.pgType,
-    pgSelect: ident,
-    fromCsv: null,
   };
-  if (column.baseTypeName === "numeric") {
-    const mod = numericTypmod(column.baseType);
-    if (
-      mod && mod.precision <= MAX_DECIMAL_PRECISION && mod.scale >= 0 &&
-      mod.scale <= mod.precision
-    ) {
-      const duckType = `DECIMAL(${mod.precision},${mod.scale})`;
-      return { ...base, duckType, csvType: duckType };
-    }
-    // Unconstrained or wider than DuckDB's DECIMAL: keep the exact text.
-    return { ...base, duckType: "VARCHAR", csvType: "VARCHAR", pgSelect: `${ident}::text` };
+  const scalar = (kind: Kind, pgSelect = ident): ColumnMapping => ({
+    ...base,
+    duckType: kind.duckType,
+    pgSelect,
+    csvType: kind.fromText ? "VARCHAR" : kind.duckType,
+    fromCsv: kind.fromText ? kind.fromText(ident) : null,
+    pgCanonical: kind.pgCanonical(ident),
+    duckCanonical: kind.duckCanonical(ident),
+  });
+  const name = column.baseTypeName;
+  if (name === "numeric") {
+    const mod = decimalTypmod(column.baseType);
+    if (mod) return scalar(decimalKind(mod.precision, mod.scale));
+    // Unconstrained or wider than DuckDB's DECIMAL: the exact text, or (asked
+    // for) a double converted by Postgres, which fails loudly out of range.
+    return wide === "double"
+      ? scalar(WIDE_DOUBLE, asFloat8(ident))
+      : scalar(TEXT_FORM, `${ident}::text`);
   }
-  if (column.baseTypeName === "bytea") {
-    return {
-      ...base,
+  if (name === "bytea") {
+    return scalar({
       duckType: "BLOB",
-      csvType: "VARCHAR",
-      pgSelect: `encode(${ident}, 'hex')`,
-      fromCsv: `unhex(${ident})`,
-    };
+      fromText: (e) => `unhex(${e})`,
+      pgCanonical: (e) => `encode(${e}, 'hex')`,
+      duckCanonical: (e) => `lower(hex(${e}))`,
+    }, `encode(${ident}, 'hex')`);
   }
-  const simple = SIMPLE[column.baseTypeName];
-  if (simple && TIME_POINTS.has(column.baseTypeName)) {
-    // DuckDB's CSV reader turns a date it cannot parse into NULL, and reads
-    // Postgres' "... BC" as AD. Read the text and CAST it strictly (an
-    // out-of-range value fails the batch loudly), moving " BC" where DuckDB
-    // expects "(BC)": "0044-03-15 (BC) 12:00:00+00".
+  if (name === "interval") {
+    // DuckDB cannot parse Postgres' interval text ("-1 days +02:00:00",
+    // "2562047788:00:54"), but parses "<m> months <d> days <us> microseconds"
+    // exactly. That text also rides in the Parquet file (see ColumnMapping.fromCsv).
     return {
       ...base,
-      duckType: simple,
+      duckType: "INTERVAL",
+      pgSelect: pgIntervalParts(ident),
       csvType: "VARCHAR",
-      fromCsv: `CAST(CASE WHEN ends_with(${ident}, ' BC') THEN regexp_replace(${ident}, ` +
-        `'^(\\d+-\\d\\d-\\d\\d)(.*) BC$', '\\1 (BC)\\2') ELSE ${ident} END AS ${simple})`,
+      fromCsv: `CASE WHEN ${ident} IN ('infinity', '-infinity') THEN error(${
+        quoteLiteral(`Cannot load column "${column.name}": DuckDB has no infinite interval`)
+      }) ELSE ${ident} END`,
+      pgCanonical: pgIntervalParts(ident),
+      duckCanonical:
+        `(datepart('year', ${ident}) * 12 + datepart('month', ${ident}))::VARCHAR || ` +
+        `' months ' || datepart('day', ${ident})::VARCHAR || ' days ' || ` +
+        `(datepart('hour', ${ident}) * 3600000000 + datepart('minute', ${ident}) * 60000000 + ` +
+        `datepart('microseconds', ${ident}))::VARCHAR || ' microseconds'`,
     };
   }
-  if (simple) return { ...base, duckType: simple, csvType: simple };
-  // Enums, arrays, intervals, ranges, network and geometric types, money, xml,
-  // tsvector...: Postgres' own text form, exactly.
-  return { ...base, duckType: "VARCHAR", csvType: "VARCHAR", pgSelect: `${ident}::text` };
+  if (column.category === "A" && name.startsWith("_") && column.baseType.endsWith("[]")) {
+    return mapArray(column, base, wide);
+  }
+  const kind = KINDS.get(name);
+  if (kind) return scalar(kind);
+  // Enums, ranges, network and geometric types, money, xml, tsvector, bit...:
+  // Postgres' own text form, exactly.
+  return scalar(TEXT_FORM, `${ident}::text`);
+}
+
+/**
+ * DuckDB's upsert (INSERT OR REPLACE) turns -0 inside a LIST into 0: array
+ * elements compare -0 and 0 as one "0" (plain float columns keep the sign).
+ */
+function unsignedZero(kind: Kind): Kind {
+  return {
+    ...kind,
+    pgCanonical: (e) => `CASE WHEN ${e} = 0 THEN '0' ELSE ${kind.pgCanonical(e)} END`,
+    duckCanonical: (e) => `CASE WHEN ${e} = 0 THEN '0' ELSE ${kind.duckCanonical(e)} END`,
+  };
+}
+
+/**
+ * A one-dimensional array becomes a LIST. Postgres sends it as a JSON array of
+ * each element's text (`to_json(c::text[])`: commas, quotes, braces, NULLs and
+ * empty strings survive); DuckDB casts each element from that text, so numeric
+ * elements never pass through a float. A multi-dimensional value fails the batch.
+ */
+function mapArray(
+  column: SourceColumn,
+  base: { name: string; attnum?: number; pgType: string },
+  wide: "varchar" | "double",
+): ColumnMapping {
+  const ident = quoteIdent(column.name);
+  const elementName = column.elementBaseTypeName ?? column.baseTypeName.slice(1);
+  const elementType = column.elementBaseType ?? column.baseType.slice(0, -2);
+  let kind: Kind = TEXT_FORM;
+  let pgArray = `${ident}::text[]`;
+  if (ELEMENTS.get(elementName)?.test(elementType)) {
+    if (elementName === "numeric") {
+      const mod = decimalTypmod(elementType);
+      if (mod) kind = decimalKind(mod.precision, mod.scale);
+      else if (wide === "double") {
+        kind = WIDE_DOUBLE;
+        pgArray = `${ident}::float8[]::text[]`;
+      }
+    } else {
+      kind = KINDS.get(elementName)!;
+      // bpchar -> text trims the blank padding; bpchar[] keeps it in to_json.
+      if (elementName === "bpchar") pgArray = `${ident}::bpchar[]`;
+    }
+  }
+  if (kind.duckType === "FLOAT" || kind.duckType === "DOUBLE") kind = unsignedZero(kind);
+  const duckType = `${kind.duckType}[]`;
+  const texts = `CAST(CAST(${ident} AS JSON) AS VARCHAR[])`;
+  const list = kind.fromText
+    ? `list_transform(${texts}, lambda __e: ${kind.fromText("__e")})`
+    : kind.duckType === "VARCHAR"
+    ? texts
+    : `CAST(${texts} AS ${duckType})`;
+  const multi = quoteLiteral(
+    `Cannot load column "${column.name}": it holds a multi-dimensional array; only ` +
+      `one-dimensional arrays are supported (make it one-dimensional, or store it as json)`,
+  );
+  // Each element's canonical text, length-prefixed, NULL as "N": "3:abc,N,0:".
+  const pgElements = `SELECT ${kind.pgCanonical("__e")} AS __t, __i ` +
+    `FROM unnest(${ident}) WITH ORDINALITY AS __u(__e, __i)`;
+  return {
+    ...base,
+    duckType,
+    pgSelect: `to_json(${pgArray})::text`,
+    csvType: "VARCHAR",
+    // to_json of a multi-dimensional array nests ("[[...]]"); DuckDB would
+    // read the inner arrays as strings.
+    fromCsv: `CASE WHEN starts_with(${ident}, '[[') THEN error(${multi}) ELSE ${list} END`,
+    pgCanonical: `CASE WHEN ${ident} IS NULL THEN NULL ELSE coalesce((SELECT ` +
+      `string_agg(coalesce(length(__t) || ':' || __t, 'N'), ',' ORDER BY __i) ` +
+      `FROM (${pgElements}) AS __v), '') END`,
+    duckCanonical: `CASE WHEN ${ident} IS NULL THEN NULL ELSE array_to_string(list_transform(` +
+      `list_transform(${ident}, lambda __e: ${kind.duckCanonical("__e")}), ` +
+      `lambda __t: coalesce(length(__t)::VARCHAR || ':' || __t, 'N')), ',') END`,
+  };
 }
 
 const INTEGER_RANK: Record<string, number> = {
@@ -150,5 +432,9 @@ export function isWidening(from: string, to: string): boolean {
   }
   if (from === "FLOAT" && to === "DOUBLE") return true;
   if (to === "VARCHAR") return true;
+  // Lists widen element by element (INTEGER[] -> BIGINT[], any list -> VARCHAR[]).
+  if (from.endsWith("[]") && to.endsWith("[]")) {
+    return isWidening(from.slice(0, -2), to.slice(0, -2));
+  }
   return false;
 }

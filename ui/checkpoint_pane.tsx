@@ -4,7 +4,7 @@
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
 import { clip, compactNumber, cursorTime, formatDuration } from "./format.ts";
-import type { UiState } from "./state.ts";
+import type { TableView, UiState } from "./state.ts";
 
 export interface CheckpointPaneProps {
   readonly state: UiState;
@@ -35,20 +35,57 @@ export function countdown(state: UiState): string {
   }
 }
 
+function modeText(t: TableView): string {
+  switch (t.mode) {
+    case "bootstrap":
+      return `bootstrap ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`;
+    case "full_refresh":
+      return "full refresh";
+    default:
+      return "incremental";
+  }
+}
+
+function modeColor(mode: TableView["mode"]): string {
+  return mode === "bootstrap" ? "yellow" : mode === "full_refresh" ? "cyan" : "green";
+}
+
+/** One line per table when they do not fit in full: name, mode, rows, cursor age. */
+export function compactLine(t: TableView, now: number): string {
+  const lagMs = cursorTime(t.cursor);
+  const mode = t.mode === "bootstrap"
+    ? `boot ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`
+    : t.mode === "full_refresh"
+    ? `refresh ${compactNumber(t.rowsCopied)} rows`
+    : `incr ${compactNumber(t.rowsCopied)} rows`;
+  if (t.error) return `${t.table}  FAILED ${t.error}`;
+  const age = lagMs === null ? "" : ` age ${formatDuration(now - lagMs)}`;
+  return `${t.table}  ${mode}${age}`;
+}
+
 export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
   const inner = width - 4;
   const tables = Object.values(state.tables);
   const lines: { text: string; color?: string }[] = [];
   if (tables.length === 0) lines.push({ text: "waiting for the first cycle…", color: "gray" });
-  for (const t of tables) {
+  const room = Math.max(0, height - 3);
+  const detailed = tables.length * 5 <= Math.max(5, room);
+  if (!detailed) {
+    // One line per table (the countdown is on the status line too); failures first.
+    const ordered = [...tables.filter((t) => t.error), ...tables.filter((t) => !t.error)];
+    const shown = ordered.length > room ? ordered.slice(0, Math.max(0, room - 1)) : ordered;
+    for (const t of shown) {
+      lines.push({ text: compactLine(t, state.now), color: t.error ? "red" : modeColor(t.mode) });
+    }
+    if (shown.length < ordered.length) {
+      lines.push({ text: `+${ordered.length - shown.length} more tables`, color: "gray" });
+    }
+  }
+  for (const t of detailed ? tables : []) {
     const lagMs = cursorTime(t.cursor);
     lines.push({ text: t.table });
-    lines.push({
-      text: t.mode === "bootstrap"
-        ? `bootstrap ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`
-        : "incremental",
-      color: t.mode === "bootstrap" ? "yellow" : "green",
-    });
+    lines.push({ text: modeText(t), color: modeColor(t.mode) });
+    if (t.error) lines.push({ text: `failed ${t.error}`, color: "red" });
     lines.push({ text: `cursor ${t.cursor ?? "-"}` });
     lines.push({
       text: `key ${t.key ? t.key.join(", ") : "-"}  rows ${t.rowsCopied.toLocaleString("en-US")}`,

@@ -12,6 +12,8 @@ export interface TableView {
   readonly key: readonly string[] | null;
   readonly rowsCopied: number;
   readonly estimatedRows: number | null;
+  /** The table's last failure ("CODE: message"), cleared when it syncs again. */
+  readonly error: string | null;
 }
 
 export interface BatchPoint {
@@ -119,6 +121,7 @@ function withTable(state: UiState, table: string, patch: Partial<TableView>): Ui
     key: null,
     rowsCopied: 0,
     estimatedRows: null,
+    error: null,
   };
   return { ...state, tables: { ...state.tables, [table]: { ...current, ...patch } } };
 }
@@ -136,7 +139,7 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         duckdbPath: event.duckdbPath,
         demo: event.demo,
         tables: event.tables.reduce(
-          (acc, t) => ({ ...acc, [t.table]: { ...t, estimatedRows: null } }),
+          (acc, t) => ({ ...acc, [t.table]: { ...t, estimatedRows: null, error: null } }),
           state.tables,
         ),
       };
@@ -167,6 +170,7 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
       };
     case "checkpoint_advanced":
       return withTable(state, event.table, {
+        error: null,
         mode: event.mode,
         cursor: event.cursor,
         key: event.key,
@@ -175,7 +179,12 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
     case "drift_applied":
       return { ...state, drift: [...state.drift, event.drift] };
     case "cycle_finished":
-      return withTable(state, event.table, { mode: event.mode });
+      return withTable(state, event.table, { mode: event.mode, error: null });
+    case "table_failed":
+      return addNotice(
+        withTable(state, event.table, { error: `${event.code}: ${event.message}` }),
+        `${event.table} failed (${event.code}); retried next cycle`,
+      );
     case "cycle_idle":
       return {
         ...state,

@@ -472,3 +472,42 @@ Deno.test("App shows a fatal engine error whole in a Stopped pane", async () => 
     t.app.unmount();
   }
 });
+
+Deno.test("App: the Checkpoint pane lists every table, one line each when they do not fit, failures in it", async () => {
+  const ui = await start();
+  const tables = ["shop_customers", "shop_events", "shop_countries", "shop_orders", "shop_items"];
+  for (const [i, table] of tables.entries()) {
+    ui.source.push({
+      type: "checkpoint_advanced",
+      table,
+      mode: i === 2 ? "full_refresh" : "incremental",
+      cursor: i === 2 ? null : CURSOR,
+      key: ["1"],
+      rowsCopied: 1000 * (i + 1),
+    });
+  }
+  ui.source.push({
+    type: "table_failed",
+    table: "shop_orders",
+    code: "PG_PERMISSION_DENIED",
+    message: "permission denied for table orders",
+  });
+  const frame = await ui.frameWith("shop_items");
+  for (const table of tables) assertMatch(frame, new RegExp(table));
+  assertMatch(frame, /shop_countries {2}refresh 3000 rows/);
+  assertMatch(frame, /shop_customers {2}incr 1000 rows age/);
+  assertMatch(frame, /shop_orders {2}FAILED PG_PERMISSION_D/);
+  // The failure clears when the table syncs again.
+  ui.source.push({
+    type: "cycle_finished",
+    table: "shop_orders",
+    mode: "incremental",
+    rows: 0,
+    batches: 0,
+    durationMs: 3,
+    idle: true,
+  });
+  await until(() => !ui.frame().includes("FAILED"));
+  assertNotMatch(ui.frame(), /FAILED/);
+  ui.app.unmount();
+});

@@ -88,6 +88,7 @@ Deno.test("reduce() ready takes connection, demo flag and tables from the checkp
       key: ["42"],
       rowsCopied: 1234,
       estimatedRows: null,
+      error: null,
     },
     "public.users": {
       table: "public.users",
@@ -96,6 +97,7 @@ Deno.test("reduce() ready takes connection, demo flag and tables from the checkp
       key: null,
       rowsCopied: 0,
       estimatedRows: null,
+      error: null,
     },
   });
   assertEquals(s.status, "starting");
@@ -138,6 +140,7 @@ Deno.test("applyEvent() cycle_started sets syncing, mode and estimate, clears er
     key: null,
     rowsCopied: 0,
     estimatedRows: 5000,
+    error: null,
   });
 });
 
@@ -188,6 +191,7 @@ Deno.test("applyEvent() checkpoint_advanced updates cursor, key, rows copied and
     key: ["7", "b"],
     rowsCopied: 777,
     estimatedRows: 900,
+    error: null,
   });
   // A table never announced still appears.
   s = applyEvent(s, {

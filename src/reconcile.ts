@@ -1,0 +1,80 @@
+// Owns hard-delete reconciliation (RECONCILE_DELETES_EVERY): every N cycles the
+// keys of a table are compared by bucket checksums, as verify does, and rows
+// DuckDB holds whose key Postgres no longer has are deleted (or, with
+// RECONCILE_DELETES_MODE=mark, get the soft-delete column set). Rows Postgres
+// has that DuckDB lacks are left to the incremental sync.
+
+import type pg from "pg";
+import type { TableInfo } from "./pg_source.ts";
+import type { TablePlan } from "./table_plan.ts";
+import type { TableSyncContext } from "./table_sync.ts";
+import { compareTable } from "./verify.ts";
+import { rowText } from "./table_compare.ts";
+import { qualified, quoteIdent } from "./sql.ts";
+import { mapColumn } from "./type_map.ts";
+
+/** Finds rows deleted outright in Postgres and removes (or marks) them in DuckDB. */
+export async function reconcileDeletes(
+  ctx: TableSyncContext,
+  client: pg.Client,
+  plan: TablePlan,
+  info: TableInfo,
+): Promise<number> {
+  const keyNames = info.keyset.key.map((k) => k.name);
+  const key = info.columns.filter((c) => keyNames.includes(c.name))
+    .sort((a, b) => keyNames.indexOf(a.name) - keyNames.indexOf(b.name))
+    .map((c) => mapColumn(c, { wideNumeric: ctx.config.wideNumeric }));
+  const shape = { key, columns: key };
+  const warehouse = await ctx.warehouseFile.acquire({
+    lockWaitSeconds: ctx.config.lockWaitSeconds,
+    signal: ctx.signal,
+  });
+  try {
+    if (!(await warehouse.columns(plan.target))) return 0;
+    // Hold the writer: no batch of any table lands while keys are compared.
+    return await ctx.writer.run(async () => {
+      const result = await compareTable(client, warehouse, {
+        shape,
+        pgFrom: qualified(plan.schema, plan.table),
+        duckFrom: quoteIdent(plan.target),
+        pgWhere: `${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
+        pendingExpr: null,
+        uncompared: [],
+      }, true);
+      const gone = [...result.extra].sort((a, b) => a.label.localeCompare(b.label));
+      if (gone.length === 0) return 0;
+      const hashes = gone.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`).join(", ");
+      const where = `md5(${rowText("duck", key)}) IN (${hashes})`;
+      const target = await warehouse.columns(plan.target) ?? [];
+      const soft = plan.softDeleteColumn;
+      const canMark = ctx.config.reconcileDeletesMode === "mark" && soft !== "" &&
+        target.some((c) => c.name === soft);
+      if (canMark) {
+        await warehouse.run(
+          `UPDATE ${quoteIdent(plan.target)} SET ${quoteIdent(soft)} = now() WHERE ${where} AND ${
+            quoteIdent(soft)
+          } IS NULL`,
+        );
+      } else {
+        await warehouse.run(`DELETE FROM ${quoteIdent(plan.target)} WHERE ${where}`);
+      }
+      const shown = gone.slice(0, 10).map((r) => r.label).join("; ");
+      const verb = canMark ? `marked (${soft} set)` : "deleted";
+      const fallback = ctx.config.reconcileDeletesMode === "mark" && !canMark
+        ? ` (RECONCILE_DELETES_MODE=mark needs a "${
+          soft || "soft-delete"
+        }" column; deleted instead)`
+        : "";
+      ctx.emit({
+        type: "notice",
+        message:
+          `${plan.target}: ${gone.length} row(s) deleted in Postgres ${verb} in DuckDB [${shown}${
+            gone.length > 10 ? "; …" : ""
+          }]${fallback}${result.partial ? "; more remain for the next reconcile" : ""}`,
+      });
+      return gone.length;
+    });
+  } finally {
+    warehouse.close();
+  }
+}

@@ -1,0 +1,202 @@
+// Owns the pure decision of what to sync: selectors (POSTGRES_TABLES, the sync
+// file) matched against the relations Postgres lists become one TablePlan per
+// source table, with its overrides applied and its DuckDB target named; and, once
+// a table is described, whether it syncs incrementally, by full refresh, or not.
+
+import type { Config } from "./config.ts";
+import { configError, SyncError } from "./errors.ts";
+import type { TableMode } from "./sync_file.ts";
+
+/** A relation as listed from pg_class. */
+export interface Relation {
+  readonly schema: string;
+  readonly table: string;
+  /** pg_class.relkind: r table, p partitioned, v view, m matview, f foreign. */
+  readonly kind: string;
+  /** True for a partition of a partitioned table (synced through its parent). */
+  readonly isPartition: boolean;
+}
+
+export interface TablePlan {
+  readonly schema: string;
+  readonly table: string;
+  /** "schema.table" for display and as the override key. */
+  readonly source: string;
+  /** The DuckDB table name. */
+  readonly target: string;
+  readonly cursorColumn: string;
+  /** True when the cursor column was configured (missing is then an error). */
+  readonly cursorExplicit: boolean;
+  readonly softDeleteColumn: string;
+  /** Configured key columns, or null to use the primary key. */
+  readonly primaryKey: readonly string[] | null;
+  /** The configured mode, or null to decide from the table's shape. */
+  readonly mode: TableMode | null;
+  /** Full refresh every N cycles. */
+  readonly refreshEvery: number;
+  /** Named explicitly (not matched by a wildcard). */
+  readonly explicit: boolean;
+  /** Set when an explicitly named table does not exist (reported when synced). */
+  readonly missing: boolean;
+}
+
+export interface PlanResult {
+  readonly plans: readonly TablePlan[];
+  /** One line per table left out, for a notice. */
+  readonly skipped: readonly string[];
+}
+
+const WILDCARD_KINDS = new Set(["r", "p"]);
+const NAMED_KINDS = new Set(["r", "p", "v", "m", "f"]);
+
+/** Matches the configured selectors against the listed relations. */
+export function planTables(config: Config, relations: readonly Relation[]): PlanResult {
+  const plans = new Map<string, TablePlan>();
+  const skipped: string[] = [];
+  const partitions: string[] = [];
+  const add = (schema: string, table: string, explicit: boolean, missing: boolean) => {
+    const source = `${schema}.${table}`;
+    if (plans.has(source)) return;
+    const o = config.overrides[source] ?? {};
+    if (o.mode === "skip") {
+      skipped.push(`${source} (mode skip in ${config.syncFile})`);
+      return;
+    }
+    const target = o.target ??
+      (config.multiTable ? `${schema}_${table}` : config.duckdbTable);
+    plans.set(source, {
+      schema,
+      table,
+      source,
+      target,
+      cursorColumn: o.cursorColumn ?? config.cursorColumn,
+      cursorExplicit: o.cursorColumn !== undefined || config.cursorColumnExplicit,
+      softDeleteColumn: o.softDeleteColumn ?? config.softDeleteColumn,
+      primaryKey: o.primaryKey ?? config.primaryKey,
+      mode: o.mode ?? null,
+      refreshEvery: o.refreshEvery ?? config.fullRefreshEvery,
+      explicit,
+      missing,
+    });
+  };
+  for (const selector of config.tables) {
+    if (selector.table === "*") {
+      const inSchema = relations.filter((r) => r.schema === selector.schema);
+      for (const r of inSchema) {
+        if (r.isPartition) partitions.push(`${r.schema}.${r.table}`);
+        else if (WILDCARD_KINDS.has(r.kind)) add(r.schema, r.table, false, false);
+      }
+      if (inSchema.length === 0) skipped.push(`${selector.schema}.* (no tables in that schema)`);
+      continue;
+    }
+    const found = relations.find((r) =>
+      r.schema === selector.schema && r.table === selector.table && NAMED_KINDS.has(r.kind)
+    );
+    add(selector.schema, selector.table, true, !found);
+  }
+  if (partitions.length > 0) {
+    skipped.push(
+      `${partitions.length} partition(s) (synced through their partitioned parent table)`,
+    );
+  }
+  const byTarget = new Map<string, string>();
+  for (const plan of plans.values()) {
+    const other = byTarget.get(plan.target);
+    if (other) {
+      throw configError(
+        "CONFIG_INVALID",
+        `Tables ${other} and ${plan.source} would both land in DuckDB table ${plan.target} (give one a "target" in the sync file)`,
+      );
+    }
+    byTarget.set(plan.target, plan.source);
+  }
+  return { plans: [...plans.values()], skipped };
+}
+
+/** What a described table needs: its columns' names and key, as Postgres reports them. */
+export interface TableShape {
+  readonly columns: readonly string[];
+  readonly notNull: ReadonlySet<string>;
+  /** The primary key columns, empty when the table has none. */
+  readonly primaryKey: readonly string[];
+}
+
+export type SyncDecision =
+  | { readonly kind: "incremental"; readonly key: readonly string[] }
+  | {
+    readonly kind: "full_refresh";
+    /** Empty when the table has no key (replaced whole, never upserted). */
+    readonly key: readonly string[];
+    /** Why, for a notice; null when configured. */
+    readonly reason: string | null;
+  }
+  | { readonly kind: "skip"; readonly reason: string };
+
+/** Decides how a table syncs, or throws the configuration error that names the fix. */
+export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
+  const has = new Set(shape.columns);
+  const source = plan.source;
+  const key = plan.primaryKey ? [...plan.primaryKey] : [...shape.primaryKey];
+  if (plan.primaryKey) {
+    const missing = key.filter((k) => !has.has(k));
+    if (missing.length > 0) {
+      throw configError(
+        "PRIMARY_KEY_MISSING",
+        `Cannot sync ${source}: POSTGRES_PRIMARY_KEY (or the sync file's key) names column(s) ${
+          missing.join(", ")
+        } that the table does not have`,
+      );
+    }
+  }
+  const nullableKeys = key.filter((k) => !shape.notNull.has(k));
+  if (nullableKeys.length > 0) {
+    throw configError(
+      "PRIMARY_KEY_MISSING",
+      `Cannot sync ${source}: key column(s) ${
+        nullableKeys.join(", ")
+      } can be NULL (set POSTGRES_PRIMARY_KEY to NOT NULL columns that are unique, or add NOT NULL to them)`,
+    );
+  }
+  if (plan.mode === "full_refresh") {
+    return { kind: "full_refresh", key, reason: null };
+  }
+  if (key.length === 0) {
+    const fix =
+      `add a primary key, set "key" for it in the sync file, or set "mode": "full_refresh" to copy it whole each cycle`;
+    if (plan.explicit && !plan.mode) {
+      throw configError(
+        "PRIMARY_KEY_MISSING",
+        `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id)`,
+      );
+    }
+    return { kind: "skip", reason: `${source} has no primary key and is skipped (${fix})` };
+  }
+  if (!has.has(plan.cursorColumn)) {
+    if (plan.cursorExplicit || plan.mode === "incremental") {
+      throw configError(
+        "CURSOR_COLUMN_MISSING",
+        `Cannot sync ${source}: it has no cursor column "${plan.cursorColumn}" (set CURSOR_COLUMN to a column that every change updates, e.g. updated_at)`,
+      );
+    }
+    return {
+      kind: "full_refresh",
+      key,
+      reason: `${source} has no "${plan.cursorColumn}" column: copied whole ${
+        plan.refreshEvery === 1 ? "every cycle" : `every ${plan.refreshEvery} cycles`
+      } (full refresh)`,
+    };
+  }
+  if (key.includes(plan.cursorColumn)) {
+    throw configError(
+      "CONFIG_INVALID",
+      `Cannot sync ${source}: the cursor column "${plan.cursorColumn}" is part of the key (set CURSOR_COLUMN to a last-modified column)`,
+    );
+  }
+  return { kind: "incremental", key };
+}
+
+/** True when the error belongs to one table (others go on); false for whole-run failures. */
+export function isTableScoped(error: SyncError): boolean {
+  return !["PG_UNREACHABLE", "PG_AUTH_FAILED", "PG_DATABASE_MISSING", "STATE_DIR_UNWRITABLE"]
+    .includes(error.code);
+}

@@ -1,0 +1,427 @@
+// Owns one incremental cycle of one table, in the order that keeps DuckDB exact:
+// apply schema drift, then page through (cursor, key) batches: COPY -> CSV ->
+// Parquet -> upsert into DuckDB -> commit -> checkpoint. Postgres reads for batch
+// N+1 overlap DuckDB's load of batch N; every DuckDB write holds the engine's
+// one writer lock. Never reads the environment or prints: progress leaves as events.
+
+import { join } from "node:path";
+import type pg from "pg";
+import type { Config } from "./config.ts";
+import { configError, SyncError } from "./errors.ts";
+import type { CheckpointStore, SourceSchemaSnapshot } from "./checkpoint.ts";
+import { diffSchema, rebuildForKeyRetype } from "./drift.ts";
+import type { DriftRecord, EventSink, SyncMode } from "./protocol.ts";
+import {
+  copyColumnsToCsv,
+  copyNextBatchToCsv,
+  copyRangeToCsv,
+  countNullCursor,
+  hasRowsAfter,
+  type Horizon,
+  isSettled,
+  lastSettledPosition,
+  nextBatchEnd,
+  positionFieldIndexes,
+  type TableInfo,
+} from "./pg_source.ts";
+import type { BatchConverter } from "./parquet_batch.ts";
+import type { Warehouse, WarehouseFile } from "./duckdb_target.ts";
+import type { Position } from "./keyset.ts";
+import {
+  batchFileName,
+  fileSafe,
+  maxBatchSeq,
+  partialPath,
+  pruneBatchFiles,
+} from "./batch_files.ts";
+import type { Mutex } from "./mutex.ts";
+import type { TablePlan } from "./table_plan.ts";
+
+/** What every table's sync shares with the engine. */
+export interface TableSyncContext {
+  readonly config: Config;
+  readonly emit: EventSink;
+  readonly now: () => Date;
+  readonly store: CheckpointStore;
+  readonly warehouseFile: WarehouseFile;
+  /** The shared CSV -> Parquet converter (use it only while holding `writer`). */
+  readonly converter: () => Promise<BatchConverter>;
+  /** The one DuckDB writer: held for every write to the warehouse. */
+  readonly writer: Mutex;
+  readonly signal?: AbortSignal;
+}
+
+export interface TableCycleResult {
+  readonly rows: number;
+  readonly batches: number;
+  readonly idle: boolean;
+  readonly mode: SyncMode;
+}
+
+/** Refuses a checkpoint made from another server before anything is written. */
+export function checkOrigin(ctx: TableSyncContext, target: string): void {
+  const config = ctx.config;
+  const checkpoint = ctx.store.get(target);
+  if (checkpoint?.origin && checkpoint.origin !== config.pgOrigin) {
+    throw configError(
+      "SOURCE_CHANGED",
+      `The checkpoint for ${target} in ${config.stateDir} was made from ${checkpoint.origin}, not ${config.pgOrigin}: syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,
+    );
+  }
+}
+
+export function targetMissing(config: Config, table: string): SyncError {
+  return new SyncError(
+    "TARGET_MISSING",
+    `DuckDB table ${table} in ${config.duckdbPath} is missing but the checkpoint says rows were copied (restore the file, or run \`reset --yes\` to bootstrap again)`,
+  );
+}
+
+/**
+ * One incremental (or bootstrap) cycle of one table. `horizon` was read before
+ * any data query of this cycle; `firstCycle` asks for one-time notices.
+ */
+export async function syncIncremental(
+  ctx: TableSyncContext,
+  client: pg.Client,
+  plan: TablePlan,
+  info: TableInfo,
+  cycleHorizon: Horizon | null,
+  firstCycle: boolean,
+): Promise<TableCycleResult> {
+  const config = ctx.config;
+  const started = performance.now();
+  const table = plan.target;
+  checkOrigin(ctx, table);
+  const checkpoint = ctx.store.get(table);
+  const horizon = info.cursorIsTime ? cycleHorizon : null;
+  let mode: SyncMode = checkpoint?.mode ?? "bootstrap";
+  if (mode === "full_refresh") mode = "bootstrap"; // the table gained a cursor column
+  ctx.emit({
+    type: "cycle_started",
+    table,
+    mode,
+    at: ctx.now().toISOString(),
+    estimatedRows: info.estimatedRows,
+  });
+  if (mode === "bootstrap" && firstCycle) {
+    const nulls = await countNullCursor(client, info);
+    if (nulls > 0) {
+      ctx.emit({
+        type: "notice",
+        message:
+          `${nulls} row(s) of ${info.source} have a NULL ${info.keyset.cursor.name} and are not synced (give them a value, e.g. UPDATE ... SET ${info.keyset.cursor.name} = now() WHERE ${info.keyset.cursor.name} IS NULL)`,
+      });
+    }
+  }
+
+  const position: Position | null = checkpoint?.cursor != null && checkpoint.key
+    ? { cursor: checkpoint.cursor, key: checkpoint.key }
+    : null;
+  const snapshot = ctx.store.schema(table);
+  const schemaChanged = !snapshot || info.mappings.length !==
+      Object.keys(snapshot.pgTypes).length ||
+    info.mappings.some((m) =>
+      snapshot.pgTypes[m.name] !== m.pgType ||
+      (snapshot.attnums !== undefined && snapshot.attnums[m.name] !== m.attnum)
+    );
+  const batchSize = mode === "bootstrap" ? config.bootstrapBatchSize : config.batchSize;
+  let pending = await hasRowsAfter(client, info, position);
+  if (!pending && !schemaChanged && mode === "incremental") {
+    const durationMs = performance.now() - started;
+    ctx.emit({
+      type: "cycle_finished",
+      table,
+      mode,
+      rows: 0,
+      batches: 0,
+      durationMs,
+      idle: true,
+    });
+    return { rows: 0, batches: 0, idle: true, mode };
+  }
+
+  if (checkpoint && checkpoint.rowsCopied > 0) {
+    try {
+      await Deno.stat(config.duckdbPath);
+    } catch {
+      throw targetMissing(config, table);
+    }
+  }
+  const warehouse = await ctx.warehouseFile.acquire({
+    lockWaitSeconds: config.lockWaitSeconds,
+    signal: ctx.signal,
+    onWait: (message) => ctx.emit({ type: "notice", message }),
+  });
+  let rows = 0;
+  let batches = 0;
+  let currentMode = mode;
+  try {
+    await ctx.writer.run(() =>
+      applySchema(ctx, plan, warehouse, client, info, checkpoint?.rowsCopied ?? 0, snapshot)
+    );
+    let durable = position;
+    let pastHorizon = false;
+    // Never reuse a number still on disk: pruning keeps the highest ones.
+    let seq = Math.max(
+      ctx.store.lastBatchSeq(table),
+      await maxBatchSeq(config.parquetDir, table),
+    );
+
+    /**
+     * Postgres side of one batch: COPY the next rows in keyset order
+     * to a CSV file, and work out how far the checkpoint may move. Runs for
+     * batch N+1 while DuckDB loads batch N (the two overlap on two cores).
+     */
+    const fields = positionFieldIndexes(info);
+    const fetchBatch = async (from: Position | null): Promise<FetchedBatch | null> => {
+      const started = performance.now();
+      const csv = partialPath(config.parquetDir, `${fileSafe(table)}__next-${seq + 1}.csv`);
+      let to: Position | null;
+      let rows: number;
+      if (fields) {
+        // One COPY ... ORDER BY ... LIMIT; the end is read from its last row.
+        const copied = await copyNextBatchToCsv(client, info, from, batchSize, csv, fields);
+        to = copied.end;
+        rows = copied.rows;
+      } else {
+        to = await nextBatchEnd(client, info, from, batchSize);
+        rows = to ? (await copyRangeToCsv(client, info, from, to, csv)).rows : 0;
+      }
+      if (!to) {
+        await Deno.remove(csv).catch(() => {});
+        return null;
+      }
+      seq += 1;
+      ctx.emit({ type: "batch_started", table, seq, cursorFrom: from?.cursor ?? null });
+      const name = batchFileName(table, seq, from?.cursor ?? null, to.cursor);
+      if (!horizon) {
+        durable = to;
+      } else if (!pastHorizon) {
+        if (await isSettled(client, info, to, horizon)) {
+          durable = to;
+        } else {
+          pastHorizon = true;
+          durable = await lastSettledPosition(client, info, durable, to, horizon) ?? durable;
+        }
+      }
+      return { seq, name, csv, from, to, rows, durable, started };
+    };
+
+    let next: Promise<FetchedBatch | null> = fetchBatch(position);
+    let batch: FetchedBatch | null;
+    try {
+      while ((batch = await next)) {
+        const { seq: batchSeq, name, csv, from, to } = batch;
+        // Prefetch the next batch while DuckDB works on this one.
+        next = ctx.signal?.aborted ? Promise.resolve(null) : fetchBatch(to);
+        next.catch(() => {}); // surfaced when awaited
+        const parquetTmp = partialPath(config.parquetDir, name);
+        const parquet = join(config.parquetDir, name);
+        let bytes = 0;
+        if (batch.rows > 0) {
+          bytes = await ctx.writer.run(async () => {
+            const converter = await ctx.converter();
+            const size = await converter.csvToParquet(csv, parquetTmp, info.mappings);
+            await Deno.rename(parquetTmp, parquet);
+            await warehouse.upsertParquet(table, parquet, info.mappings.map((m) => m.name));
+            return size;
+          });
+        }
+        await Deno.remove(csv).catch(() => {});
+        // DuckDB has committed (autocommit); only now may the checkpoint move.
+        const durationMs = performance.now() - batch.started;
+        const finishedAt = ctx.now().toISOString();
+        const saved = ctx.store.advance({
+          table,
+          source: info.source,
+          origin: config.pgOrigin,
+          mode: currentMode,
+          cursor: batch.durable?.cursor ?? null,
+          key: batch.durable?.key ?? null,
+          batch: {
+            table,
+            seq: batchSeq,
+            finishedAt,
+            rows: batch.rows,
+            bytes,
+            durationMs,
+            cursorFrom: from?.cursor ?? null,
+            cursorTo: to.cursor,
+            file: batch.rows > 0 ? name : "",
+          },
+        });
+        rows += batch.rows;
+        batches += 1;
+        ctx.emit({
+          type: "batch_finished",
+          table,
+          seq: batchSeq,
+          mode: currentMode,
+          rows: batch.rows,
+          bytes,
+          durationMs,
+          cursorFrom: from?.cursor ?? null,
+          cursorTo: to.cursor,
+          file: name,
+        });
+        ctx.emit({
+          type: "checkpoint_advanced",
+          table,
+          mode: currentMode,
+          cursor: saved.cursor,
+          key: saved.key,
+          rowsCopied: saved.rowsCopied,
+        });
+        await pruneBatchFiles(config.parquetDir, table, config.parquetKeepBatches);
+        if (ctx.signal?.aborted) break;
+      }
+    } finally {
+      // A prefetched batch that will not be loaded (stop or failure) is dropped;
+      // the checkpoint never covered it, so the next cycle reads it again.
+      const pending = await next.catch(() => null);
+      if (pending) await Deno.remove(pending.csv).catch(() => {});
+    }
+    pending = batch !== null; // stopped early: the table is not caught up
+    if (!pending && currentMode === "bootstrap") {
+      // Caught up with the table: every later cycle is incremental.
+      if (!ctx.store.get(table)) {
+        ctx.store.advance({
+          table,
+          source: info.source,
+          origin: config.pgOrigin,
+          mode: "incremental",
+          cursor: null,
+          key: null,
+          batch: null,
+        });
+      }
+      ctx.store.setMode(table, "incremental");
+      currentMode = "incremental";
+      ctx.emit({
+        type: "notice",
+        message: `Bootstrap of ${info.source} complete: ${
+          ctx.store.get(table)?.rowsCopied ?? rows
+        } rows copied; incremental from now on`,
+      });
+    }
+  } finally {
+    warehouse.close();
+  }
+  const durationMs = performance.now() - started;
+  ctx.emit({
+    type: "cycle_finished",
+    table,
+    mode: currentMode,
+    rows,
+    batches,
+    durationMs,
+    idle: false,
+  });
+  return { rows, batches, idle: false, mode: currentMode };
+}
+
+/** Creates the target table, or diffs it against the source and applies drift. */
+async function applySchema(
+  ctx: TableSyncContext,
+  plan: TablePlan,
+  warehouse: Warehouse,
+  client: pg.Client,
+  info: TableInfo,
+  rowsCopied: number,
+  snapshot: SourceSchemaSnapshot | null,
+): Promise<void> {
+  const config = ctx.config;
+  const table = plan.target;
+  const target = await warehouse.columns(table);
+  const pgTypes = Object.fromEntries(info.mappings.map((m) => [m.name, m.pgType]));
+  const attnums = Object.fromEntries(info.mappings.map((m) => [m.name, m.attnum ?? 0]));
+  if (!target) {
+    if (rowsCopied > 0) throw targetMissing(config, table);
+    await warehouse.createTable(table, info.mappings, info.keyset.key.map((k) => k.name));
+    ctx.store.saveSchema(
+      table,
+      { pgTypes, attnums, dropped: [] },
+      info.source,
+      config.pgOrigin,
+    );
+    return;
+  }
+  const dropped = new Set(snapshot?.dropped ?? []);
+  const previous = new Map(Object.entries(snapshot?.pgTypes ?? {}));
+  const previousAttnums = new Map(Object.entries(snapshot?.attnums ?? {}));
+  const changes = rebuildForKeyRetype(
+    table,
+    diffSchema(table, info.mappings, target, dropped, previous, previousAttnums),
+    target,
+    info.keyset.key.map((k) => k.name),
+  );
+  if (changes.length === 0) {
+    ctx.store.saveSchema(table, { pgTypes, attnums, dropped: [...dropped] }, info.source);
+    return;
+  }
+  const backfill = changes.filter((c) => c.backfill).map((c) => c.column);
+  await warehouse.run("BEGIN TRANSACTION");
+  try {
+    for (const change of changes) if (change.ddl) await warehouse.run(change.ddl);
+    if (backfill.length > 0 && rowsCopied > 0) {
+      await backfillColumns(ctx, plan, warehouse, client, info, backfill);
+    }
+    await warehouse.run("COMMIT");
+  } catch (error) {
+    await warehouse.run("ROLLBACK").catch(() => {});
+    throw error;
+  }
+  const at = ctx.now().toISOString();
+  const records: DriftRecord[] = changes.map((c) => ({
+    at,
+    table,
+    kind: c.kind,
+    column: c.column,
+    detail: c.detail,
+    ddl: c.ddl,
+  }));
+  for (const c of changes) if (c.kind === "column_dropped") dropped.add(c.column);
+  for (const c of changes) {
+    if (c.kind === "column_added" || c.kind === "column_replaced") dropped.delete(c.column);
+  }
+  ctx.store.recordDrift(records, { pgTypes, attnums, dropped: [...dropped] }, table);
+  for (const drift of records) ctx.emit({ type: "drift_applied", drift });
+}
+
+/** Copies the values of added or retyped columns for every existing row. */
+async function backfillColumns(
+  ctx: TableSyncContext,
+  plan: TablePlan,
+  warehouse: Warehouse,
+  client: pg.Client,
+  info: TableInfo,
+  added: readonly string[],
+): Promise<void> {
+  const keyNames = info.keyset.key.map((k) => k.name);
+  const columns = info.mappings.filter((m) => keyNames.includes(m.name) || added.includes(m.name));
+  const name = `${fileSafe(plan.target)}__backfill.parquet`;
+  const csv = partialPath(ctx.config.parquetDir, `${name}.csv`);
+  const parquet = partialPath(ctx.config.parquetDir, name);
+  try {
+    await copyColumnsToCsv(client, info, columns, csv);
+    const converter = await ctx.converter();
+    await converter.csvToParquet(csv, parquet, columns);
+    await warehouse.updateColumnsFromParquet(plan.target, parquet, keyNames, added);
+  } finally {
+    await Deno.remove(csv).catch(() => {});
+    await Deno.remove(parquet).catch(() => {});
+  }
+}
+
+interface FetchedBatch {
+  readonly seq: number;
+  readonly name: string;
+  readonly csv: string;
+  readonly from: Position | null;
+  readonly to: Position;
+  readonly rows: number;
+  /** Where the checkpoint may move once this batch is in DuckDB. */
+  readonly durable: Position | null;
+  readonly started: number;
+}

@@ -1,0 +1,282 @@
+// A whole schema of our own against a real PostgreSQL and a real DuckDB file:
+// composite keys, a partitioned table, a table without the cursor column (full
+// refresh), one without a key (skipped), a view (skipped), many types; then
+// incremental changes, drift, verify (equal, then after rows are removed or
+// altered behind the tool's back), verify --repair, hard-delete reconciliation,
+// and one table failing while the others sync.
+
+import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
+import { createTestDb, duckRows, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
+
+const cluster = await sharedCluster();
+
+const SCHEMA = `
+CREATE TYPE shop.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN shop.cents AS numeric(12,2) CHECK (VALUE >= 0);
+CREATE TABLE shop.customers (
+  tenant_id integer NOT NULL,
+  id bigint NOT NULL,
+  name text NOT NULL,
+  tags text[],
+  balance shop.cents,
+  mood shop.mood,
+  profile jsonb,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE shop.events (
+  id bigint NOT NULL,
+  day date NOT NULL,
+  kind text,
+  payload bytea,
+  took interval,
+  amount numeric,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (id, day)
+) PARTITION BY RANGE (day);
+CREATE TABLE shop.events_2024 PARTITION OF shop.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE shop.events_2025 PARTITION OF shop.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE shop.countries (code char(2) PRIMARY KEY, name text NOT NULL, population bigint);
+CREATE TABLE shop.log_lines (line text, updated_at timestamptz DEFAULT now());
+CREATE VIEW shop.big_customers AS SELECT * FROM shop.customers WHERE balance > 100;
+INSERT INTO shop.customers (tenant_id, id, name, tags, balance, mood, profile)
+  SELECT t, i, 'customer ' || t || '/' || i, ARRAY['a', 'b,c', NULL, 'q"uote'], (i * 1.25)::numeric(12,2),
+         (ARRAY['sad','ok','happy'])[1 + i % 3]::shop.mood, jsonb_build_object('i', i, 'nested', jsonb_build_array(t, null))
+  FROM generate_series(1, 3) t, generate_series(1, 400) i;
+INSERT INTO shop.events (id, day, kind, payload, took, amount)
+  SELECT i, DATE '2024-06-01' + (i % 400), 'k' || (i % 7), decode(lpad(to_hex(i), 8, '0'), 'hex'),
+         make_interval(days => i % 5, secs => i * 0.5), (i::numeric / 7)
+  FROM generate_series(1, 2000) i;
+INSERT INTO shop.countries VALUES ('DE', 'Germany', 84000000), ('FR', 'France', 68000000), ('JP', 'Japan', NULL);
+INSERT INTO shop.log_lines (line) VALUES ('no key here');
+`;
+
+async function setUp(): Promise<TestDb> {
+  const db = await createTestDb(cluster, { demo: false });
+  await db.sql(`CREATE SCHEMA shop AUTHORIZATION ${db.user};`);
+  await db.sql(`SET ROLE ${db.user}; ${SCHEMA}`);
+  return db;
+}
+
+const ENV = { POSTGRES_TABLES: "shop.*", SYNC_LOOKBACK_SECONDS: "0" };
+
+async function count(path: string, table: string): Promise<number> {
+  const rows = await duckRows(path, `SELECT count(*)::INTEGER AS n FROM ${table}`);
+  return Number(rows[0]!.n);
+}
+
+/** Runs SQL against the DuckDB file directly: a change behind the tool's back. */
+async function duckWrite(path: string, sql: string): Promise<void> {
+  const instance = await DuckDBInstance.create(path);
+  try {
+    const connection = await instance.connect();
+    await connection.run(sql);
+    connection.closeSync();
+  } finally {
+    instance.closeSync();
+  }
+}
+
+Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes cursorless tables, skips keyless ones and views", async () => {
+  const db = await setUp();
+  try {
+    const env = db.env(ENV);
+    const path = env.DUCKDB_PATH!;
+    const first = await runMain(["sync", "--once"], env);
+    assertEquals(first.code, 0, first.stderr);
+    assertMatch(
+      first.stderr,
+      /skipped 2 partition\(s\) \(synced through their partitioned parent table\)/,
+    );
+    assertMatch(first.stderr, /shop\.log_lines has no primary key and is skipped/);
+    assertMatch(
+      first.stderr,
+      /shop\.countries has no "updated_at" column: copied whole every cycle/,
+    );
+    assertNotMatch(first.stderr, /big_customers/);
+    const tables = await duckRows(
+      path,
+      "SELECT table_name AS t FROM information_schema.tables ORDER BY 1",
+    );
+    assertEquals(tables.map((r) => r.t), ["shop_countries", "shop_customers", "shop_events"]);
+    assertEquals(await count(path, "shop_customers"), 1200);
+    assertEquals(await count(path, "shop_events"), 2000);
+    assertEquals(await count(path, "shop_countries"), 3);
+    const key = await duckRows(
+      path,
+      "SELECT constraint_column_names::VARCHAR AS k FROM duckdb_constraints() WHERE table_name = 'shop_customers' AND constraint_type = 'PRIMARY KEY'",
+    );
+    assertEquals(key[0]!.k, "[tenant_id, id]");
+
+    const status = await runMain(["status", "--json"], env);
+    const modes = Object.fromEntries(
+      (JSON.parse(status.stdout) as { table: string; mode: string }[]).map((
+        t,
+      ) => [t.table, t.mode]),
+    );
+    assertEquals(modes, {
+      shop_countries: "full_refresh",
+      shop_customers: "incremental",
+      shop_events: "incremental",
+    });
+
+    const equal = await runMain(["verify"], env);
+    assertEquals(equal.code, 0, equal.stdout + equal.stderr);
+    assertMatch(equal.stdout, /^shop_customers: equal, 1,200 rows$/m);
+    assertMatch(equal.stdout, /^shop_events: equal, 2,000 rows$/m);
+    assertMatch(equal.stdout, /^shop_countries: equal, 3 rows$/m);
+
+    // Incremental changes, a new partition's rows, drift, and a refreshed country.
+    await db.sql(`
+      UPDATE shop.customers SET name = 'renamed', tags = '{}', updated_at = now() WHERE tenant_id = 2 AND id <= 10;
+      INSERT INTO shop.events (id, day, kind) VALUES (5000, '2025-03-01', 'new');
+      ALTER TABLE shop.customers ADD COLUMN vip boolean NOT NULL DEFAULT false;
+      UPDATE shop.customers SET vip = true, updated_at = now() WHERE id = 7;
+      UPDATE shop.countries SET population = 1 WHERE code = 'JP';
+      INSERT INTO shop.countries VALUES ('NZ', 'New Zealand', 5000000);`);
+    const second = await runMain(["sync", "--once"], env);
+    assertEquals(second.code, 0, second.stderr);
+    assertMatch(second.stderr, /drift shop_customers: column_added vip/);
+    assertEquals(await count(path, "shop_events"), 2001);
+    assertEquals(
+      (await duckRows(path, "SELECT count(*)::INTEGER AS n FROM shop_customers WHERE vip"))[0]!.n,
+      3,
+    );
+    assertEquals(
+      (await duckRows(
+        path,
+        "SELECT population::VARCHAR AS p FROM shop_countries WHERE code = 'JP'",
+      ))[0]!.p,
+      "1",
+    );
+    assertEquals(await count(path, "shop_countries"), 4);
+    const again = await runMain(["verify", "--json"], env);
+    assertEquals(again.code, 0, again.stdout + again.stderr);
+    const verdicts = JSON.parse(again.stdout) as { table: string; status: string }[];
+    assertEquals(verdicts.map((v) => `${v.table} ${v.status}`).sort(), [
+      "shop_countries equal",
+      "shop_customers equal",
+      "shop_events equal",
+      "shop_log_lines skipped",
+    ]);
+
+    // Behind the tool's back: a row removed and a value altered in DuckDB, a row
+    // deleted outright in Postgres, and a row changed after the last sync.
+    await duckWrite(
+      path,
+      `DELETE FROM shop_customers WHERE tenant_id = 1 AND id = 2;
+       UPDATE shop_events SET kind = 'tampered' WHERE id = 17;`,
+    );
+    await db.sql(`DELETE FROM shop.customers WHERE tenant_id = 3 AND id = 400;
+                  UPDATE shop.customers SET name = 'later', updated_at = now() WHERE tenant_id = 3 AND id = 1;`);
+    const differs = await runMain(["verify"], env);
+    assertEquals(differs.code, 1, differs.stdout + differs.stderr);
+    assertMatch(
+      differs.stdout,
+      /^shop_customers: DIFFERS: .*1 missing in DuckDB \[tenant_id=1, id=2\].*1 only in DuckDB \(gone from Postgres\) \[tenant_id=3, id=400\].*1 row\(s\) changed since the last sync, not compared/m,
+    );
+    assertMatch(
+      differs.stdout,
+      /^shop_events: DIFFERS: .*1 with other values \[id=17, day=2024-06-18\]/m,
+    );
+    assertMatch(differs.stdout, /^shop_countries: equal/m);
+    assertMatch(
+      differs.stderr,
+      /^error VERIFY_DIFFERS: 2 of 3 tables are not equal: shop_customers \(differs\), shop_events \(differs\) \(run verify --repair/m,
+    );
+
+    const repaired = await runMain(["verify", "--repair"], env);
+    assertEquals(repaired.code, 0, repaired.stdout + repaired.stderr);
+    assertMatch(repaired.stdout, /^shop_customers: equal, .*repaired 2 row\(s\)/m);
+    assertMatch(repaired.stdout, /^shop_events: equal, .*repaired 1 row\(s\)/m);
+    assertEquals(
+      (await duckRows(path, "SELECT kind FROM shop_events WHERE id = 17"))[0]!.kind,
+      "k3",
+    );
+    assertEquals(
+      await duckRows(path, "SELECT name FROM shop_customers WHERE tenant_id = 1 AND id = 2"),
+      [{ name: "customer 1/2" }],
+    );
+    const after = await runMain(["verify"], env);
+    assertEquals(after.code, 0, after.stdout + after.stderr);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted outright in Postgres", async () => {
+  const db = await setUp();
+  try {
+    const env = db.env({ ...ENV, POSTGRES_TABLES: "shop.customers,shop.events" });
+    const path = env.DUCKDB_PATH!;
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    await db.sql(`DELETE FROM shop.customers WHERE id IN (5, 6) AND tenant_id = 1;
+                  DELETE FROM shop.events WHERE id = 9;`);
+    const off = await runMain(["sync", "--once"], env);
+    assertEquals(off.code, 0, off.stderr);
+    assertEquals(await count(path, "shop_customers"), 1200, "off by default: nothing removed");
+
+    const on = await runMain(["sync", "--once"], { ...env, RECONCILE_DELETES_EVERY: "1" });
+    assertEquals(on.code, 0, on.stderr);
+    assertMatch(
+      on.stderr,
+      /shop_customers: 2 row\(s\) deleted in Postgres deleted in DuckDB \[tenant_id=1, id=5; tenant_id=1, id=6\]/,
+    );
+    assertMatch(
+      on.stderr,
+      /shop_events: 1 row\(s\) deleted in Postgres deleted in DuckDB \[id=9, day=/,
+    );
+    assertEquals(await count(path, "shop_customers"), 1198);
+    assertEquals(await count(path, "shop_events"), 1999);
+
+    await db.sql(`DELETE FROM shop.customers WHERE tenant_id = 2 AND id = 1;`);
+    const marked = await runMain(["sync", "--once"], {
+      ...env,
+      RECONCILE_DELETES_EVERY: "1",
+      RECONCILE_DELETES_MODE: "mark",
+    });
+    assertEquals(marked.code, 0, marked.stderr);
+    assertMatch(
+      marked.stderr,
+      /shop_customers: 1 row\(s\) deleted in Postgres marked \(deleted_at set\)/,
+    );
+    const row = await duckRows(
+      path,
+      "SELECT deleted_at IS NOT NULL AS gone FROM shop_customers WHERE tenant_id = 2 AND id = 1",
+    );
+    assertEquals(row, [{ gone: true }]);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("one table failing is reported and the others still sync; sync --once exits 1 naming it", async () => {
+  const db = await setUp();
+  try {
+    // A table the sync role may not read.
+    await db.sql(
+      `CREATE TABLE shop.secrets (id int PRIMARY KEY, updated_at timestamptz DEFAULT now());
+                  INSERT INTO shop.secrets (id) VALUES (1);`,
+    );
+    const env = db.env({ ...ENV, SYNC_CONCURRENCY: "3" });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      /error PG_PERMISSION_DENIED \(shop_secrets, retried next cycle\): Postgres refused access: permission denied/,
+    );
+    assertMatch(
+      r.stderr,
+      /^error TABLES_FAILED: 1 of 4 tables failed: shop_secrets \(PG_PERMISSION_DENIED\); the others are synced/m,
+    );
+    const path = env.DUCKDB_PATH!;
+    assertEquals(await count(path, "shop_customers"), 1200);
+    assertEquals(await count(path, "shop_events"), 2000);
+    assertEquals(await count(path, "shop_countries"), 3);
+    assert(!r.stderr.includes(db.password));
+  } finally {
+    await db.cleanup();
+  }
+});
