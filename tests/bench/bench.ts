@@ -3,7 +3,8 @@
 // several repetitions): the COPY baseline (psql \copy to /dev/null), a full
 // bootstrap as a whole process (`main.ts sync --once`, fresh state) with its
 // peak RSS at N and 2N rows, an incremental cycle after 10,000 updated rows and
-// an idle cycle inside a running loop, and the terminal UI's CPU. Prints a table
+// an idle cycle inside a running loop, `verify` on the synced copy, and the
+// terminal UI's CPU. Prints a table
 // and writes bench-results/bench-<time>.json.
 // Usage: deno task bench [--rows 1000000] [--reps 3] [--skip-ui]
 
@@ -68,7 +69,10 @@ function vmHwmKb(pid: number): number {
 }
 
 /** Runs main.ts with fresh state; returns seconds and peak RSS (MB). */
-async function bootstrap(db: TestDb): Promise<{ seconds: number; peakMb: number; stderr: string }> {
+async function bootstrap(
+  db: TestDb,
+  afterwards?: (env: Record<string, string>) => Promise<void>,
+): Promise<{ seconds: number; peakMb: number; stderr: string }> {
   const dir = await Deno.makeTempDir({ prefix: "pds-bench-" });
   const env = {
     ...db.env(),
@@ -85,6 +89,7 @@ async function bootstrap(db: TestDb): Promise<{ seconds: number; peakMb: number;
   const seconds = (performance.now() - started) / 1000;
   const stderr = new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(stderr);
+  await afterwards?.(env);
   await Deno.remove(dir, { recursive: true });
   return { seconds, peakMb: peak / 1024, stderr };
 }
@@ -148,6 +153,19 @@ async function loopCycles(db: TestDb): Promise<{ idleMs: number[]; incrementalMs
   return { idleMs, incrementalMs };
 }
 
+/** `main.ts verify` on a synced copy, as a whole process: seconds per run. */
+async function verifyRuns(env: Record<string, string>): Promise<number[]> {
+  const runs: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const started = performance.now();
+    const child = spawnMain(["verify"], env);
+    const out = await child.output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stdout));
+    runs.push((performance.now() - started) / 1000);
+  }
+  return runs;
+}
+
 async function uiCpu(): Promise<Record<string, unknown> | null> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${REPO}/tests/bench/ui_cpu.ts`, "--seconds", "10"],
@@ -172,9 +190,13 @@ try {
   const baseline: number[] = [];
   const boot: number[] = [];
   const peaks: number[] = [];
+  let verify: number[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     baseline.push(await copyBaseline(db));
-    const b = await bootstrap(db);
+    const b = await bootstrap(
+      db,
+      rep === 0 ? async (env) => void (verify = await verifyRuns(env)) : undefined,
+    );
     boot.push(b.seconds);
     peaks.push(b.peakMb);
   }
@@ -185,6 +207,8 @@ try {
   results.bootstrapRowsPerSecond = Math.round(ROWS / bootS);
   results.bootstrapToBaselineRatio = round(bootS / baselineS, 2);
   results.peakRssMb = { rows: ROWS, median: round(median(peaks), 1) };
+  results.verifySeconds = { median: round(median(verify)), runs: verify.map((x) => round(x)) };
+  results.verifyToBaselineRatio = round(median(verify) / baselineS, 2);
 
   const loop = await loopCycles(db);
   results.idleCycleMs = {
@@ -224,6 +248,12 @@ const table = [
     } s, ${results.bootstrapRowsPerSecond} rows/s`,
   ],
   ["bootstrap / baseline", `${results.bootstrapToBaselineRatio}x (target <= 2.0x)`],
+  [
+    "verify (equal tables), whole process",
+    `${
+      (results.verifySeconds as { median: number }).median
+    } s, ${results.verifyToBaselineRatio}x the COPY baseline`,
+  ],
   [
     `peak RSS at ${ROWS} rows`,
     `${(results.peakRssMb as { median: number }).median} MB (target < 500)`,

@@ -280,3 +280,57 @@ Deno.test("one table failing is reported and the others still sync; sync --once 
     await db.cleanup();
   }
 });
+
+Deno.test("sync file: targets, keys and modes per table; a keyless table refreshed whole is verified and repaired", async () => {
+  const db = await setUp();
+  try {
+    const file = `${db.dir}/sync.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        include: ["shop.*"],
+        tables: {
+          "shop.customers": { target: "customers" },
+          "shop.events": { mode: "skip" },
+          "shop.log_lines": { mode: "full_refresh" },
+          "shop.countries": { refresh_every: 2 },
+        },
+      }),
+    );
+    const env = db.env({ SYNC_LOOKBACK_SECONDS: "0" });
+    const r = await runMain(["sync", "--once", "--config", file], env);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /skipped shop\.events \(mode skip in .*sync\.json\)/);
+    const path = env.DUCKDB_PATH!;
+    const tables = await duckRows(
+      path,
+      "SELECT table_name AS t FROM information_schema.tables ORDER BY 1",
+    );
+    assertEquals(tables.map((x) => x.t), ["customers", "shop_countries", "shop_log_lines"]);
+    assertEquals(await count(path, "shop_log_lines"), 1);
+
+    // refresh_every 2: the second cycle leaves countries alone, the third refreshes it.
+    await db.sql(`INSERT INTO shop.countries VALUES ('IT', 'Italy', 59000000);
+                  INSERT INTO shop.log_lines (line) VALUES ('another'), ('another');`);
+    assertEquals((await runMain(["sync", "--once", "--config", file], env)).code, 0);
+    assertEquals(await count(path, "shop_countries"), 3);
+    assertEquals(await count(path, "shop_log_lines"), 3, "refreshed every cycle");
+    assertEquals((await runMain(["sync", "--once", "--config", file], env)).code, 0);
+    assertEquals(await count(path, "shop_countries"), 4);
+
+    // A keyless table: rows are told apart by their whole content, duplicates counted.
+    await duckWrite(path, "DELETE FROM shop_log_lines WHERE line = 'another'");
+    const differs = await runMain(["verify", "--config", file], env);
+    assertEquals(differs.code, 1, differs.stdout + differs.stderr);
+    assertMatch(
+      differs.stdout,
+      /^shop_log_lines: DIFFERS: Postgres 3 rows, DuckDB 1; 2 missing in DuckDB/m,
+    );
+    assertMatch(differs.stdout, /^customers: equal, 1,200 rows$/m);
+    const repaired = await runMain(["verify", "--repair", "--config", file], env);
+    assertEquals(repaired.code, 0, repaired.stdout + repaired.stderr);
+    assertEquals(await count(path, "shop_log_lines"), 3);
+  } finally {
+    await db.cleanup();
+  }
+});
