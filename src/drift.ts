@@ -100,6 +100,25 @@ export function diffSchema(
       }
       continue;
     }
+    if (
+      !sourceChanged && before !== undefined && existing.duckType === "VARCHAR" &&
+      (column.duckType.endsWith("[]") || column.duckType === "INTERVAL")
+    ) {
+      // Same Postgres type, better mapping since an upgrade (arrays were text
+      // and are now LISTs, intervals now INTERVAL): the old text would mix
+      // with the new values, so the column is rebuilt and every value re-copied.
+      changes.push({
+        kind: "type_changed",
+        column: column.name,
+        detail:
+          `${column.pgType} now maps to ${column.duckType} (was VARCHAR); every value re-copied`,
+        ddl:
+          `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
+        backfill: true,
+        newType: column.duckType,
+      });
+      continue;
+    }
     if (isWidening(existing.duckType, column.duckType)) {
       changes.push({
         kind: "type_widened",

@@ -140,10 +140,15 @@ SELECT a.attname AS name,
        bt.typcategory AS category,
        bt.typtype AS base_typtype,
        a.attnotnull AS not_null,
-       a.attnum AS attnum
+       a.attnum AS attnum,
+       et.typname AS element_base_name,
+       format_type(et.oid, CASE WHEN e.typtype = 'd' THEN e.typtypmod WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS element_base_type,
+       et.typtype AS element_base_typtype
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+LEFT JOIN pg_type e ON e.oid = bt.typelem AND bt.typcategory = 'A' AND bt.typlen = -1
+LEFT JOIN pg_type et ON et.oid = CASE WHEN e.typtype = 'd' THEN e.typbasetype ELSE e.oid END
 WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`;
 
@@ -218,6 +223,10 @@ export async function describeTable(
     category: String(r.category),
     notNull: Boolean(r.not_null),
     attnum: Number(r.attnum),
+    ...(r.element_base_name == null ? {} : {
+      elementBaseTypeName: r.element_base_typtype === "e" ? "enum" : String(r.element_base_name),
+      elementBaseType: String(r.element_base_type),
+    }),
   }));
   const primaryKey = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((
     r: Record<string, unknown>,

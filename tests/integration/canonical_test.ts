@@ -15,69 +15,25 @@ import {
   type SourceColumn,
   type TypeMapOptions,
 } from "../../src/type_map.ts";
+import { describeTable } from "../../src/pg_source.ts";
 import { BatchConverter } from "../../src/parquet_batch.ts";
 import { quoteIdent } from "../../src/sql.ts";
 
 const cluster = await sharedCluster();
 
-/** The catalog query of src/pg_source.ts (COLUMNS_SQL), for one table. */
-const COLUMNS_SQL = `
-SELECT a.attname AS name,
-       format_type(a.atttypid, a.atttypmod) AS pg_type,
-       bt.typname AS base_name,
-       format_type(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS base_type,
-       bt.typcategory AS category,
-       bt.typtype AS base_typtype,
-       a.attnotnull AS not_null,
-       a.attnum AS attnum
-FROM pg_attribute a
-JOIN pg_type t ON t.oid = a.atttypid
-JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum`;
-
-/**
- * COLUMNS_SQL plus each array's element base type (domains resolved), which
- * SourceColumn.elementBaseTypeName / elementBaseType take: the catalog change
- * proposed for src/pg_source.ts, exercised here.
- */
-const COLUMNS_WITH_ELEMENTS_SQL = COLUMNS_SQL
-  .replace(
-    "a.attnum AS attnum",
-    `a.attnum AS attnum,
-       et.typname AS element_base_name,
-       format_type(et.oid, CASE WHEN e.typtype = 'd' THEN e.typtypmod
-                                WHEN t.typtype = 'd' THEN t.typtypmod
-                                ELSE a.atttypmod END) AS element_base_type,
-       et.typtype AS element_base_typtype`,
-  )
-  .replace(
-    "WHERE a.attrelid",
-    `LEFT JOIN pg_type e ON e.oid = bt.typelem AND bt.typcategory = 'A' AND bt.typlen = -1
-LEFT JOIN pg_type et ON et.oid = CASE WHEN e.typtype = 'd' THEN e.typbasetype ELSE e.oid END
-WHERE a.attrelid`,
-  );
-
+/** The product's own catalog reading (src/pg_source.ts describeTable), for one table. */
 async function sourceColumns(
   client: pg.Client,
   table: string,
-  withElements = false,
+  _withElements = false,
 ): Promise<SourceColumn[]> {
-  const sql = withElements ? COLUMNS_WITH_ELEMENTS_SQL : COLUMNS_SQL;
-  const rows = (await client.query(sql, [table])).rows;
-  return rows.map((r: Record<string, unknown>) => ({
-    name: String(r.name),
-    pgType: String(r.pg_type),
-    baseTypeName: r.base_typtype === "e" ? "enum" : String(r.base_name),
-    baseType: String(r.base_type),
-    category: String(r.category),
-    notNull: Boolean(r.not_null),
-    attnum: Number(r.attnum),
-    ...(r.element_base_name == null ? {} : {
-      elementBaseTypeName: r.element_base_typtype === "e" ? "enum" : String(r.element_base_name),
-      elementBaseType: String(r.element_base_type),
-    }),
-  }));
+  const [schema, name] = table.includes(".") ? table.split(".") : ["public", table];
+  const description = await describeTable(
+    client,
+    { schema: schema!, table: name!, source: `${schema}.${name}` },
+    "test",
+  );
+  return [...description.columns];
 }
 
 async function withClient<T>(db: TestDb, f: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -203,3 +203,21 @@ Deno.test("rebuildForKeyRetype() turns a key column's type change into one table
   const plain = diffSchema("t", src, tgt, none);
   assertEquals(rebuildForKeyRetype("t", plain, tgt, ["other"]), plain);
 });
+
+Deno.test("diffSchema() rebuilds a VARCHAR column whose unchanged Postgres type now maps better (interval, arrays)", () => {
+  const src = [source("id", "int8"), source("took", "interval")];
+  const tgt: TargetColumn[] = [
+    { name: "id", duckType: "BIGINT" },
+    { name: "took", duckType: "VARCHAR" },
+  ];
+  const changes = diffSchema("t", src, tgt, none, new Map([["id", "int8"], ["took", "interval"]]));
+  assertEquals(changes.map((c) => [c.kind, c.column, c.backfill, c.newType]), [
+    ["type_changed", "took", true, "INTERVAL"],
+  ]);
+  assertEquals(
+    changes[0]!.ddl,
+    'ALTER TABLE "t" DROP COLUMN "took"; ALTER TABLE "t" ADD COLUMN "took" INTERVAL',
+  );
+  // Without a remembered Postgres type (or when it changed) the usual rules apply.
+  assertEquals(diffSchema("t", src, tgt, none), []);
+});
