@@ -98,13 +98,6 @@ export class SyncEngine {
     else this.#idle.push(client);
   }
 
-  /** An open Postgres connection for callers outside a cycle (e.g. seeding). */
-  async postgres(): Promise<pg.Client> {
-    const client = await this.#acquire();
-    this.#idle.push(client);
-    return client;
-  }
-
   async close(): Promise<void> {
     const clients = this.#idle;
     this.#idle = [];

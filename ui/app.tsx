@@ -84,7 +84,9 @@ export function App(props: AppProps) {
   const { columns, rows } = useTerminalSize(props.size);
   const width = Math.max(40, columns);
   const height = Math.max(16, rows);
-  const topHeight = Math.max(7, Math.min(8, Math.floor(height / 3)));
+  // Room for one line per table in the Checkpoint pane when there are many.
+  const tableCount = Object.keys(state.tables).length;
+  const topHeight = Math.max(7, Math.min(Math.max(8, tableCount + 3), Math.floor(height / 3)));
   // A fatal error (bad configuration) stops the engine: show all of it, taking
   // rows from the Query pane.
   const stopped = state.status === "stopping" && state.lastError !== null;

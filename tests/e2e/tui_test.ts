@@ -79,3 +79,49 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
     await db.cleanup();
   }
 });
+
+Deno.test("terminal UI in tmux with several tables: the Checkpoint pane lists each, a full refresh included; q exits 0", async () => {
+  const db = await createTestDb(cluster);
+  await db.sql(`
+    CREATE TABLE analytics.plans (code text PRIMARY KEY, price numeric(8,2));
+    INSERT INTO analytics.plans VALUES ('free', 0), ('pro', 20);
+    CREATE TABLE analytics.invoices (id bigint PRIMARY KEY, amount numeric(12,2),
+      updated_at timestamptz NOT NULL DEFAULT now());
+    INSERT INTO analytics.invoices (id, amount) SELECT g, g FROM generate_series(1, 500) g;
+    ALTER TABLE analytics.plans OWNER TO ${db.user};
+    ALTER TABLE analytics.invoices OWNER TO ${db.user};`);
+  const session = `pds-e2e-${crypto.randomUUID().slice(0, 8)}`;
+  const exitFile = `${db.dir}/exit-code`;
+  const env = db.env({ SYNC_INTERVAL_SECONDS: "60", POSTGRES_TABLES: "analytics.*" });
+  const assignments = Object.entries({
+    ...env,
+    PATH: Deno.env.get("PATH") ?? "",
+    HOME: Deno.env.get("HOME") ?? "/root",
+  })
+    .map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ");
+  const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
+    shellQuote(Deno.execPath())
+  } run -A ${shellQuote(MAIN)}; echo $? > ${shellQuote(exitFile)}; sleep 30`;
+  await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command);
+  try {
+    const screen = await waitForScreen(
+      session,
+      /analytics_invoices[\s\S]*analytics_plans[\s\S]*analytics_subscriptions|analytics_plans[\s\S]*analytics_invoices/,
+      60_000,
+    );
+    await waitForScreen(session, /full refresh|refresh 2 rows/, 30_000);
+    await waitForScreen(session, /analytics_subscriptions {2}incr 10\.0k rows/, 30_000);
+    assert(!screen.includes(db.password), "password on screen");
+    await tmux("send-keys", "-t", session, "q");
+    const deadline = Date.now() + 20_000;
+    let code: string | null = null;
+    while (Date.now() < deadline && code === null) {
+      code = await Deno.readTextFile(exitFile).catch(() => null);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assertEquals(code?.trim(), "0");
+  } finally {
+    await tmux("kill-session", "-t", session).catch(() => "");
+    await db.cleanup();
+  }
+});
