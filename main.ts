@@ -182,6 +182,7 @@ async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise
           `${summary.failures.length} of ${summary.tables} tables failed: ${
             summary.failures.map((f) => `${f.table} (${f.error.code})`).join(", ")
           }; the others are synced (see the errors above)`,
+          { exitCode: summary.failures.every((f) => f.error.exitCode === 2) ? 2 : 1 },
         );
       }
     }
@@ -406,7 +407,9 @@ async function commandReset(parsed: Parsed): Promise<number> {
   }
   console.log(
     `reset: ${checkpointNote}${
-      dropped.length > 0 ? `, DuckDB table ${dropped.join(", ")} dropped` : ""
+      dropped.length > 0
+        ? `, DuckDB table${dropped.length === 1 ? "" : "s"} ${dropped.join(", ")} dropped`
+        : ""
     }, ${files} Parquet batch file(s) removed; the next sync bootstraps`,
   );
   return 0;

@@ -17,9 +17,15 @@ export function batchFileName(
   }.parquet`;
 }
 
-/** A table name as a file-name part: "/" and NUL cannot appear in file names. */
+/**
+ * A table name as a file-name part: "/", "\\" and NUL are percent-encoded (and
+ * "%" itself), so two table names never share files ("a/b" is "a%2Fb", not "a_b").
+ */
 export function fileSafe(table: string): string {
-  return table.replace(/[/\\\0]/g, "_");
+  return table.replace(
+    /[%/\\\0]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
 }
 
 export function partialPath(dir: string, name: string): string {

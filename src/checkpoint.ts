@@ -56,6 +56,8 @@ export interface SourceSchemaSnapshot {
   /** column name -> pg_attribute.attnum (absent in snapshots from before it was kept). */
   readonly attnums?: Record<string, number>;
   readonly dropped: readonly string[];
+  /** The cursor and key columns the checkpoint's position is made of. */
+  readonly keyset?: { readonly cursor: string; readonly key: readonly string[] };
 }
 
 const DDL = `

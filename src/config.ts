@@ -254,9 +254,9 @@ export function loadConfig(
     connectionString: url || null,
     host: get("POSTGRES_HOST").trim(),
     port: intIn(problems, "POSTGRES_PORT", get("POSTGRES_PORT"), 1, 65535, "5432"),
-    user: get("POSTGRES_USER"),
+    user: urlPart(url, "user") ?? get("POSTGRES_USER"),
     password: get("POSTGRES_PASSWORD"),
-    database: get("POSTGRES_DB"),
+    database: urlPart(url, "database") ?? get("POSTGRES_DB"),
   };
   const schema = identifier(problems, "POSTGRES_SCHEMA", get("POSTGRES_SCHEMA"));
   const table = identifier(problems, "POSTGRES_TABLE", get("POSTGRES_TABLE"));
@@ -281,7 +281,7 @@ export function loadConfig(
       text = readText(syncFilePath);
     } catch (error) {
       problems.push(
-        `SYNC_CONFIG=${JSON.stringify(syncFilePath)} cannot be read (${
+        `The sync file ${JSON.stringify(syncFilePath)} (--config / SYNC_CONFIG) cannot be read (${
           error instanceof Error ? error.message : String(error)
         }); point --config at a JSON sync file`,
       );
@@ -307,6 +307,16 @@ export function loadConfig(
   }
   if (selectorTexts === null) tables.push({ schema, table });
   const multiTable = tables.length > 1 || tables.some((t) => t.table === "*");
+  if (selectorTexts !== null && selectorTexts.length === 0) {
+    problems.push(
+      `the sync file's "include" lists no table (name tables like "public.orders" or "public.*")`,
+    );
+  }
+  if (multiTable && get("POSTGRES_PRIMARY_KEY").trim()) {
+    problems.push(
+      `POSTGRES_PRIMARY_KEY names one table's key but several tables are selected (set "key" per table in the sync file; tables with a primary key need none)`,
+    );
+  }
   if (multiTable && get("DUCKDB_TABLE").trim()) {
     problems.push(
       "DUCKDB_TABLE names one target but several tables are selected (name targets per table in the sync file instead)",
@@ -402,6 +412,18 @@ export function loadConfig(
     throw configError("CONFIG_INVALID", `Invalid configuration: ${problems.join("; ")}`);
   }
   return Object.freeze(config);
+}
+
+/** The user or database named in a connection URL (for messages), or null. */
+function urlPart(url: string, part: "user" | "database"): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    const value = part === "user" ? parsed.username : parsed.pathname.slice(1);
+    return value ? decodeURIComponent(value) : null;
+  } catch {
+    return null;
+  }
 }
 
 function originOf(url: string, pg: PgConnectionConfig): string {

@@ -6,7 +6,7 @@
 
 import type pg from "pg";
 import type { Config } from "./config.ts";
-import { errorMessage, SyncError } from "./errors.ts";
+import { configError, errorMessage, SyncError } from "./errors.ts";
 import { CheckpointStore } from "./checkpoint.ts";
 import type { EventSink, SyncMode } from "./protocol.ts";
 import {
@@ -66,6 +66,7 @@ export class SyncEngine {
   #toldLookback = false;
   #toldSkipped = new Set<string>();
   #toldFirst = new Set<string>();
+  #refreshFailed = new Set<string>();
 
   private constructor(options: EngineOptions, store: CheckpointStore) {
     this.#config = options.config;
@@ -88,9 +89,21 @@ export class SyncEngine {
     return this.#store;
   }
 
-  /** An open Postgres connection (a reused one when idle); give it back with #release. */
+  /**
+   * An open Postgres connection (a reused one when idle and still alive: the
+   * server may have closed it since); give it back with #release.
+   */
   async #acquire(): Promise<pg.Client> {
-    return this.#idle.pop() ?? await connectPg(this.#config, this.#secrets);
+    let client: pg.Client | undefined;
+    while ((client = this.#idle.pop())) {
+      try {
+        await client.query("SELECT 1");
+        return client;
+      } catch {
+        await client.end().catch(() => {});
+      }
+    }
+    return await connectPg(this.#config, this.#secrets);
   }
 
   #release(client: pg.Client, broken: boolean): void {
@@ -124,7 +137,19 @@ export class SyncEngine {
       const schemas = [...new Set(config.tables.map((t) => t.schema))];
       const planned = planTables(config, await listRelations(client, schemas));
       plans = planned.plans;
+      if (plans.length === 0 && planned.unmatched.length > 0) {
+        throw configError(
+          "TABLE_MISSING",
+          `No table to sync: ${
+            planned.unmatched.join(", ")
+          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES, and that ${config.pg.user} has USAGE on it)`,
+        );
+      }
+      for (const line of planned.unmatched) {
+        this.#noticeOnce(`unmatched:${line}`, `${line} matches no table`);
+      }
       for (const line of planned.skipped) this.#noticeOnce(`skip:${line}`, `skipped ${line}`);
+      if (config.multiTable) this.#noticeForgotten(plans);
       // Read before any data query: a transaction open now is either seen here
       // or committed before every snapshot this cycle reads.
       horizon = await readHorizon(client, config.lookbackSeconds);
@@ -211,10 +236,14 @@ export class SyncEngine {
       if (decision.kind === "full_refresh") {
         if (decision.reason) this.#noticeOnce(`refresh:${plan.source}`, decision.reason);
         const checkpoint = this.#store.get(plan.target);
-        const due = checkpoint?.mode !== "full_refresh" ||
+        const due = checkpoint?.mode !== "full_refresh" || this.#refreshFailed.has(plan.source) ||
           (this.#cycles - 1) % plan.refreshEvery === 0;
         if (!due) return { rows: 0, batches: 0, idle: true, mode: "full_refresh" };
-        return await syncFullRefresh(ctx, client, plan, description, decision.key);
+        // A failed refresh is tried again next cycle, not refreshEvery cycles later.
+        this.#refreshFailed.add(plan.source);
+        const refreshed = await syncFullRefresh(ctx, client, plan, description, decision.key);
+        this.#refreshFailed.delete(plan.source);
+        return refreshed;
       }
       const info = tableInfoOf(description, plan.cursorColumn, decision.key, {
         wideNumeric: this.#config.wideNumeric,
@@ -226,11 +255,23 @@ export class SyncEngine {
       }
       return result;
     } catch (error) {
-      const e = this.#classify(error);
+      const e = this.#classify(error, plan.source);
       broken = e.transient || e.code === "PG_ERROR";
       throw e;
     } finally {
       this.#release(client, broken);
+    }
+  }
+
+  /** Tables with a checkpoint that are no longer selected (or were dropped) keep their copy. */
+  #noticeForgotten(plans: readonly TablePlan[]): void {
+    const targets = new Set(plans.map((p) => p.target));
+    for (const checkpoint of this.#store.list()) {
+      if (targets.has(checkpoint.table)) continue;
+      this.#noticeOnce(
+        `forgotten:${checkpoint.table}`,
+        `${checkpoint.table} (from ${checkpoint.source}) has a checkpoint but is no longer selected or no longer exists: its DuckDB table is kept as it is and not synced (select it again, or remove it with \`POSTGRES_TABLES=${checkpoint.source} reset --yes\`)`,
+      );
     }
   }
 
@@ -240,7 +281,7 @@ export class SyncEngine {
     this.#emit({ type: "notice", message });
   }
 
-  #classify(error: unknown): SyncError {
+  #classify(error: unknown, source?: string): SyncError {
     if (error instanceof SyncError) return error;
     if (isLockError(error)) {
       return new SyncError("DUCKDB_LOCKED", `DuckDB file is locked: ${errorMessage(error)}`, {
@@ -250,7 +291,7 @@ export class SyncEngine {
     }
     const code = (error as { code?: unknown })?.code;
     if (typeof code === "string" || /connection|terminated/i.test(errorMessage(error))) {
-      const pgError = classifyPgError(error, this.#config, this.#secrets);
+      const pgError = classifyPgError(error, this.#config, this.#secrets, source);
       if (
         pgError.code === "PG_ERROR" && typeof code === "string" &&
         /^(08|53|57|40)/.test(code)

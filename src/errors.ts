@@ -21,6 +21,8 @@ export type ErrorCode =
   | "DEMO_FAILED"
   | "SOURCE_CHANGED"
   | "PG_PERMISSION_DENIED"
+  | "KEYSET_CHANGED"
+  | "KEY_NOT_UNIQUE"
   | "TABLES_FAILED"
   | "VERIFY_DIFFERS"
   | "INTERNAL";

@@ -58,7 +58,7 @@ function formatEventText(event: EngineEvent, format: LogFormat, at: Date): strin
     case "notice":
       return `${time} notice: ${event.message}`;
     case "table_failed":
-      return `${time} error ${event.code} (${event.table}, retried next cycle): ${event.message}`;
+      return `${time} error ${event.code} in table ${event.table}: ${event.message}`;
     case "error":
       return `${time} error ${event.code}: ${event.message}${
         event.retryInSeconds === null ? "" : ` (retrying in ${event.retryInSeconds}s)`

@@ -47,7 +47,13 @@ const SESSION_SETUP = [
 ].join("; ");
 
 /** Turns a pg / network error into a SyncError that names the fix. */
-export function classifyPgError(error: unknown, config: Config, secrets: string[]): SyncError {
+export function classifyPgError(
+  error: unknown,
+  config: Config,
+  secrets: string[],
+  /** The table being synced ("schema.table"), for the GRANT to suggest. */
+  source?: string,
+): SyncError {
   if (error instanceof SyncError) return error;
   const e = error as { code?: string; message?: string };
   const msg = scrub(errorMessage(error), secrets);
@@ -60,14 +66,19 @@ export function classifyPgError(error: unknown, config: Config, secrets: string[
         `Cannot connect to Postgres at ${where}: ${msg} (check POSTGRES_USER and POSTGRES_PASSWORD, or DATABASE_URL)`,
         error,
       );
-    case "42501":
+    case "42501": {
+      const schema = /permission denied for schema (\S+)/.exec(msg)?.[1];
+      const table = source ?? (config.multiTable ? null : `${config.schema}.${config.table}`);
+      const select = `GRANT SELECT ON ${table ?? "<schema>.<table>"} TO ${config.pg.user}`;
+      const grant = schema
+        ? `GRANT USAGE ON SCHEMA ${schema} TO ${config.pg.user}; ${select}`
+        : select;
       return configError(
         "PG_PERMISSION_DENIED",
-        `Postgres refused access: ${msg} (grant the sync role USAGE on the schema and SELECT on the table, e.g. GRANT SELECT ON ${
-          config.multiTable ? "<schema>.<table>" : `${config.schema}.${config.table}`
-        } TO ${config.pg.user})`,
+        `Postgres refused access: ${msg} (the sync role needs USAGE on the schema and SELECT on the table, e.g. ${grant})`,
         error,
       );
+    }
     case "3D000":
       return configError(
         "PG_DATABASE_MISSING",
@@ -189,6 +200,8 @@ export interface TableDescription {
   readonly columns: readonly SourceColumn[];
   /** Primary key columns in key order; empty when there is none. */
   readonly primaryKey: readonly string[];
+  /** pg_class.relkind: r table, p partitioned, v view, m matview, f foreign table. */
+  readonly kind: string;
   readonly estimatedRows: number | null;
 }
 
@@ -198,7 +211,7 @@ export async function describeTable(
   database: string,
 ): Promise<TableDescription> {
   const rel = await client.query(
-    `SELECT c.oid::int8::text AS oid,
+    `SELECT c.oid::int8::text AS oid, c.relkind::text AS kind,
             greatest(c.reltuples, 0)::int8 + coalesce((
               SELECT sum(greatest(p.reltuples, 0))::int8 FROM pg_inherits i
               JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid), 0) AS estimate
@@ -238,6 +251,7 @@ export async function describeTable(
     source: plan.source,
     columns,
     primaryKey,
+    kind: String(relRow.kind),
     estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
   };
 }
@@ -248,6 +262,7 @@ export function shapeOf(description: TableDescription): TableShape {
     columns: description.columns.map((c) => c.name),
     notNull: new Set(description.columns.filter((c) => c.notNull).map((c) => c.name)),
     primaryKey: description.primaryKey,
+    isTable: description.kind === "r" || description.kind === "p",
   };
 }
 
@@ -360,6 +375,39 @@ function horizonValue(info: TableInfo, horizon: Horizon): string {
 export function whereHorizon(info: TableInfo, horizon: Horizon): string {
   const column = quoteIdent(info.keyset.cursor.name);
   return `${column} < ${horizonValue(info, horizon)}`;
+}
+
+/**
+ * A configured key must be unique, or rows sharing it would overwrite each
+ * other in DuckDB. Returns an example duplicate ("id=5 appears 3 times"), or
+ * null. A unique index on exactly these columns answers without a scan.
+ */
+export async function findDuplicateKey(
+  client: pg.Client,
+  info: TableInfo,
+): Promise<string | null> {
+  const names = info.keyset.key.map((k) => k.name);
+  const indexed = await client.query(
+    `SELECT 1 FROM pg_index i
+     WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indpred IS NULL
+       AND i.indexprs IS NULL AND i.indnkeyatts = $2
+       AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+            WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey[0:i.indnkeyatts - 1]))
+           = (SELECT array_agg(x ORDER BY x) FROM unnest($3::text[]) x)
+     LIMIT 1`,
+    [qualified(info.schema, info.table), names.length, names],
+  );
+  if (indexed.rows.length > 0) return null;
+  const columns = names.map(quoteIdent).join(", ");
+  const r = await client.query(
+    `SELECT ${
+      names.map((n, i) => `${quoteIdent(n)}::text AS k${i}`).join(", ")
+    }, count(*)::int8::text AS n
+     FROM ${qualified(info.schema, info.table)} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`,
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  return `${names.map((n, i) => `${n}=${row[`k${i}`]}`).join(", ")} appears ${row.n} times`;
 }
 
 /** Rows with a NULL cursor are invisible to keyset paging; count them for a notice. */

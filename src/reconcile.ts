@@ -24,31 +24,50 @@ export async function reconcileDeletes(
   const key = info.columns.filter((c) => keyNames.includes(c.name))
     .sort((a, b) => keyNames.indexOf(a.name) - keyNames.indexOf(b.name))
     .map((c) => mapColumn(c, { wideNumeric: ctx.config.wideNumeric }));
-  const shape = { key, columns: key };
   const warehouse = await ctx.warehouseFile.acquire({
     lockWaitSeconds: ctx.config.lockWaitSeconds,
     signal: ctx.signal,
   });
   try {
-    if (!(await warehouse.columns(plan.target))) return 0;
-    // Hold the writer: no batch of any table lands while keys are compared.
-    return await ctx.writer.run(async () => {
-      const result = await compareTable(client, warehouse, {
-        shape,
-        pgFrom: qualified(plan.schema, plan.table),
-        duckFrom: quoteIdent(plan.target),
-        pgWhere: `${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
-        pendingExpr: null,
-        uncompared: [],
-      }, true);
-      const gone = [...result.extra].sort((a, b) => a.label.localeCompare(b.label));
-      if (gone.length === 0) return 0;
-      const hashes = gone.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`).join(", ");
-      const where = `md5(${rowText("duck", key)}) IN (${hashes})`;
-      const target = await warehouse.columns(plan.target) ?? [];
-      const soft = plan.softDeleteColumn;
-      const canMark = ctx.config.reconcileDeletesMode === "mark" && soft !== "" &&
-        target.some((c) => c.name === soft);
+    const target = await warehouse.columns(plan.target);
+    if (!target) return 0;
+    // Keys are compared as canonical text: a key column whose DuckDB type is not
+    // its mapped type (a narrowing kept wider) would make every row look gone.
+    const types = new Map(target.map((c) => [c.name, c.duckType]));
+    const mismatched = key.filter((k) => types.get(k.name) !== k.duckType);
+    if (mismatched.length > 0) {
+      ctx.emit({
+        type: "notice",
+        message: `${plan.target}: hard-delete reconciliation skipped: key column(s) ${
+          mismatched.map((k) => `${k.name} (DuckDB ${types.get(k.name)}, mapped ${k.duckType})`)
+            .join(", ")
+        } differ in type (reset the table to rebuild it)`,
+      });
+      return 0;
+    }
+    const soft = plan.softDeleteColumn;
+    const canMark = ctx.config.reconcileDeletesMode === "mark" && soft !== "" && types.has(soft);
+    // This table's batches are done for the cycle and no other task writes it,
+    // so the comparison needs no writer lock; only the change below takes it.
+    // Every Postgres row counts (a NULL cursor still means the key exists);
+    // rows already marked deleted are left alone.
+    const result = await compareTable(client, warehouse, {
+      shape: { key, columns: key },
+      pgFrom: qualified(plan.schema, plan.table),
+      duckFrom: quoteIdent(plan.target),
+      pgWhere: "true",
+      duckWhere: canMark ? `${quoteIdent(soft)} IS NULL` : "true",
+      pendingExpr: null,
+      markedExpr: null,
+      uncompared: [],
+      repairColumns: [],
+      allColumns: [],
+    }, true);
+    const gone = [...result.extra].sort((a, b) => a.label.localeCompare(b.label));
+    if (gone.length === 0) return 0;
+    const hashes = gone.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`).join(", ");
+    const where = `md5(${rowText("duck", key)}) IN (${hashes})`;
+    await ctx.writer.run(async () => {
       if (canMark) {
         await warehouse.run(
           `UPDATE ${quoteIdent(plan.target)} SET ${quoteIdent(soft)} = now() WHERE ${where} AND ${
@@ -58,22 +77,20 @@ export async function reconcileDeletes(
       } else {
         await warehouse.run(`DELETE FROM ${quoteIdent(plan.target)} WHERE ${where}`);
       }
-      const shown = gone.slice(0, 10).map((r) => r.label).join("; ");
-      const verb = canMark ? `marked (${soft} set)` : "deleted";
-      const fallback = ctx.config.reconcileDeletesMode === "mark" && !canMark
-        ? ` (RECONCILE_DELETES_MODE=mark needs a "${
-          soft || "soft-delete"
-        }" column; deleted instead)`
-        : "";
-      ctx.emit({
-        type: "notice",
-        message:
-          `${plan.target}: ${gone.length} row(s) deleted in Postgres ${verb} in DuckDB [${shown}${
-            gone.length > 10 ? "; …" : ""
-          }]${fallback}${result.partial ? "; more remain for the next reconcile" : ""}`,
-      });
-      return gone.length;
     });
+    const shown = gone.slice(0, 10).map((r) => r.label).join("; ");
+    const verb = canMark ? `marked deleted (${soft} set)` : "deleted";
+    const fallback = ctx.config.reconcileDeletesMode === "mark" && !canMark
+      ? ` (RECONCILE_DELETES_MODE=mark needs a "${soft || "soft-delete"}" column; deleted instead)`
+      : "";
+    ctx.emit({
+      type: "notice",
+      message:
+        `${plan.target}: ${gone.length} row(s) gone from Postgres, ${verb} in DuckDB [${shown}${
+          gone.length > 10 ? "; …" : ""
+        }]${fallback}${result.partial ? "; more remain for the next reconcile" : ""}`,
+    });
+    return gone.length;
   } finally {
     warehouse.close();
   }

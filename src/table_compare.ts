@@ -115,6 +115,8 @@ export interface HashedRow {
   readonly label: string;
   /** Postgres only: the row changed after the checkpoint (not a difference yet). */
   readonly pending?: boolean;
+  /** DuckDB only: reconciliation marked the row deleted. */
+  readonly marked?: boolean;
 }
 
 export interface RowDiff {

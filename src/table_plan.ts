@@ -44,6 +44,8 @@ export interface PlanResult {
   readonly plans: readonly TablePlan[];
   /** One line per table left out, for a notice. */
   readonly skipped: readonly string[];
+  /** Wildcards that matched no table ("sales.*"). */
+  readonly unmatched: readonly string[];
 }
 
 const WILDCARD_KINDS = new Set(["r", "p"]);
@@ -54,6 +56,7 @@ export function planTables(config: Config, relations: readonly Relation[]): Plan
   const plans = new Map<string, TablePlan>();
   const skipped: string[] = [];
   const partitions: string[] = [];
+  const unmatched: string[] = [];
   const add = (schema: string, table: string, explicit: boolean, missing: boolean) => {
     const source = `${schema}.${table}`;
     if (plans.has(source)) return;
@@ -86,7 +89,9 @@ export function planTables(config: Config, relations: readonly Relation[]): Plan
         if (r.isPartition) partitions.push(`${r.schema}.${r.table}`);
         else if (WILDCARD_KINDS.has(r.kind)) add(r.schema, r.table, false, false);
       }
-      if (inSchema.length === 0) skipped.push(`${selector.schema}.* (no tables in that schema)`);
+      if (!inSchema.some((r) => !r.isPartition && WILDCARD_KINDS.has(r.kind))) {
+        unmatched.push(`${selector.schema}.*`);
+      }
       continue;
     }
     const found = relations.find((r) =>
@@ -99,18 +104,26 @@ export function planTables(config: Config, relations: readonly Relation[]): Plan
       `${partitions.length} partition(s) (synced through their partitioned parent table)`,
     );
   }
+  for (const name of Object.keys(config.overrides)) {
+    if (!plans.has(name) && config.overrides[name]?.mode !== "skip") {
+      skipped.push(
+        `the sync file's settings for ${name} (no such table is selected; check the name)`,
+      );
+    }
+  }
+  // DuckDB table names ignore case: "Orders" and "orders" are one table.
   const byTarget = new Map<string, string>();
   for (const plan of plans.values()) {
-    const other = byTarget.get(plan.target);
+    const other = byTarget.get(plan.target.toLowerCase());
     if (other) {
       throw configError(
         "CONFIG_INVALID",
         `Tables ${other} and ${plan.source} would both land in DuckDB table ${plan.target} (give one a "target" in the sync file)`,
       );
     }
-    byTarget.set(plan.target, plan.source);
+    byTarget.set(plan.target.toLowerCase(), plan.source);
   }
-  return { plans: [...plans.values()], skipped };
+  return { plans: [...plans.values()], skipped, unmatched };
 }
 
 /** What a described table needs: its columns' names and key, as Postgres reports them. */
@@ -119,6 +132,8 @@ export interface TableShape {
   readonly notNull: ReadonlySet<string>;
   /** The primary key columns, empty when the table has none. */
   readonly primaryKey: readonly string[];
+  /** False for a view, materialized view or foreign table (no NOT NULL, no primary key). */
+  readonly isTable?: boolean;
 }
 
 export type SyncDecision =
@@ -149,6 +164,16 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
     }
   }
   const nullableKeys = key.filter((k) => !shape.notNull.has(k));
+  if (nullableKeys.length > 0 && shape.isTable === false) {
+    // A view cannot declare NOT NULL: copy it whole, its rows told apart by content.
+    if (plan.mode === "full_refresh") return { kind: "full_refresh", key: [], reason: null };
+    throw configError(
+      "PRIMARY_KEY_MISSING",
+      `Cannot sync ${source} incrementally: it is a view (or foreign table), whose key column(s) ${
+        nullableKeys.join(", ")
+      } cannot be declared NOT NULL (set "mode": "full_refresh" for it in the sync file to copy it whole each cycle)`,
+    );
+  }
   if (nullableKeys.length > 0) {
     throw configError(
       "PRIMARY_KEY_MISSING",
@@ -166,7 +191,7 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
     if (plan.explicit && !plan.mode) {
       throw configError(
         "PRIMARY_KEY_MISSING",
-        `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id)`,
+        `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id; with a sync file, "key" for this table, or "mode": "full_refresh" to copy it whole)`,
       );
     }
     return { kind: "skip", reason: `${source} has no primary key and is skipped (${fix})` };
@@ -175,7 +200,7 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
     if (plan.cursorExplicit || plan.mode === "incremental") {
       throw configError(
         "CURSOR_COLUMN_MISSING",
-        `Cannot sync ${source}: it has no cursor column "${plan.cursorColumn}" (set CURSOR_COLUMN to a column that every change updates, e.g. updated_at)`,
+        `Cannot sync ${source}: it has no cursor column "${plan.cursorColumn}" (set CURSOR_COLUMN, or "cursor" for this table in the sync file, to a column that every change updates, e.g. updated_at)`,
       );
     }
     return {

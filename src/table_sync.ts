@@ -16,6 +16,7 @@ import {
   copyNextBatchToCsv,
   copyRangeToCsv,
   countNullCursor,
+  findDuplicateKey,
   hasRowsAfter,
   type Horizon,
   isSettled,
@@ -119,7 +120,29 @@ export async function syncIncremental(
     ? { cursor: checkpoint.cursor, key: checkpoint.key }
     : null;
   const snapshot = ctx.store.schema(table);
-  const schemaChanged = !snapshot || info.mappings.length !==
+  const keyset = keysetOf(info);
+  if (position && snapshot?.keyset && !sameKeyset(snapshot.keyset, keyset)) {
+    throw configError(
+      "KEYSET_CHANGED",
+      `The checkpoint of ${table} is a position in (${
+        [snapshot.keyset.cursor, ...snapshot.keyset.key].join(", ")
+      }) but the cursor and key are now (${
+        [keyset.cursor, ...keyset.key].join(", ")
+      }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`POSTGRES_TABLES=${plan.source} reset --yes\` to copy it again)`,
+    );
+  }
+  if (firstCycle && mode === "bootstrap" && plan.primaryKey) {
+    const duplicate = await findDuplicateKey(client, info);
+    if (duplicate) {
+      throw configError(
+        "KEY_NOT_UNIQUE",
+        `Cannot sync ${info.source}: the configured key (${
+          keyset.key.join(", ")
+        }) is not unique (${duplicate}); rows sharing a key would overwrite each other in DuckDB (configure unique columns as the key)`,
+      );
+    }
+  }
+  const schemaChanged = !snapshot || !snapshot.keyset || info.mappings.length !==
       Object.keys(snapshot.pgTypes).length ||
     info.mappings.some((m) =>
       snapshot.pgTypes[m.name] !== m.pgType ||
@@ -341,11 +364,22 @@ async function applySchema(
     await warehouse.createTable(table, info.mappings, info.keyset.key.map((k) => k.name));
     ctx.store.saveSchema(
       table,
-      { pgTypes, attnums, dropped: [] },
+      { pgTypes, attnums, dropped: [], keyset: keysetOf(info) },
       info.source,
       config.pgOrigin,
     );
     return;
+  }
+  const keyNames = info.keyset.key.map((k) => k.name);
+  if ((await warehouse.primaryKey(table)).length === 0) {
+    // Copied whole without a key before (full refresh); upserts need one now.
+    await warehouse.rebuildWithPrimaryKey(table, target, keyNames);
+    ctx.emit({
+      type: "notice",
+      message: `${table} now syncs incrementally: rebuilt with primary key (${
+        keyNames.join(", ")
+      }); every row is copied again`,
+    });
   }
   const dropped = new Set(snapshot?.dropped ?? []);
   const previous = new Map(Object.entries(snapshot?.pgTypes ?? {}));
@@ -357,7 +391,11 @@ async function applySchema(
     info.keyset.key.map((k) => k.name),
   );
   if (changes.length === 0) {
-    ctx.store.saveSchema(table, { pgTypes, attnums, dropped: [...dropped] }, info.source);
+    ctx.store.saveSchema(
+      table,
+      { pgTypes, attnums, dropped: [...dropped], keyset: keysetOf(info) },
+      info.source,
+    );
     return;
   }
   const backfill = changes.filter((c) => c.backfill).map((c) => c.column);
@@ -385,7 +423,11 @@ async function applySchema(
   for (const c of changes) {
     if (c.kind === "column_added" || c.kind === "column_replaced") dropped.delete(c.column);
   }
-  ctx.store.recordDrift(records, { pgTypes, attnums, dropped: [...dropped] }, table);
+  ctx.store.recordDrift(
+    records,
+    { pgTypes, attnums, dropped: [...dropped], keyset: keysetOf(info) },
+    table,
+  );
   for (const drift of records) ctx.emit({ type: "drift_applied", drift });
 }
 
@@ -412,6 +454,18 @@ async function backfillColumns(
     await Deno.remove(csv).catch(() => {});
     await Deno.remove(parquet).catch(() => {});
   }
+}
+
+function keysetOf(info: TableInfo): { cursor: string; key: string[] } {
+  return { cursor: info.keyset.cursor.name, key: info.keyset.key.map((k) => k.name) };
+}
+
+function sameKeyset(
+  a: { readonly cursor: string; readonly key: readonly string[] },
+  b: { readonly cursor: string; readonly key: readonly string[] },
+): boolean {
+  return a.cursor === b.cursor && a.key.length === b.key.length &&
+    a.key.every((k, i) => k === b.key[i]);
 }
 
 interface FetchedBatch {

@@ -35,11 +35,13 @@ import {
   rowText,
 } from "./table_compare.ts";
 import { BatchConverter } from "./parquet_batch.ts";
-import { partialPath } from "./batch_files.ts";
+import { fileSafe, partialPath } from "./batch_files.ts";
 import type { TargetColumn } from "./drift.ts";
 
-/** Buckets whose rows are listed at most, per table and pass. */
-const MAX_BUCKETS_LISTED = 64;
+/** Differing buckets whose rows are listed per query. */
+const BUCKETS_PER_QUERY = 64;
+/** Rows (both sides) listed at most per table and pass; beyond it the verdict is partial. */
+const MAX_ROWS_LISTED = 250_000;
 /** Keys named per kind of difference in the text output. */
 export const KEYS_SHOWN = 10;
 
@@ -57,8 +59,10 @@ export interface TableVerdict {
   readonly extra: readonly string[];
   /** Keys whose values differ. */
   readonly changed: readonly string[];
-  /** Rows changed in Postgres after the checkpoint: not differences yet. */
+  /** Rows changed in Postgres after the checkpoint (or with a NULL cursor): not differences yet. */
   readonly pending: number;
+  /** Rows gone from Postgres that reconciliation marked deleted in DuckDB (RECONCILE_DELETES_MODE=mark). */
+  readonly markedDeleted: number;
   /** More buckets differed than were listed: the key lists are partial. */
   readonly partial: boolean;
   /** Columns left out of the comparison, with why. */
@@ -76,9 +80,17 @@ export interface ComparePlan {
   readonly duckFrom: string;
   /** Postgres rows that are meant to be in DuckDB. */
   readonly pgWhere: string;
+  /** DuckDB rows to compare. */
+  readonly duckWhere: string;
   /** Postgres expression: true for a row changed after the checkpoint. */
   readonly pendingExpr: string | null;
+  /** DuckDB expression: true for a row reconciliation marked deleted. */
+  readonly markedExpr: string | null;
   readonly uncompared: readonly string[];
+  /** Every Postgres column DuckDB has (compared or not): what a repair copies. */
+  readonly repairColumns: readonly ColumnMapping[];
+  /** Every Postgres column: what a keyless table's repair (a full refresh) copies. */
+  readonly allColumns: readonly ColumnMapping[];
 }
 
 /** Works out which columns can be compared and which Postgres rows count. */
@@ -110,7 +122,6 @@ export function comparePlan(
       `Cannot compare ${plan.source}: its key columns differ in type between Postgres and DuckDB`,
     );
   }
-  let pgWhere = "true";
   let pendingExpr: string | null = null;
   if (decision.kind === "incremental") {
     const byName = new Map(description.columns.map((c) => [c.name, c]));
@@ -118,18 +129,31 @@ export function comparePlan(
       cursor: { name: plan.cursorColumn, pgType: byName.get(plan.cursorColumn)!.pgType },
       key: decision.key.map((k) => ({ name: k, pgType: byName.get(k)!.pgType })),
     };
-    pgWhere = `${quoteIdent(plan.cursorColumn)} IS NOT NULL`;
+    // A row with a NULL cursor is never copied; one after the checkpoint is
+    // not copied yet. Both are in the comparison (so their keys are known to
+    // exist) but a difference in them is not an error.
     pendingExpr = checkpoint?.cursor != null && checkpoint.key
-      ? `(${afterPredicate(keyset, { cursor: checkpoint.cursor, key: checkpoint.key })})`
+      ? `(${quoteIdent(plan.cursorColumn)} IS NULL OR ${
+        afterPredicate(keyset, { cursor: checkpoint.cursor, key: checkpoint.key })
+      })`
       : "true";
   }
+  const soft = plan.softDeleteColumn;
+  const markedExpr = config.reconcileDeletesMode === "mark" && soft !== "" &&
+      targetTypes.has(soft)
+    ? `(${quoteIdent(soft)} IS NOT NULL)`
+    : null;
   return {
     shape: { key: key as ColumnMapping[], columns },
     pgFrom: qualified(plan.schema, plan.table),
     duckFrom: quoteIdent(plan.target),
-    pgWhere,
+    pgWhere: "true",
+    duckWhere: "true",
     pendingExpr,
+    markedExpr,
     uncompared,
+    repairColumns: mappings.filter((m) => targetTypes.has(m.name)),
+    allColumns: mappings,
   };
 }
 
@@ -140,6 +164,8 @@ export interface ComparisonResult {
   readonly extra: HashedRow[];
   readonly changed: HashedRow[];
   readonly pending: number;
+  /** Rows only in DuckDB that reconciliation already marked deleted. */
+  readonly marked: number;
   readonly partial: boolean;
 }
 
@@ -165,7 +191,15 @@ export async function compareTable(
   const prefix = prefixFor(duckCount);
   const pendingColumn = compare.pendingExpr ? `, ${compare.pendingExpr} AS pending` : "";
   const pgRows = hashedRows("pg", compare.pgFrom, compare.pgWhere, shape, keyOnly, pendingColumn);
-  const duckRows = hashedRows("duck", compare.duckFrom, "true", shape, keyOnly);
+  const markedColumn = compare.markedExpr ? `, ${compare.markedExpr} AS marked` : "";
+  const duckRows = hashedRows(
+    "duck",
+    compare.duckFrom,
+    compare.duckWhere,
+    shape,
+    keyOnly,
+    markedColumn,
+  );
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
     const pgBuckets = bucketsOf((await client.query(bucketSql("pg", pgRows, prefix))).rows);
@@ -175,11 +209,21 @@ export async function compareTable(
     );
     const total = (b: Map<string, Bucket>) => [...b.values()].reduce((n, x) => n + Number(x.n), 0);
     const differing = differingBuckets(pgBuckets, duckBuckets);
-    const listed = differing.slice(0, MAX_BUCKETS_LISTED);
-    let diff = { missing: [] as HashedRow[], extra: [] as HashedRow[], changed: [] as HashedRow[] };
+    const diff = {
+      missing: [] as HashedRow[],
+      extra: [] as HashedRow[],
+      changed: [] as HashedRow[],
+    };
     let pending = 0;
-    if (listed.length > 0) {
-      const pgList = (await client.query(rowsInBucketsSql(pgRows, listed, prefix))).rows.map((
+    let marked = 0;
+    let examined = 0;
+    let listedRows = 0;
+    // Differing buckets are listed a chunk at a time (changes since the last
+    // sync make buckets differ too), until the row budget is spent.
+    while (examined < differing.length && listedRows < MAX_ROWS_LISTED) {
+      const chunk = differing.slice(examined, examined + BUCKETS_PER_QUERY);
+      examined += chunk.length;
+      const pgList = (await client.query(rowsInBucketsSql(pgRows, chunk, prefix))).rows.map((
         r: Record<string, unknown>,
       ) => ({
         kh: String(r.kh),
@@ -188,22 +232,29 @@ export async function compareTable(
         pending: r.pending === true,
       }));
       const duckList = (await warehouse.connection.runAndReadAll(
-        rowsInBucketsSql(duckRows, listed, prefix),
+        rowsInBucketsSql(duckRows, chunk, prefix),
       )).getRowObjectsJson().map((r) => ({
         kh: String(r.kh),
         rh: String(r.rh),
         label: String(r.label),
+        marked: r.marked === true,
       }));
+      listedRows += pgList.length + duckList.length;
       const rows = diffRows(pgList, duckList);
-      diff = rows;
-      pending = rows.pending.length;
+      const extra = rows.extra.filter((r) => !r.marked);
+      diff.missing.push(...rows.missing);
+      diff.changed.push(...rows.changed);
+      diff.extra.push(...extra);
+      pending += rows.pending.length;
+      marked += rows.extra.length - extra.length;
     }
     return {
       postgresRows: total(pgBuckets),
       duckdbRows: total(duckBuckets),
       ...diff,
       pending,
-      partial: differing.length > listed.length,
+      marked,
+      partial: examined < differing.length,
     };
   } finally {
     await client.query("COMMIT").catch(() => {});
@@ -267,6 +318,7 @@ function blank(plan: TablePlan, status: VerifyStatus, message: string | null): T
     extra: [],
     changed: [],
     pending: 0,
+    markedDeleted: 0,
     partial: false,
     uncompared: [],
     repaired: 0,
@@ -287,7 +339,17 @@ async function verifyOne(
   const checkpoint = store?.get(plan.target) ?? null;
   const target = await warehouse.columns(plan.target);
   if (!checkpoint || !target) {
-    return blank(plan, "not_synced", "not synced yet (run sync --once)");
+    return blank(plan, "not_synced", "run sync --once first");
+  }
+  if (decision.kind === "incremental" && checkpoint.cursor === null) {
+    // Nothing is settled yet: every row would count as "not copied yet".
+    return blank(
+      plan,
+      "not_synced",
+      checkpoint.mode === "full_refresh"
+        ? "it was copied by full refresh and now syncs incrementally: run sync --once first"
+        : "no batch of it has been checkpointed yet (run sync --once)",
+    );
   }
   const compare = comparePlan(plan, description, decision, target, options.config, checkpoint);
   let result = await compareTable(client, warehouse, compare);
@@ -307,6 +369,7 @@ async function verifyOne(
     extra: labels(result.extra),
     changed: labels(result.changed),
     pending: result.pending,
+    markedDeleted: result.marked,
     partial: result.partial,
     uncompared: compare.uncompared,
     repaired,
@@ -332,23 +395,38 @@ async function repairTable(
 ): Promise<number> {
   const { shape } = compare;
   const converter = await BatchConverter.create();
-  const csv = partialPath(config.parquetDir, `${plan.target}__repair.csv`);
-  const parquet = partialPath(config.parquetDir, `${plan.target}__repair.parquet`);
+  const csv = partialPath(config.parquetDir, `${fileSafe(plan.target)}__repair.csv`);
+  const parquet = partialPath(config.parquetDir, `${fileSafe(plan.target)}__repair.parquet`);
   await Deno.mkdir(config.parquetDir, { recursive: true });
   try {
     if (shape.key.length === 0) {
-      const copied = await copyTableToCsv(client, plan.schema, plan.table, shape.columns, csv);
-      await converter.csvToParquet(csv, parquet, shape.columns);
-      await warehouse.replaceFromParquet(plan.target, parquet, shape.columns, []);
+      // No key to re-copy rows by: the table is refreshed whole.
+      const copied = await copyTableToCsv(
+        client,
+        plan.schema,
+        plan.table,
+        compare.allColumns,
+        csv,
+      );
+      await converter.csvToParquet(csv, parquet, compare.allColumns);
+      await warehouse.replaceFromParquet(plan.target, parquet, compare.allColumns, []);
       return copied.rows;
     }
     const hashes = (rows: readonly HashedRow[]) =>
       rows.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`);
     const recopy = hashes([...result.missing, ...result.changed]);
-    const remove = hashes([...result.extra, ...result.changed]);
-    const names = shape.columns.map((c) => quoteIdent(c.name)).join(", ");
+    const remove = hashes(result.extra);
+    // Every column DuckDB has from Postgres is re-copied (also those left out
+    // of the comparison); columns only DuckDB has keep their values.
+    const columns = compare.repairColumns;
+    const keyNames = shape.key.map((k) => k.name);
+    const names = columns.map((c) => quoteIdent(c.name)).join(", ");
+    const source = `read_parquet('${parquet.replaceAll("'", "''")}')`;
+    const on = keyNames.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+    const set = columns.filter((c) => !keyNames.includes(c.name))
+      .map((c) => `${quoteIdent(c.name)} = s.${quoteIdent(c.name)}`).join(", ");
     if (recopy.length > 0) {
-      const select = shape.columns.map((m) => m.pgSelect).join(", ");
+      const select = columns.map((m) => m.pgSelect).join(", ");
       await copyQueryToCsv(
         client,
         `SELECT ${select} FROM ${compare.pgFrom} WHERE md5(${rowText("pg", shape.key)}) IN (${
@@ -356,7 +434,7 @@ async function repairTable(
         })`,
         csv,
       );
-      await converter.csvToParquet(csv, parquet, shape.columns);
+      await converter.csvToParquet(csv, parquet, columns);
     }
     await warehouse.run("BEGIN TRANSACTION");
     try {
@@ -368,10 +446,14 @@ async function repairTable(
         );
       }
       if (recopy.length > 0) {
+        if (set) {
+          await warehouse.run(
+            `UPDATE ${compare.duckFrom} AS t SET ${set} FROM ${source} AS s WHERE ${on}`,
+          );
+        }
         await warehouse.run(
-          `INSERT OR REPLACE INTO ${compare.duckFrom} (${names}) SELECT ${names} FROM read_parquet('${
-            parquet.replaceAll("'", "''")
-          }')`,
+          `INSERT INTO ${compare.duckFrom} (${names}) SELECT ${names} FROM ${source} AS s
+           WHERE NOT EXISTS (SELECT 1 FROM ${compare.duckFrom} AS t WHERE ${on})`,
         );
       }
       await warehouse.run("COMMIT");
@@ -391,9 +473,18 @@ async function repairTable(
 export function formatVerdict(v: TableVerdict): string {
   const rows = (n: number | null) => (n === null ? "?" : n.toLocaleString("en-US"));
   const keys = (list: readonly string[]) =>
-    `[${list.slice(0, KEYS_SHOWN).join("; ")}${list.length > KEYS_SHOWN ? "; …" : ""}]`;
+    list.every((k) => k === "")
+      ? "(no key to name them)"
+      : `[${list.slice(0, KEYS_SHOWN).join("; ")}${list.length > KEYS_SHOWN ? "; …" : ""}]`;
   const notes: string[] = [];
-  if (v.pending > 0) notes.push(`${v.pending} row(s) changed since the last sync, not compared`);
+  if (v.pending > 0) {
+    notes.push(
+      `${v.pending} row(s) changed since the last sync (or with a NULL cursor), not compared`,
+    );
+  }
+  if (v.markedDeleted > 0) {
+    notes.push(`${v.markedDeleted} row(s) gone from Postgres and marked deleted in DuckDB`);
+  }
   if (v.uncompared.length > 0) notes.push(`columns not compared: ${v.uncompared.join(", ")}`);
   if (v.repaired > 0) notes.push(`repaired ${v.repaired} row(s)`);
   const tail = notes.length > 0 ? ` (${notes.join("; ")})` : "";

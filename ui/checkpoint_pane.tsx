@@ -57,7 +57,7 @@ export function compactLine(t: TableView, now: number): string {
     ? `boot ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`
     : t.mode === "full_refresh"
     ? `refresh ${compactNumber(t.rowsCopied)} rows`
-    : `incr ${compactNumber(t.rowsCopied)} rows`;
+    : `incr ${compactNumber(t.rowsCopied)} copied`;
   if (t.error) return `${t.table}  FAILED ${t.error}`;
   const age = lagMs === null ? "" : ` age ${formatDuration(now - lagMs)}`;
   return `${t.table}  ${mode}${age}`;

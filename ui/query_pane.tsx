@@ -43,8 +43,7 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
         : ""
     }${state.lastQuery ? ` · ${state.lastQuery}` : ""}`;
   } else if (!focused) {
-    footer =
-      "Tab to type SQL, e.g. SELECT plan, count(*) FROM analytics_subscriptions GROUP BY ALL";
+    footer = exampleHint(Object.keys(state.tables));
   }
   return (
     <Pane title="Query" width={width} height={height} focused={focused}>
@@ -60,4 +59,14 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
       <Text color="gray" wrap="truncate">{clip(footer, inner)}</Text>
     </Pane>
   );
+}
+
+/** The idle hint, with a table that is actually synced. */
+export function exampleHint(tables: readonly string[]): string {
+  if (tables.includes("analytics_subscriptions") || tables.length === 0) {
+    return "Tab to type SQL, e.g. SELECT plan, count(*) FROM analytics_subscriptions GROUP BY ALL";
+  }
+  const table = [...tables].sort()[0]!;
+  const name = /^[a-z_][a-z0-9_]*$/.test(table) ? table : `"${table.replaceAll('"', '""')}"`;
+  return `Tab to type SQL, e.g. SELECT count(*) FROM ${name}`;
 }

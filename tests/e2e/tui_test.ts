@@ -110,7 +110,7 @@ Deno.test("terminal UI in tmux with several tables: the Checkpoint pane lists ea
       60_000,
     );
     await waitForScreen(session, /full refresh|refresh 2 rows/, 30_000);
-    await waitForScreen(session, /analytics_subscriptions {2}incr 10\.0k rows/, 30_000);
+    await waitForScreen(session, /analytics_subscriptions {2}incr 10\.0k copied/, 30_000);
     assert(!screen.includes(db.password), "password on screen");
     await tmux("send-keys", "-t", session, "q");
     const deadline = Date.now() + 20_000;

@@ -175,7 +175,7 @@ Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes
     assertEquals(differs.code, 1, differs.stdout + differs.stderr);
     assertMatch(
       differs.stdout,
-      /^shop_customers: DIFFERS: .*1 missing in DuckDB \[tenant_id=1, id=2\].*1 only in DuckDB \(gone from Postgres\) \[tenant_id=3, id=400\].*1 row\(s\) changed since the last sync, not compared/m,
+      /^shop_customers: DIFFERS: .*1 missing in DuckDB \[tenant_id=1, id=2\].*1 only in DuckDB \(gone from Postgres\) \[tenant_id=3, id=400\].*1 row\(s\) changed since the last sync \(or with a NULL cursor\), not compared/m,
     );
     assertMatch(
       differs.stdout,
@@ -222,11 +222,11 @@ Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted
     assertEquals(on.code, 0, on.stderr);
     assertMatch(
       on.stderr,
-      /shop_customers: 2 row\(s\) deleted in Postgres deleted in DuckDB \[tenant_id=1, id=5; tenant_id=1, id=6\]/,
+      /shop_customers: 2 row\(s\) gone from Postgres, deleted in DuckDB \[tenant_id=1, id=5; tenant_id=1, id=6\]/,
     );
     assertMatch(
       on.stderr,
-      /shop_events: 1 row\(s\) deleted in Postgres deleted in DuckDB \[id=9, day=/,
+      /shop_events: 1 row\(s\) gone from Postgres, deleted in DuckDB \[id=9, day=/,
     );
     assertEquals(await count(path, "shop_customers"), 1198);
     assertEquals(await count(path, "shop_events"), 1999);
@@ -240,7 +240,7 @@ Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted
     assertEquals(marked.code, 0, marked.stderr);
     assertMatch(
       marked.stderr,
-      /shop_customers: 1 row\(s\) deleted in Postgres marked \(deleted_at set\)/,
+      /shop_customers: 1 row\(s\) gone from Postgres, marked deleted \(deleted_at set\)/,
     );
     const row = await duckRows(
       path,
@@ -262,10 +262,10 @@ Deno.test("one table failing is reported and the others still sync; sync --once 
     );
     const env = db.env({ ...ENV, SYNC_CONCURRENCY: "3" });
     const r = await runMain(["sync", "--once"], env);
-    assertEquals(r.code, 1, r.stderr);
+    assertEquals(r.code, 2, r.stderr);
     assertMatch(
       r.stderr,
-      /error PG_PERMISSION_DENIED \(shop_secrets, retried next cycle\): Postgres refused access: permission denied/,
+      /error PG_PERMISSION_DENIED in table shop_secrets: Postgres refused access: permission denied for table secrets .*GRANT SELECT ON shop\.secrets TO u_/,
     );
     assertMatch(
       r.stderr,
@@ -330,6 +330,86 @@ Deno.test("sync file: targets, keys and modes per table; a keyless table refresh
     const repaired = await runMain(["verify", "--repair", "--config", file], env);
     assertEquals(repaired.code, 0, repaired.stdout + repaired.stderr);
     assertEquals(await count(path, "shop_log_lines"), 3);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("guards: a changed cursor or key, a key that repeats, a selection matching nothing, NULL cursors and marked rows", async () => {
+  const db = await setUp();
+  try {
+    const file = `${db.dir}/sync.json`;
+    const writeFile = (tables: Record<string, unknown>) =>
+      Deno.writeTextFile(file, JSON.stringify({ include: ["shop.customers"], tables }));
+    const env = db.env({ SYNC_LOOKBACK_SECONDS: "0", SYNC_CONFIG: file });
+    const path = env.DUCKDB_PATH!;
+
+    // A configured key that repeats is refused before anything is copied.
+    await writeFile({ "shop.customers": { key: ["id"] } });
+    const repeats = await runMain(["sync", "--once"], env);
+    assertEquals(repeats.code, 2, repeats.stderr);
+    assertMatch(
+      repeats.stderr,
+      /error KEY_NOT_UNIQUE: Cannot sync shop\.customers: the configured key \(id\) is not unique \(id=\d+ appears 3 times\)/,
+    );
+
+    // A unique index on the configured key answers without a scan; the sync goes on.
+    await db.sql(`CREATE UNIQUE INDEX ON shop.customers (id, tenant_id);`);
+    await writeFile({ "shop.customers": { key: ["id", "tenant_id"] } });
+    const ok = await runMain(["sync", "--once"], env);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals(await count(path, "shop_customers"), 1200);
+
+    // The key (or the cursor) cannot change under an existing checkpoint.
+    await writeFile({ "shop.customers": {} });
+    const changed = await runMain(["sync", "--once"], env);
+    assertEquals(changed.code, 2, changed.stderr);
+    assertMatch(
+      changed.stderr,
+      /error KEYSET_CHANGED: The checkpoint of shop_customers is a position in \(updated_at, id, tenant_id\) but the cursor and key are now \(updated_at, tenant_id, id\)/,
+    );
+    await writeFile({ "shop.customers": { key: ["id", "tenant_id"] } });
+
+    // A row whose cursor becomes NULL still exists: verify does not call it gone,
+    // and reconciliation (mark mode) leaves it; a hard-deleted row is marked once,
+    // and verify in mark mode counts it as marked, not as a difference.
+    await db.sql(`ALTER TABLE shop.customers ALTER COLUMN updated_at DROP NOT NULL;
+                  UPDATE shop.customers SET updated_at = NULL WHERE tenant_id = 1 AND id = 3;
+                  DELETE FROM shop.customers WHERE tenant_id = 1 AND id = 4;`);
+    const markEnv = { ...env, RECONCILE_DELETES_EVERY: "1", RECONCILE_DELETES_MODE: "mark" };
+    const marked = await runMain(["sync", "--once"], markEnv);
+    assertEquals(marked.code, 0, marked.stderr);
+    assertMatch(
+      marked.stderr,
+      /shop_customers: 1 row\(s\) gone from Postgres, marked deleted \(deleted_at set\) in DuckDB \[id=4, tenant_id=1\]/,
+    );
+    const again = await runMain(["sync", "--once"], markEnv);
+    assertNotMatch(again.stderr, /gone from Postgres/);
+    assertEquals(await count(path, "shop_customers"), 1200);
+    const verified = await runMain(["verify"], markEnv);
+    assertEquals(verified.code, 0, verified.stdout + verified.stderr);
+    assertMatch(
+      verified.stdout,
+      /^shop_customers: equal, 1,199 rows \(1 row\(s\) changed since the last sync \(or with a NULL cursor\), not compared; 1 row\(s\) gone from Postgres and marked deleted in DuckDB\)/m,
+    );
+
+    // A selection that matches nothing is an error, not a quiet success.
+    const nothing = await runMain(["sync", "--once"], { ...env, POSTGRES_TABLES: "nosuch.*" });
+    assertEquals(nothing.code, 2, nothing.stderr);
+    assertMatch(
+      nothing.stderr,
+      /error TABLE_MISSING: No table to sync: nosuch\.\* matches no table/,
+    );
+    const several = await runMain(["sync", "--once"], {
+      ...env,
+      POSTGRES_TABLES: "shop.*",
+      POSTGRES_PRIMARY_KEY: "id",
+    });
+    assertEquals(several.code, 2);
+    assertMatch(
+      several.stderr,
+      /POSTGRES_PRIMARY_KEY names one table's key but several tables are selected/,
+    );
   } finally {
     await db.cleanup();
   }

@@ -495,7 +495,7 @@ Deno.test("App: the Checkpoint pane lists every table, one line each when they d
   const frame = await ui.frameWith("shop_items");
   for (const table of tables) assertMatch(frame, new RegExp(table));
   assertMatch(frame, /shop_countries {2}refresh 3000 rows/);
-  assertMatch(frame, /shop_customers {2}incr 1000 rows age/);
+  assertMatch(frame, /shop_customers {2}incr 1000 copied/);
   assertMatch(frame, /shop_orders {2}FAILED PG_PERMISSION_D/);
   // The failure clears when the table syncs again.
   ui.source.push({

@@ -145,3 +145,11 @@ Deno.test("listBatchFiles() ignores another table sharing the prefix and sorts b
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fileSafe: distinct table names never share a file name", async () => {
+  const { fileSafe } = await import("../../src/batch_files.ts");
+  const names = ["a/b", "a_b", "a%2Fb", "a\\b", "a\0b"];
+  const safe = names.map(fileSafe);
+  assertEquals(new Set(safe).size, names.length);
+  assertEquals(safe, ["a%2Fb", "a_b", "a%252Fb", "a%5Cb", "a%00b"]);
+});

@@ -210,7 +210,19 @@ Deno.test("loadConfig: POSTGRES_TABLES, sync file errors and the new settings", 
       /NUMERIC_WIDE="float" must be varchar/,
       /RECONCILE_DELETES_MODE="hide"/,
       /SYNC_CONCURRENCY="0"/,
-      /SYNC_CONFIG="missing\.json" cannot be read \(No such file\)/,
+      /The sync file "missing\.json" \(--config \/ SYNC_CONFIG\) cannot be read \(No such file\)/,
     ]
   ) assertMatch(bad.message, pattern);
+});
+
+Deno.test("planTables: targets differing only in case are one DuckDB table, refused", () => {
+  const config = loadConfig(env({ POSTGRES_TABLES: "public.Orders,public.orders" }));
+  const relations: Relation[] = [
+    { schema: "public", table: "Orders", kind: "r", isPartition: false },
+    { schema: "public", table: "orders", kind: "r", isPartition: false },
+  ];
+  assertMatch(
+    thrown(() => planTables(config, relations)).message,
+    /would both land in DuckDB table/,
+  );
 });
