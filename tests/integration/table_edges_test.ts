@@ -1,0 +1,213 @@
+// Edge cases found by review, each against a real PostgreSQL and DuckDB file:
+// tables whose names differ only by "/" vs "_" synced at once, a narrowed key
+// column under hard-delete reconciliation, a keyless full-refresh table that
+// gains a key, a bootstrap that never loaded a row under verify, --repair with
+// a column left out of the comparison, and pooled connections the server
+// closed.
+
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { createTestDb, duckRows, runMain, sharedCluster } from "../support/fixture.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
+
+const cluster = await sharedCluster();
+
+async function duckWrite(path: string, sql: string): Promise<void> {
+  const instance = await DuckDBInstance.create(path);
+  try {
+    const connection = await instance.connect();
+    await connection.run(sql);
+    connection.closeSync();
+  } finally {
+    instance.closeSync();
+  }
+}
+
+const count = async (path: string, table: string) =>
+  Number((await duckRows(path, `SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n);
+
+Deno.test("tables named a/b and a_b sync at the same time without sharing files", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public."a/b" (id int PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
+      CREATE TABLE public.a_b (id int PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
+      INSERT INTO public."a/b" SELECT g, 'SLASH' FROM generate_series(1, 50000) g;
+      INSERT INTO public.a_b SELECT g, 'UNDER' FROM generate_series(1, 50000) g;`);
+    const env = db.env({
+      POSTGRES_TABLES: "public.*",
+      SYNC_LOOKBACK_SECONDS: "0",
+      SYNC_CONCURRENCY: "2",
+    });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    const path = env.DUCKDB_PATH!;
+    assertEquals(
+      await duckRows(path, `SELECT v, count(*)::INTEGER AS n FROM "public_a/b" GROUP BY v`),
+      [{ v: "SLASH", n: 50000 }],
+    );
+    assertEquals(
+      await duckRows(path, `SELECT v, count(*)::INTEGER AS n FROM public_a_b GROUP BY v`),
+      [{ v: "UNDER", n: 50000 }],
+    );
+    const files = [...Deno.readDirSync(env.PARQUET_DIR!)].map((f) => f.name).sort();
+    assert(files.some((f) => f.startsWith("public_a%2Fb__")), files.join(" "));
+    assert(files.some((f) => f.startsWith("public_a_b__")), files.join(" "));
+    assertEquals((await runMain(["verify"], env)).code, 0);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("a key column narrowed in Postgres (DuckDB keeps the wider type): reconciliation is skipped, nothing deleted", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.prices (id numeric(12,4) PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO public.prices SELECT g + 0.5, 'p' || g FROM generate_series(1, 50) g;`);
+    const env = db.env({
+      POSTGRES_TABLE: "prices",
+      POSTGRES_SCHEMA: "public",
+      SYNC_LOOKBACK_SECONDS: "0",
+      RECONCILE_DELETES_EVERY: "1",
+    });
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    await db.sql(`ALTER TABLE public.prices ALTER COLUMN id TYPE numeric(10,2);`);
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stderr,
+      /hard-delete reconciliation skipped: key column\(s\) id \(DuckDB DECIMAL\(12,4\), mapped DECIMAL\(10,2\)\)/,
+    );
+    assertEquals(await count(env.DUCKDB_PATH!, "public_prices"), 50);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("a keyless table copied whole that gains a key and a cursor turns incremental", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.logs (id int NOT NULL, line text);
+      INSERT INTO public.logs SELECT g, 'l' || g FROM generate_series(1, 10) g;`);
+    const file = `${db.dir}/sync.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        include: ["public.logs"],
+        tables: { "public.logs": { mode: "full_refresh" } },
+      }),
+    );
+    const env = db.env({ SYNC_LOOKBACK_SECONDS: "0", SYNC_CONFIG: file });
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    await db.sql(`ALTER TABLE public.logs ADD PRIMARY KEY (id);
+      ALTER TABLE public.logs ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+      UPDATE public.logs SET line = 'changed', updated_at = now() WHERE id = 1;`);
+    await Deno.writeTextFile(file, JSON.stringify({ include: ["public.logs"] }));
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /public_logs now syncs incrementally: rebuilt with primary key \(id\)/);
+    const path = env.DUCKDB_PATH!;
+    assertEquals(await count(path, "public_logs"), 10);
+    assertEquals(await duckRows(path, "SELECT line FROM public_logs WHERE id = 1"), [{
+      line: "changed",
+    }]);
+    const again = await runMain(["sync", "--once"], env);
+    assertEquals(again.code, 0, again.stderr);
+    assertEquals((await runMain(["verify"], env)).code, 0);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("verify never calls a table equal when its bootstrap has not checkpointed a batch", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.m (id int PRIMARY KEY, a int[], updated_at timestamptz NOT NULL DEFAULT now() - interval '1 hour');
+      INSERT INTO public.m SELECT g, ARRAY[g] FROM generate_series(1, 100) g;
+      UPDATE public.m SET a = '{{1,2},{3,4}}' WHERE id = 100;`);
+    const env = db.env({ POSTGRES_TABLES: "public.m", SYNC_LOOKBACK_SECONDS: "0" });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 1, r.stderr);
+    const v = await runMain(["verify"], env);
+    assertEquals(v.code, 1, v.stdout + v.stderr);
+    assertMatch(v.stdout, /^public_m: not synced: no batch of it has been checkpointed yet/m);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("verify --repair keeps the values of a column it does not compare", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.acc (id int PRIMARY KEY, n bigint, v text, updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO public.acc SELECT g, g * 10, 'v' || g FROM generate_series(1, 20) g;`);
+    const env = db.env({
+      POSTGRES_TABLE: "acc",
+      POSTGRES_SCHEMA: "public",
+      SYNC_LOOKBACK_SECONDS: "0",
+    });
+    const path = env.DUCKDB_PATH!;
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    await db.sql(`ALTER TABLE public.acc ALTER COLUMN n TYPE integer;`);
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    await duckWrite(path, "UPDATE public_acc SET v = 'tampered' WHERE id = 3");
+    const r = await runMain(["verify", "--repair"], env);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertMatch(
+      r.stdout,
+      /columns not compared: n \(DuckDB keeps BIGINT, Postgres maps to INTEGER\); repaired 1 row\(s\)/,
+    );
+    assertEquals(
+      await duckRows(path, "SELECT n::VARCHAR AS n, v FROM public_acc WHERE id = 3"),
+      [{ n: "30", v: "v3" }],
+    );
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("pooled connections closed by the server are replaced, not failed on", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await db.sql(
+      `CREATE TABLE analytics.more (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO analytics.more SELECT generate_series(1, 10);
+      ALTER TABLE analytics.more OWNER TO ${db.user};`,
+    );
+    const env = db.env({
+      POSTGRES_TABLES: "analytics.*",
+      SYNC_INTERVAL_SECONDS: "1",
+      SYNC_LOOKBACK_SECONDS: "0",
+      LOG_FORMAT: "json",
+    });
+    const { spawnMain } = await import("../support/fixture.ts");
+    const child = spawnMain(["sync", "--loop"], env);
+    const lines: string[] = [];
+    const reader = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        lines.push(...chunk.split("\n").filter((l) => l));
+      }
+    })();
+    const until = async (check: () => boolean) => {
+      const end = Date.now() + 30_000;
+      while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    };
+    await until(() => lines.filter((l) => l.includes('"cycle_idle"')).length >= 2);
+    await db.sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${db.user}'`,
+    );
+    const mark = lines.length;
+    await until(() => lines.slice(mark).filter((l) => l.includes('"cycle_idle"')).length >= 2);
+    child.kill("SIGTERM");
+    await child.status;
+    await reader.catch(() => {});
+    const after = lines.slice(mark);
+    assert(after.filter((l) => l.includes('"cycle_idle"')).length >= 2, after.join("\n"));
+    assertEquals(after.filter((l) => /"type":"(error|table_failed)"/.test(l)), []);
+  } finally {
+    await db.cleanup();
+  }
+});
