@@ -280,6 +280,21 @@ export class CheckpointStore {
     });
   }
 
+  /** The latest `limit` drift events of every table, oldest first. */
+  recentDrift(limit: number): DriftRecord[] {
+    const rows = this.#db.prepare(
+      `SELECT * FROM (SELECT * FROM drift_events ORDER BY id DESC LIMIT ?) ORDER BY id`,
+    ).all(limit) as Row[];
+    return rows.map((r) => ({
+      at: String(r.at),
+      table: String(r.table_name),
+      kind: String(r.kind) as DriftRecord["kind"],
+      column: String(r.column_name),
+      detail: String(r.detail),
+      ddl: r.ddl === null ? null : String(r.ddl),
+    }));
+  }
+
   schema(table: string): SourceSchemaSnapshot | null {
     const row = this.#db.prepare("SELECT schema_json FROM tables WHERE table_name = ?").get(
       table,

@@ -66,6 +66,7 @@ export class EngineHost {
           key: t.key,
           rowsCopied: t.rowsCopied,
         })),
+        drift: this.#engine.store.recentDrift(50),
       });
       this.#post({ type: "loop_state", state: "running" });
       await runLoop(this.#engine, {

@@ -37,6 +37,10 @@ export class BatchConverter {
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
     await connection.run("SET TimeZone = 'UTC'");
+    // Rows of one batch have distinct keys, so their order in the Parquet file
+    // does not matter; not keeping it makes the CSV -> Parquet pass faster
+    // (measured in `deno task bench`, README Performance).
+    await connection.run("SET preserve_insertion_order = false");
     return new BatchConverter(instance, connection);
   }
 

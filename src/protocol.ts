@@ -120,6 +120,8 @@ export type WorkerOnlyEvent =
       readonly key: readonly string[] | null;
       readonly rowsCopied: number;
     }[];
+    /** The latest schema changes recorded in the checkpoint, oldest first. */
+    readonly drift: readonly DriftRecord[];
   }
   | { readonly type: "loop_state"; readonly state: "running" | "paused" | "stopping" | "stopped" }
   | {

@@ -142,6 +142,7 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
           (acc, t) => ({ ...acc, [t.table]: { ...t, estimatedRows: null, error: null } }),
           state.tables,
         ),
+        drift: state.drift.length > 0 ? state.drift : event.drift,
       };
     case "cycle_started":
       return {

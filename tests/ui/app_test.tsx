@@ -84,6 +84,7 @@ const ready: WorkerEvent = {
   duckdbPath: "/tmp/warehouse.duckdb",
   demo: false,
   tables: [{ table: "public.orders", mode: "bootstrap", cursor: null, key: null, rowsCopied: 0 }],
+  drift: [],
 };
 
 const syncEvents: WorkerEvent[] = [

@@ -76,7 +76,17 @@ Deno.test("reduce() ready takes connection, demo flag and tables from the checkp
       },
       { table: "public.users", mode: "bootstrap", cursor: null, key: null, rowsCopied: 0 },
     ],
+    drift: [{
+      at: "2024-05-01T11:00:00Z",
+      table: "public.orders",
+      kind: "column_added",
+      column: "note",
+      detail: "added text as VARCHAR",
+      ddl: 'ALTER TABLE "public_orders" ADD COLUMN "note" VARCHAR',
+    }],
   }]);
+  // The drift log recorded before this run is shown at start.
+  assertEquals(s.drift.map((d) => d.column), ["note"]);
   assertEquals(s.connection, "postgres://app:****@db:5432/shop");
   assertEquals(s.duckdbPath, "/data/w.duckdb");
   assertEquals(s.demo, true);
