@@ -202,11 +202,13 @@ export async function compareTable(
   );
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
-    const pgBuckets = bucketsOf((await client.query(bucketSql("pg", pgRows, prefix))).rows);
-    const duckBuckets = bucketsOf(
-      (await warehouse.connection.runAndReadAll(bucketSql("duck", duckRows, prefix)))
-        .getRowObjectsJson() as Record<string, unknown>[],
-    );
+    // Both sides work at once (each on its own core).
+    const [pgResult, duckResult] = await Promise.all([
+      client.query(bucketSql("pg", pgRows, prefix)),
+      warehouse.connection.runAndReadAll(bucketSql("duck", duckRows, prefix)),
+    ]);
+    const pgBuckets = bucketsOf(pgResult.rows);
+    const duckBuckets = bucketsOf(duckResult.getRowObjectsJson() as Record<string, unknown>[]);
     const total = (b: Map<string, Bucket>) => [...b.values()].reduce((n, x) => n + Number(x.n), 0);
     const differing = differingBuckets(pgBuckets, duckBuckets);
     const diff = {
@@ -223,17 +225,17 @@ export async function compareTable(
     while (examined < differing.length && listedRows < MAX_ROWS_LISTED) {
       const chunk = differing.slice(examined, examined + BUCKETS_PER_QUERY);
       examined += chunk.length;
-      const pgList = (await client.query(rowsInBucketsSql(pgRows, chunk, prefix))).rows.map((
-        r: Record<string, unknown>,
-      ) => ({
+      const [pgChunk, duckChunk] = await Promise.all([
+        client.query(rowsInBucketsSql(pgRows, chunk, prefix)),
+        warehouse.connection.runAndReadAll(rowsInBucketsSql(duckRows, chunk, prefix)),
+      ]);
+      const pgList = pgChunk.rows.map((r: Record<string, unknown>) => ({
         kh: String(r.kh),
         rh: String(r.rh),
         label: String(r.label),
         pending: r.pending === true,
       }));
-      const duckList = (await warehouse.connection.runAndReadAll(
-        rowsInBucketsSql(duckRows, chunk, prefix),
-      )).getRowObjectsJson().map((r) => ({
+      const duckList = duckChunk.getRowObjectsJson().map((r: Record<string, unknown>) => ({
         kh: String(r.kh),
         rh: String(r.rh),
         label: String(r.label),
