@@ -11,7 +11,45 @@ export interface QueryResult {
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return value;
+  if (isInterval(value)) return intervalText(value);
   return JSON.stringify(value);
+}
+
+interface IntervalJson {
+  readonly months: number;
+  readonly days: number;
+  readonly micros: number | string;
+}
+
+function isInterval(value: unknown): value is IntervalJson {
+  if (typeof value !== "object" || value === null) return false;
+  const keys = Object.keys(value).sort().join(",");
+  return keys === "days,micros,months";
+}
+
+/** An INTERVAL as DuckDB prints it: "1 year 2 months -3 days 04:05:06.5". */
+export function intervalText(value: IntervalJson): string {
+  const parts: string[] = [];
+  const years = Math.trunc(value.months / 12);
+  const months = value.months % 12;
+  const unit = (n: number, name: string) => `${n} ${name}${Math.abs(n) === 1 ? "" : "s"}`;
+  if (years !== 0) parts.push(unit(years, "year"));
+  if (months !== 0) parts.push(unit(months, "month"));
+  if (value.days !== 0) parts.push(unit(value.days, "day"));
+  let micros = BigInt(value.micros);
+  if (micros !== 0n || parts.length === 0) {
+    const sign = micros < 0n ? "-" : "";
+    if (micros < 0n) micros = -micros;
+    const seconds = micros / 1_000_000n;
+    const fraction = (micros % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+    const pad = (n: bigint) => n.toString().padStart(2, "0");
+    parts.push(
+      `${sign}${pad(seconds / 3600n)}:${pad((seconds / 60n) % 60n)}:${pad(seconds % 60n)}${
+        fraction ? `.${fraction}` : ""
+      }`,
+    );
+  }
+  return parts.join(" ");
 }
 
 function csvField(value: unknown): string {

@@ -111,3 +111,14 @@ Deno.test("formatResult() dispatches on the format", () => {
   assertEquals(formatResult(sample, "csv"), formatCsv(sample));
   assertEquals(formatResult(sample, "json"), formatJson(sample));
 });
+
+Deno.test("cellText() prints an INTERVAL as DuckDB does, not as its JSON parts", async () => {
+  const { cellText } = await import("../../src/query_result.ts");
+  assertEquals(
+    cellText({ months: 14, days: 3, micros: "14706789000" }),
+    "1 year 2 months 3 days 04:05:06.789",
+  );
+  assertEquals(cellText({ months: 0, days: -1, micros: 7200000000 }), "-1 day 02:00:00");
+  assertEquals(cellText({ months: 1, days: 0, micros: "-1000000" }), "1 month -00:00:01");
+  assertEquals(cellText({ months: 0, days: 0, micros: 0 }), "00:00:00");
+});
