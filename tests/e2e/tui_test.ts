@@ -9,11 +9,15 @@ import { shellQuote, tmux, waitForScreen } from "../support/tmux.ts";
 
 const cluster = await sharedCluster();
 
-Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit", async () => {
-  const db = await createTestDb(cluster);
+/** Starts main.ts (the UI) in a new tmux session with exactly `env`; its exit code lands in a file. */
+async function startApp(
+  env: Record<string, string>,
+  dir: string,
+  columns: number,
+  rows: number,
+): Promise<{ session: string; exitFile: string }> {
   const session = `pds-e2e-${crypto.randomUUID().slice(0, 8)}`;
-  const exitFile = `${db.dir}/exit-code`;
-  const env = db.env({ SYNC_INTERVAL_SECONDS: "60" });
+  const exitFile = `${dir}/exit-code`;
   const assignments = Object.entries({
     ...env,
     PATH: Deno.env.get("PATH") ?? "",
@@ -23,7 +27,39 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
   const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
     shellQuote(Deno.execPath())
   } run -A ${shellQuote(MAIN)}; echo $? > ${shellQuote(exitFile)}; sleep 30`;
-  await tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command);
+  await tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    String(columns),
+    "-y",
+    String(rows),
+    command,
+  );
+  return { session, exitFile };
+}
+
+/** The app's exit code once it has quit (or null after 20 s). */
+async function exitCode(exitFile: string): Promise<string | null> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const code = await Deno.readTextFile(exitFile).catch(() => null);
+    if (code !== null) return code.trim();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit", async () => {
+  const db = await createTestDb(cluster);
+  const { session, exitFile } = await startApp(
+    db.env({ SYNC_INTERVAL_SECONDS: "60" }),
+    db.dir,
+    100,
+    30,
+  );
   try {
     const first = await waitForScreen(session, /incremental/, 60_000);
     for (const title of ["Checkpoint", "Throughput", "Schema drift", "Query"]) {
@@ -67,13 +103,7 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
     await new Promise((r) => setTimeout(r, 300));
     await waitForScreen(session, /s seed · r sync now/, 5_000);
     await tmux("send-keys", "-t", session, "q");
-    const deadline = Date.now() + 20_000;
-    let code: string | null = null;
-    while (Date.now() < deadline && code === null) {
-      code = await Deno.readTextFile(exitFile).catch(() => null);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assertEquals(code?.trim(), "0");
+    assertEquals(await exitCode(exitFile), "0");
   } finally {
     await tmux("kill-session", "-t", session).catch(() => "");
     await db.cleanup();
@@ -90,19 +120,12 @@ Deno.test("terminal UI in tmux with several tables: the Checkpoint pane lists ea
     INSERT INTO analytics.invoices (id, amount) SELECT g, g FROM generate_series(1, 500) g;
     ALTER TABLE analytics.plans OWNER TO ${db.user};
     ALTER TABLE analytics.invoices OWNER TO ${db.user};`);
-  const session = `pds-e2e-${crypto.randomUUID().slice(0, 8)}`;
-  const exitFile = `${db.dir}/exit-code`;
-  const env = db.env({ SYNC_INTERVAL_SECONDS: "60", POSTGRES_TABLES: "analytics.*" });
-  const assignments = Object.entries({
-    ...env,
-    PATH: Deno.env.get("PATH") ?? "",
-    HOME: Deno.env.get("HOME") ?? "/root",
-  })
-    .map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ");
-  const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
-    shellQuote(Deno.execPath())
-  } run -A ${shellQuote(MAIN)}; echo $? > ${shellQuote(exitFile)}; sleep 30`;
-  await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", command);
+  const { session, exitFile } = await startApp(
+    db.env({ SYNC_INTERVAL_SECONDS: "60", POSTGRES_TABLES: "analytics.*" }),
+    db.dir,
+    120,
+    40,
+  );
   try {
     const screen = await waitForScreen(
       session,
@@ -113,13 +136,7 @@ Deno.test("terminal UI in tmux with several tables: the Checkpoint pane lists ea
     await waitForScreen(session, /analytics_subscriptions {2}incr 10\.0k copied/, 30_000);
     assert(!screen.includes(db.password), "password on screen");
     await tmux("send-keys", "-t", session, "q");
-    const deadline = Date.now() + 20_000;
-    let code: string | null = null;
-    while (Date.now() < deadline && code === null) {
-      code = await Deno.readTextFile(exitFile).catch(() => null);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assertEquals(code?.trim(), "0");
+    assertEquals(await exitCode(exitFile), "0");
   } finally {
     await tmux("kill-session", "-t", session).catch(() => "");
     await db.cleanup();

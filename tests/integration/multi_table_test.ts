@@ -6,8 +6,14 @@
 // and one table failing while the others sync.
 
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
-import { createTestDb, duckRows, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
-import { DuckDBInstance } from "@duckdb/node-api";
+import {
+  createTestDb,
+  duckRows,
+  duckWrite,
+  runMain,
+  sharedCluster,
+  type TestDb,
+} from "../support/fixture.ts";
 
 const cluster = await sharedCluster();
 
@@ -65,18 +71,6 @@ const ENV = { POSTGRES_TABLES: "shop.*", SYNC_LOOKBACK_SECONDS: "0" };
 async function count(path: string, table: string): Promise<number> {
   const rows = await duckRows(path, `SELECT count(*)::INTEGER AS n FROM ${table}`);
   return Number(rows[0]!.n);
-}
-
-/** Runs SQL against the DuckDB file directly: a change behind the tool's back. */
-async function duckWrite(path: string, sql: string): Promise<void> {
-  const instance = await DuckDBInstance.create(path);
-  try {
-    const connection = await instance.connect();
-    await connection.run(sql);
-    connection.closeSync();
-  } finally {
-    instance.closeSync();
-  }
 }
 
 Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes cursorless tables, skips keyless ones and views", async () => {

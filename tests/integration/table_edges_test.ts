@@ -6,21 +6,9 @@
 // closed.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { createTestDb, duckRows, runMain, sharedCluster } from "../support/fixture.ts";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { createTestDb, duckRows, duckWrite, runMain, sharedCluster } from "../support/fixture.ts";
 
 const cluster = await sharedCluster();
-
-async function duckWrite(path: string, sql: string): Promise<void> {
-  const instance = await DuckDBInstance.create(path);
-  try {
-    const connection = await instance.connect();
-    await connection.run(sql);
-    connection.closeSync();
-  } finally {
-    instance.closeSync();
-  }
-}
 
 const count = async (path: string, table: string) =>
   Number((await duckRows(path, `SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n);

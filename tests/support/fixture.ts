@@ -187,6 +187,18 @@ export async function duckRows(
   }
 }
 
+/** Runs SQL on a DuckDB file directly (opened read-write and closed): a change behind the tool's back. */
+export async function duckWrite(path: string, sql: string): Promise<void> {
+  const instance = await DuckDBInstance.create(path);
+  try {
+    const connection = await instance.connect();
+    await connection.run(sql);
+    connection.closeSync();
+  } finally {
+    instance.closeSync();
+  }
+}
+
 /**
  * The demo table as canonical text lines, ordered by id, from Postgres and from
  * DuckDB, so a test can compare them row for row.
