@@ -317,6 +317,14 @@ export class CheckpointStore {
     ).run(table, source, origin, JSON.stringify(snapshot));
   }
 
+  /** Back to the start of a bootstrap: no position, no rows copied (history kept). */
+  restartBootstrap(table: string): void {
+    this.#db.prepare(
+      `UPDATE tables SET mode = 'bootstrap', cursor = NULL, key_json = NULL, rows_copied = 0,
+         schema_json = NULL, updated_at = ? WHERE table_name = ?`,
+    ).run(new Date().toISOString(), table);
+  }
+
   setMode(table: string, mode: SyncMode): void {
     this.#db.prepare("UPDATE tables SET mode = ?, updated_at = ? WHERE table_name = ?").run(
       mode,

@@ -202,36 +202,6 @@ export class Warehouse {
     }
   }
 
-  /**
-   * Gives a table without a primary key one (a table copied whole, keyless,
-   * that now syncs incrementally): rebuilt in one transaction, a repeated key
-   * kept once (the incremental bootstrap copies every row again anyway).
-   */
-  async rebuildWithPrimaryKey(
-    table: string,
-    columns: readonly TargetColumn[],
-    key: readonly string[],
-  ): Promise<void> {
-    const staging = `${table}__rekey`;
-    await this.run("BEGIN TRANSACTION");
-    try {
-      await this.run(`DROP TABLE IF EXISTS ${quoteIdent(staging)}`);
-      await this.createTable(staging, columns, key);
-      const list = columns.map((c) => quoteIdent(c.name)).join(", ");
-      await this.run(
-        `INSERT OR REPLACE INTO ${quoteIdent(staging)} (${list}) SELECT ${list} FROM ${
-          quoteIdent(table)
-        }`,
-      );
-      await this.run(`DROP TABLE ${quoteIdent(table)}`);
-      await this.run(`ALTER TABLE ${quoteIdent(staging)} RENAME TO ${quoteIdent(table)}`);
-      await this.run("COMMIT");
-    } catch (error) {
-      await this.run("ROLLBACK").catch(() => {});
-      throw error;
-    }
-  }
-
   /** Primary key columns of a DuckDB table. */
   async primaryKey(table: string): Promise<string[]> {
     const reader = await this.connection.runAndReadAll(

@@ -389,7 +389,7 @@ export async function findDuplicateKey(
   const names = info.keyset.key.map((k) => k.name);
   const indexed = await client.query(
     `SELECT 1 FROM pg_index i
-     WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indpred IS NULL
+     WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL
        AND i.indexprs IS NULL AND i.indnkeyatts = $2
        AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
             WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey[0:i.indnkeyatts - 1]))

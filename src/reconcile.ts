@@ -50,18 +50,20 @@ export async function reconcileDeletes(
     // This table's batches are done for the cycle and no other task writes it,
     // so the comparison needs no writer lock; only the change below takes it.
     // Every Postgres row counts (a NULL cursor still means the key exists);
-    // rows already marked deleted are left alone.
+    // a row gone from Postgres whose soft-delete column is set is already marked.
     const result = await compareTable(client, warehouse, {
       shape: { key, columns: key },
       pgFrom: qualified(plan.schema, plan.table),
       duckFrom: quoteIdent(plan.target),
       pgWhere: "true",
-      duckWhere: canMark ? `${quoteIdent(soft)} IS NULL` : "true",
+      pgBucketWhere: `${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
+      duckWhere: "true",
       pendingExpr: null,
-      markedExpr: null,
+      markedExpr: canMark ? `(${quoteIdent(soft)} IS NOT NULL)` : null,
       uncompared: [],
       repairColumns: [],
       allColumns: [],
+      expectedRows: info.estimatedRows,
     }, true);
     const gone = [...result.extra].sort((a, b) => a.label.localeCompare(b.label));
     if (gone.length === 0) return 0;

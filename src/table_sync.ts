@@ -37,6 +37,7 @@ import {
 } from "./batch_files.ts";
 import type { Mutex } from "./mutex.ts";
 import type { TablePlan } from "./table_plan.ts";
+import { quoteIdent } from "./sql.ts";
 
 /** What every table's sync shares with the engine. */
 export interface TableSyncContext {
@@ -94,10 +95,31 @@ export async function syncIncremental(
   const started = performance.now();
   const table = plan.target;
   checkOrigin(ctx, table);
+  if (ctx.store.get(table)?.mode === "full_refresh") {
+    // Copied whole until now (no cursor, or no key): start over with a fresh
+    // bootstrap, so that rows deleted since the last refresh do not linger and
+    // the table gets its primary key.
+    await ctx.writer.run(async () => {
+      const warehouse = await ctx.warehouseFile.acquire({
+        lockWaitSeconds: config.lockWaitSeconds,
+        signal: ctx.signal,
+      });
+      try {
+        await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+      } finally {
+        warehouse.close();
+      }
+      ctx.store.restartBootstrap(table);
+    });
+    ctx.emit({
+      type: "notice",
+      message:
+        `${table} now syncs incrementally (it has a cursor column and a key): copying it again from the start`,
+    });
+  }
   const checkpoint = ctx.store.get(table);
   const horizon = info.cursorIsTime ? cycleHorizon : null;
-  let mode: SyncMode = checkpoint?.mode ?? "bootstrap";
-  if (mode === "full_refresh") mode = "bootstrap"; // the table gained a cursor column
+  const mode: SyncMode = checkpoint?.mode ?? "bootstrap";
   ctx.emit({
     type: "cycle_started",
     table,
@@ -131,7 +153,9 @@ export async function syncIncremental(
       }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`POSTGRES_TABLES=${plan.source} reset --yes\` to copy it again)`,
     );
   }
-  if (firstCycle && mode === "bootstrap" && plan.primaryKey) {
+  // A configured key is checked before the bootstrap copies a row (every cycle
+  // until it does, so a refused key is refused again in a loop).
+  if (mode === "bootstrap" && plan.primaryKey && (checkpoint?.rowsCopied ?? 0) === 0) {
     const duplicate = await findDuplicateKey(client, info);
     if (duplicate) {
       throw configError(
@@ -369,17 +393,6 @@ async function applySchema(
       config.pgOrigin,
     );
     return;
-  }
-  const keyNames = info.keyset.key.map((k) => k.name);
-  if ((await warehouse.primaryKey(table)).length === 0) {
-    // Copied whole without a key before (full refresh); upserts need one now.
-    await warehouse.rebuildWithPrimaryKey(table, target, keyNames);
-    ctx.emit({
-      type: "notice",
-      message: `${table} now syncs incrementally: rebuilt with primary key (${
-        keyNames.join(", ")
-      }); every row is copied again`,
-    });
   }
   const dropped = new Set(snapshot?.dropped ?? []);
   const previous = new Map(Object.entries(snapshot?.pgTypes ?? {}));

@@ -80,6 +80,12 @@ export interface ComparePlan {
   readonly duckFrom: string;
   /** Postgres rows that are meant to be in DuckDB. */
   readonly pgWhere: string;
+  /**
+   * Postgres rows left out of the bucket checksums but still listed (rows with
+   * a NULL cursor: never copied, yet their keys exist), so that they do not
+   * make every bucket differ.
+   */
+  readonly pgBucketWhere: string;
   /** DuckDB rows to compare. */
   readonly duckWhere: string;
   /** Postgres expression: true for a row changed after the checkpoint. */
@@ -91,6 +97,8 @@ export interface ComparePlan {
   readonly repairColumns: readonly ColumnMapping[];
   /** Every Postgres column: what a keyless table's repair (a full refresh) copies. */
   readonly allColumns: readonly ColumnMapping[];
+  /** The planner's row estimate of the Postgres table, for sizing buckets. */
+  readonly expectedRows: number | null;
 }
 
 /** Works out which columns can be compared and which Postgres rows count. */
@@ -148,12 +156,16 @@ export function comparePlan(
     pgFrom: qualified(plan.schema, plan.table),
     duckFrom: quoteIdent(plan.target),
     pgWhere: "true",
+    pgBucketWhere: decision.kind === "incremental"
+      ? `${quoteIdent(plan.cursorColumn)} IS NOT NULL`
+      : "true",
     duckWhere: "true",
     pendingExpr,
     markedExpr,
     uncompared,
     repairColumns: mappings.filter((m) => targetTypes.has(m.name)),
     allColumns: mappings,
+    expectedRows: description.estimatedRows,
   };
 }
 
@@ -167,6 +179,13 @@ export interface ComparisonResult {
   /** Rows only in DuckDB that reconciliation already marked deleted. */
   readonly marked: number;
   readonly partial: boolean;
+}
+
+/** `items` starting at index `start`, wrapping around. */
+export function rotate<T>(items: readonly T[], start: number): T[] {
+  if (items.length === 0) return [];
+  const at = ((start % items.length) + items.length) % items.length;
+  return [...items.slice(at), ...items.slice(0, at)];
 }
 
 function bucketsOf(rows: Record<string, unknown>[]): Map<string, Bucket> {
@@ -188,9 +207,18 @@ export async function compareTable(
     (await warehouse.connection.runAndReadAll(`SELECT count(*) FROM ${compare.duckFrom}`))
       .getRowsJson()[0]?.[0] ?? 0,
   );
-  const prefix = prefixFor(duckCount);
+  // Buckets sized for the larger side, so that one chunk stays small even when
+  // DuckDB holds far fewer rows than Postgres (an interrupted bootstrap).
+  const prefix = prefixFor(Math.max(duckCount, compare.expectedRows ?? 0));
   const pendingColumn = compare.pendingExpr ? `, ${compare.pendingExpr} AS pending` : "";
   const pgRows = hashedRows("pg", compare.pgFrom, compare.pgWhere, shape, keyOnly, pendingColumn);
+  const pgBucketRows = hashedRows(
+    "pg",
+    compare.pgFrom,
+    `(${compare.pgWhere}) AND (${compare.pgBucketWhere})`,
+    shape,
+    keyOnly,
+  );
   const markedColumn = compare.markedExpr ? `, ${compare.markedExpr} AS marked` : "";
   const duckRows = hashedRows(
     "duck",
@@ -204,7 +232,7 @@ export async function compareTable(
   try {
     // Both sides work at once (each on its own core).
     const [pgResult, duckResult] = await Promise.all([
-      client.query(bucketSql("pg", pgRows, prefix)),
+      client.query(bucketSql("pg", pgBucketRows, prefix)),
       warehouse.connection.runAndReadAll(bucketSql("duck", duckRows, prefix)),
     ]);
     const pgBuckets = bucketsOf(pgResult.rows);
@@ -222,8 +250,12 @@ export async function compareTable(
     let listedRows = 0;
     // Differing buckets are listed a chunk at a time (changes since the last
     // sync make buckets differ too), until the row budget is spent.
-    while (examined < differing.length && listedRows < MAX_ROWS_LISTED) {
-      const chunk = differing.slice(examined, examined + BUCKETS_PER_QUERY);
+    // Start at a random bucket: buckets that differ for good reasons (changes
+    // since the last sync, rows marked deleted) must not take the whole row
+    // budget run after run, or the rest would never be listed.
+    const order = rotate(differing, Math.floor(Math.random() * differing.length));
+    while (examined < order.length && listedRows < MAX_ROWS_LISTED) {
+      const chunk = order.slice(examined, examined + BUCKETS_PER_QUERY);
       examined += chunk.length;
       const [pgChunk, duckChunk] = await Promise.all([
         client.query(rowsInBucketsSql(pgRows, chunk, prefix)),
@@ -343,7 +375,10 @@ async function verifyOne(
   if (!checkpoint || !target) {
     return blank(plan, "not_synced", "run sync --once first");
   }
-  if (decision.kind === "incremental" && checkpoint.cursor === null) {
+  if (
+    decision.kind === "incremental" && checkpoint.cursor === null &&
+    checkpoint.mode !== "incremental"
+  ) {
     // Nothing is settled yet: every row would count as "not copied yet".
     return blank(
       plan,

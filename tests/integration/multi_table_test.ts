@@ -347,6 +347,19 @@ Deno.test("guards: a changed cursor or key, a key that repeats, a selection matc
       /error KEY_NOT_UNIQUE: Cannot sync shop\.customers: the configured key \(id\) is not unique \(id=\d+ appears 3 times\)/,
     );
 
+    // An invalid unique index (a failed CREATE INDEX CONCURRENTLY) proves nothing.
+    await db.sql(`CREATE UNIQUE INDEX CONCURRENTLY customers_id_broken ON shop.customers (id)`)
+      .catch(() => "failed on the duplicates, leaving an invalid index");
+    assertEquals(
+      await db.sql(`SELECT count(*) FROM pg_index WHERE NOT indisvalid
+                    AND indexrelid = 'shop.customers_id_broken'::regclass`),
+      "1",
+    );
+    const stillRepeats = await runMain(["sync", "--once"], env);
+    assertEquals(stillRepeats.code, 2, stillRepeats.stderr);
+    assertMatch(stillRepeats.stderr, /error KEY_NOT_UNIQUE/);
+    await db.sql(`DROP INDEX shop.customers_id_broken`);
+
     // A unique index on the configured key answers without a scan; the sync goes on.
     await db.sql(`CREATE UNIQUE INDEX ON shop.customers (id, tenant_id);`);
     await writeFile({ "shop.customers": { key: ["id", "tenant_id"] } });
@@ -384,7 +397,7 @@ Deno.test("guards: a changed cursor or key, a key that repeats, a selection matc
     assertEquals(verified.code, 0, verified.stdout + verified.stderr);
     assertMatch(
       verified.stdout,
-      /^shop_customers: equal, 1,199 rows \(1 row\(s\) changed since the last sync \(or with a NULL cursor\), not compared; 1 row\(s\) gone from Postgres and marked deleted in DuckDB\)/m,
+      /^shop_customers: equal, 1,198 rows \(1 row\(s\) changed since the last sync \(or with a NULL cursor\), not compared; 1 row\(s\) gone from Postgres and marked deleted in DuckDB\)/m,
     );
 
     // A selection that matches nothing is an error, not a quiet success.

@@ -72,7 +72,7 @@ Deno.test("a key column narrowed in Postgres (DuckDB keeps the wider type): reco
   }
 });
 
-Deno.test("a keyless table copied whole that gains a key and a cursor turns incremental", async () => {
+Deno.test("a keyless table copied whole that gains a key and a cursor turns incremental, without rows deleted since", async () => {
   const db = await createTestDb(cluster, { demo: false });
   try {
     await db.sql(`SET ROLE ${db.user};
@@ -88,21 +88,61 @@ Deno.test("a keyless table copied whole that gains a key and a cursor turns incr
     );
     const env = db.env({ SYNC_LOOKBACK_SECONDS: "0", SYNC_CONFIG: file });
     assertEquals((await runMain(["sync", "--once"], env)).code, 0);
-    await db.sql(`ALTER TABLE public.logs ADD PRIMARY KEY (id);
+    await db.sql(`ALTER TABLE public.logs ADD COLUMN seq bigserial PRIMARY KEY;
       ALTER TABLE public.logs ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
-      UPDATE public.logs SET line = 'changed', updated_at = now() WHERE id = 1;`);
+      UPDATE public.logs SET line = 'changed', updated_at = now() WHERE id = 1;
+      DELETE FROM public.logs WHERE id IN (3, 4);`);
     await Deno.writeTextFile(file, JSON.stringify({ include: ["public.logs"] }));
     const r = await runMain(["sync", "--once"], env);
     assertEquals(r.code, 0, r.stderr);
-    assertMatch(r.stderr, /public_logs now syncs incrementally: rebuilt with primary key \(id\)/);
+    assertMatch(r.stderr, /public_logs now syncs incrementally .*copying it again from the start/);
     const path = env.DUCKDB_PATH!;
-    assertEquals(await count(path, "public_logs"), 10);
+    assertEquals(await count(path, "public_logs"), 8);
     assertEquals(await duckRows(path, "SELECT line FROM public_logs WHERE id = 1"), [{
       line: "changed",
     }]);
     const again = await runMain(["sync", "--once"], env);
     assertEquals(again.code, 0, again.stderr);
     assertEquals((await runMain(["verify"], env)).code, 0);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("verify: an empty synced table is equal", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.empty (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());`);
+    const env = db.env({ POSTGRES_TABLES: "public.empty", SYNC_LOOKBACK_SECONDS: "0" });
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    const v = await runMain(["verify"], env);
+    assertEquals(v.code, 0, v.stdout + v.stderr);
+    assertMatch(v.stdout, /^public_empty: equal, 0 rows$/m);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("rows with a NULL cursor do not make verify differ; hard deletes among them are repaired", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.big (id int PRIMARY KEY, v text, updated_at timestamptz DEFAULT '2024-01-01');
+      INSERT INTO public.big SELECT g, 'v' FROM generate_series(1, 20000) g;
+      UPDATE public.big SET updated_at = NULL WHERE id % 50 = 0;`);
+    const env = db.env({ POSTGRES_TABLES: "public.big", SYNC_LOOKBACK_SECONDS: "0" });
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    const equal = await runMain(["verify"], env);
+    assertEquals(equal.code, 0, equal.stdout + equal.stderr);
+    assertMatch(equal.stdout, /^public_big: equal, 19,600 rows$/m);
+    await db.sql(`DELETE FROM public.big WHERE id % 1000 = 1`);
+    const differs = await runMain(["verify"], env);
+    assertEquals(differs.code, 1);
+    assertMatch(differs.stdout, /20 only in DuckDB \(gone from Postgres\)/);
+    assertEquals((await runMain(["verify", "--repair"], env)).code, 0);
+    assertEquals(await count(env.DUCKDB_PATH!, "public_big"), 19580);
   } finally {
     await db.cleanup();
   }

@@ -76,3 +76,10 @@ Deno.test("Mutex runs holders one at a time in arrival order; forEachLimited bou
   });
   assertEquals([peak, done.sort()], [2, [1, 2, 4, 5]]);
 });
+
+Deno.test("rotate: a list from any start, wrapping around", async () => {
+  const { rotate } = await import("../../src/verify.ts");
+  assertEquals(rotate(["a", "b", "c"], 1), ["b", "c", "a"]);
+  assertEquals(rotate(["a", "b", "c"], 5), ["c", "a", "b"]);
+  assertEquals(rotate([], 3), []);
+});
