@@ -317,6 +317,26 @@ export class CheckpointStore {
     ).run(table, source, origin, JSON.stringify(snapshot));
   }
 
+  /**
+   * A full refresh that started and did not finish is due again next cycle,
+   * also in the next process (cron): the mark is kept until it succeeds.
+   */
+  setRefreshPending(table: string, pending: boolean): void {
+    const key = `refresh_pending:${table}`;
+    if (pending) {
+      this.#db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING",
+      ).run(key);
+    } else {
+      this.#db.prepare("DELETE FROM meta WHERE key = ?").run(key);
+    }
+  }
+
+  refreshPending(table: string): boolean {
+    return this.#db.prepare("SELECT 1 FROM meta WHERE key = ?").get(`refresh_pending:${table}`) !==
+      undefined;
+  }
+
   /** Back to the start of a bootstrap: no position, no rows copied (history kept). */
   restartBootstrap(table: string): void {
     this.#db.prepare(
@@ -339,6 +359,7 @@ export class CheckpointStore {
       for (const t of ["tables", "batches", "drift_events"]) {
         this.#db.prepare(`DELETE FROM ${t} WHERE table_name = ?`).run(table);
       }
+      this.setRefreshPending(table, false);
     });
   }
 

@@ -66,7 +66,6 @@ export class SyncEngine {
   #toldLookback = false;
   #toldSkipped = new Set<string>();
   #toldFirst = new Set<string>();
-  #refreshFailed = new Set<string>();
 
   private constructor(options: EngineOptions, store: CheckpointStore) {
     this.#config = options.config;
@@ -236,13 +235,14 @@ export class SyncEngine {
       if (decision.kind === "full_refresh") {
         if (decision.reason) this.#noticeOnce(`refresh:${plan.source}`, decision.reason);
         const checkpoint = this.#store.get(plan.target);
-        const due = checkpoint?.mode !== "full_refresh" || this.#refreshFailed.has(plan.source) ||
+        const due = checkpoint?.mode !== "full_refresh" ||
+          this.#store.refreshPending(plan.target) ||
           (this.#cycles - 1) % plan.refreshEvery === 0;
         if (!due) return { rows: 0, batches: 0, idle: true, mode: "full_refresh" };
         // A failed refresh is tried again next cycle, not refreshEvery cycles later.
-        this.#refreshFailed.add(plan.source);
+        this.#store.setRefreshPending(plan.target, true);
         const refreshed = await syncFullRefresh(ctx, client, plan, description, decision.key);
-        this.#refreshFailed.delete(plan.source);
+        this.#store.setRefreshPending(plan.target, false);
         return refreshed;
       }
       const info = tableInfoOf(description, plan.cursorColumn, decision.key, {
