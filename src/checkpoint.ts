@@ -58,6 +58,8 @@ export interface SourceSchemaSnapshot {
   readonly dropped: readonly string[];
   /** The cursor and key columns the checkpoint's position is made of. */
   readonly keyset?: { readonly cursor: string; readonly key: readonly string[] };
+  /** Leaf partitions ("schema.table") whose rows are known to be copied. */
+  readonly partitions?: readonly string[];
 }
 
 const DDL = `

@@ -182,7 +182,9 @@ export class Warehouse {
     columns: readonly { name: string; duckType: string }[],
     key: readonly string[],
   ): Promise<void> {
-    const staging = `${table}__refresh`;
+    // A name no synced table can have (a random suffix), so the staging table
+    // never drops another table's copy.
+    const staging = `${table}__refresh_${crypto.randomUUID().slice(0, 8)}`;
     const list = columns.map((c) => quoteIdent(c.name)).join(", ");
     await this.run("BEGIN TRANSACTION");
     try {

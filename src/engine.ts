@@ -197,11 +197,15 @@ export class SyncEngine {
       }
     });
     if (failures.length > 0) {
-      // One table (or every table) failing is the cycle failing: the loop's
-      // retry and exit rules apply. Otherwise the others went on.
+      // Every synced table failing is the cycle failing: the loop's rules apply
+      // (a transient failure is retried with backoff, a setting to fix ends it).
+      // If any of them is transient the cycle is retried, so a permanently
+      // failing table never stops the others for good. Otherwise the others
+      // went on.
       const wholeRun = failures.find((f) => !isTableScoped(f.error));
       if (results.length === 0 || wholeRun) {
-        throw (wholeRun ?? failures[0]!).error;
+        const transient = failures.find((f) => f.error.transient);
+        throw (wholeRun ?? transient ?? failures[0]!).error;
       }
     }
     if (results.length > 0) this.#store.setCycleCount(this.#cycles);

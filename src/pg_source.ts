@@ -36,6 +36,14 @@ export interface TableInfo {
   /** True for a `timestamp without time zone` cursor (compared in the database's zone). */
   readonly cursorWithoutZone: boolean;
   readonly estimatedRows: number | null;
+  /** Leaf partitions of a partitioned table ("schema.table"), else undefined. */
+  readonly partitions?: readonly PartitionName[];
+}
+
+/** A leaf partition of a partitioned table. */
+export interface PartitionName {
+  readonly schema: string;
+  readonly table: string;
 }
 
 const SESSION_SETUP = [
@@ -202,6 +210,8 @@ export interface TableDescription {
   readonly primaryKey: readonly string[];
   /** pg_class.relkind: r table, p partitioned, v view, m matview, f foreign table. */
   readonly kind: string;
+  /** Leaf partitions of a partitioned table, else undefined. */
+  readonly partitions?: readonly PartitionName[];
   readonly estimatedRows: number | null;
 }
 
@@ -245,13 +255,26 @@ export async function describeTable(
     r: Record<string, unknown>,
   ) => String(r.name));
   const estimate = Number(relRow.estimate);
+  const kind = String(relRow.kind);
+  const partitions = kind === "p"
+    ? (await client.query(
+      `SELECT n.nspname AS schema, c.relname AS table FROM pg_partition_tree($1::oid::regclass) t
+       JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE t.isleaf ORDER BY 1, 2`,
+      [oid],
+    )).rows.map((r: Record<string, unknown>) => ({
+      schema: String(r.schema),
+      table: String(r.table),
+    }))
+    : undefined;
   return {
     schema: plan.schema,
     table: plan.table,
     source: plan.source,
     columns,
     primaryKey,
-    kind: String(relRow.kind),
+    kind,
+    ...(partitions ? { partitions } : {}),
     estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
   };
 }
@@ -288,6 +311,7 @@ export function tableInfoOf(
     cursorIsTime: cursor.baseTypeName === "timestamptz" || cursor.baseTypeName === "timestamp",
     cursorWithoutZone: cursor.baseTypeName === "timestamp",
     estimatedRows: description.estimatedRows,
+    ...(description.partitions ? { partitions: description.partitions } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   copyColumnsToCsv,
   copyNextBatchToCsv,
   copyRangeToCsv,
+  copyTableToCsv,
   countNullCursor,
   findDuplicateKey,
   hasRowsAfter,
@@ -166,7 +167,12 @@ export async function syncIncremental(
       );
     }
   }
-  const schemaChanged = !snapshot || !snapshot.keyset || info.mappings.length !==
+  const partitions = info.partitions?.map((p) => `${p.schema}.${p.table}`);
+  const partitionsChanged = partitions !== undefined &&
+    (snapshot?.partitions === undefined ||
+      partitions.join("\n") !== snapshot.partitions.join("\n"));
+  const schemaChanged = !snapshot || !snapshot.keyset || partitionsChanged ||
+    info.mappings.length !==
       Object.keys(snapshot.pgTypes).length ||
     info.mappings.some((m) =>
       snapshot.pgTypes[m.name] !== m.pgType ||
@@ -207,6 +213,9 @@ export async function syncIncremental(
     await ctx.writer.run(() =>
       applySchema(ctx, plan, warehouse, client, info, checkpoint?.rowsCopied ?? 0, snapshot)
     );
+    if (partitions && partitionsChanged) {
+      await copyAttachedPartitions(ctx, plan, warehouse, client, info, position, snapshot);
+    }
     let durable = position;
     let pastHorizon = false;
     // Never reuse a number still on disk: pruning keeps the highest ones.
@@ -388,7 +397,7 @@ async function applySchema(
     await warehouse.createTable(table, info.mappings, info.keyset.key.map((k) => k.name));
     ctx.store.saveSchema(
       table,
-      { pgTypes, attnums, dropped: [], keyset: keysetOf(info) },
+      { pgTypes, attnums, dropped: [], keyset: keysetOf(info), ...knownPartitions(info, snapshot) },
       info.source,
       config.pgOrigin,
     );
@@ -406,7 +415,13 @@ async function applySchema(
   if (changes.length === 0) {
     ctx.store.saveSchema(
       table,
-      { pgTypes, attnums, dropped: [...dropped], keyset: keysetOf(info) },
+      {
+        pgTypes,
+        attnums,
+        dropped: [...dropped],
+        keyset: keysetOf(info),
+        ...knownPartitions(info, snapshot),
+      },
       info.source,
     );
     return;
@@ -438,7 +453,13 @@ async function applySchema(
   }
   ctx.store.recordDrift(
     records,
-    { pgTypes, attnums, dropped: [...dropped], keyset: keysetOf(info) },
+    {
+      pgTypes,
+      attnums,
+      dropped: [...dropped],
+      keyset: keysetOf(info),
+      ...knownPartitions(info, snapshot),
+    },
     table,
   );
   for (const drift of records) ctx.emit({ type: "drift_applied", drift });
@@ -467,6 +488,82 @@ async function backfillColumns(
     await Deno.remove(csv).catch(() => {});
     await Deno.remove(parquet).catch(() => {});
   }
+}
+
+/**
+ * The partitions a schema snapshot records: the ones already known (attached
+ * ones are added only once their rows are copied), or all of them the first
+ * time they are seen.
+ */
+function knownPartitions(
+  info: TableInfo,
+  snapshot: SourceSchemaSnapshot | null,
+): { partitions?: readonly string[] } {
+  if (!info.partitions) return {};
+  if (snapshot?.partitions) return { partitions: snapshot.partitions };
+  return { partitions: info.partitions.map((p) => `${p.schema}.${p.table}`) };
+}
+
+/**
+ * A partition attached after the checkpoint may hold rows whose cursors are
+ * older than it: they would never be paged. Each one is copied whole (an
+ * upsert, so already-known rows are only rewritten); a detached partition's
+ * rows stay in DuckDB (reconciliation or verify --repair removes them).
+ */
+async function copyAttachedPartitions(
+  ctx: TableSyncContext,
+  plan: TablePlan,
+  warehouse: Warehouse,
+  client: pg.Client,
+  info: TableInfo,
+  position: Position | null,
+  snapshot: SourceSchemaSnapshot | null,
+): Promise<void> {
+  const current = info.partitions ?? [];
+  const known = new Set(snapshot?.partitions ?? []);
+  const currentNames = current.map((p) => `${p.schema}.${p.table}`);
+  if (snapshot?.partitions !== undefined && position !== null) {
+    for (const partition of current) {
+      const name = `${partition.schema}.${partition.table}`;
+      if (known.has(name)) continue;
+      const base = `${fileSafe(plan.target)}__attached`;
+      const csv = partialPath(ctx.config.parquetDir, `${base}.csv`);
+      const parquet = partialPath(ctx.config.parquetDir, `${base}.parquet`);
+      try {
+        const copied = await copyTableToCsv(
+          client,
+          partition.schema,
+          partition.table,
+          info.mappings,
+          csv,
+        );
+        await ctx.writer.run(async () => {
+          const converter = await ctx.converter();
+          await converter.csvToParquet(csv, parquet, info.mappings);
+          await warehouse.upsertParquet(plan.target, parquet, info.mappings.map((m) => m.name));
+        });
+        ctx.emit({
+          type: "notice",
+          message:
+            `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${copied.rows} row(s)`,
+        });
+      } finally {
+        await Deno.remove(csv).catch(() => {});
+        await Deno.remove(parquet).catch(() => {});
+      }
+    }
+    const detached = [...known].filter((n) => !currentNames.includes(n));
+    if (detached.length > 0) {
+      ctx.emit({
+        type: "notice",
+        message: `${plan.target}: partition(s) ${
+          detached.join(", ")
+        } detached from ${info.source}: their rows stay in DuckDB (RECONCILE_DELETES_EVERY or verify --repair removes them)`,
+      });
+    }
+  }
+  const latest = ctx.store.schema(plan.target);
+  if (latest) ctx.store.saveSchema(plan.target, { ...latest, partitions: currentNames });
 }
 
 function keysetOf(info: TableInfo): { cursor: string; key: string[] } {

@@ -239,3 +239,47 @@ Deno.test("pooled connections closed by the server are replaced, not failed on",
     await db.cleanup();
   }
 });
+
+Deno.test("a partition attached after the checkpoint is copied whole; a detached one is named", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.ev (id int NOT NULL, day date NOT NULL, v text,
+        updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+      CREATE TABLE public.ev_2024 PARTITION OF public.ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+      INSERT INTO public.ev (id, day, v) SELECT g, DATE '2024-03-01' + g % 200, 'a' FROM generate_series(1, 100) g;
+      CREATE TABLE public.ev_2023 (LIKE public.ev INCLUDING DEFAULTS);
+      INSERT INTO public.ev_2023 (id, day, v, updated_at)
+        SELECT g, DATE '2023-03-01' + g % 200, 'old', '2023-06-01' FROM generate_series(1, 10) g;`);
+    const env = db.env({ POSTGRES_TABLES: "public.ev", SYNC_LOOKBACK_SECONDS: "0" });
+    const path = env.DUCKDB_PATH!;
+    assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+    assertEquals(await count(path, "public_ev"), 100);
+    await db.sql(
+      `ALTER TABLE public.ev ATTACH PARTITION public.ev_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');`,
+    );
+    const attached = await runMain(["sync", "--once"], env);
+    assertEquals(attached.code, 0, attached.stderr);
+    assertMatch(
+      attached.stderr,
+      /public_ev: partition public\.ev_2023 was attached to public\.ev: copied its 10 row\(s\)/,
+    );
+    assertEquals(await count(path, "public_ev"), 110);
+    assertEquals((await runMain(["verify"], env)).code, 0);
+    const quiet = await runMain(["sync", "--once"], env);
+    assert(!quiet.stderr.includes("was attached"), quiet.stderr);
+
+    await db.sql(`ALTER TABLE public.ev DETACH PARTITION public.ev_2023;`);
+    const detached = await runMain(["sync", "--once"], env);
+    assertEquals(detached.code, 0, detached.stderr);
+    assertMatch(
+      detached.stderr,
+      /partition\(s\) public\.ev_2023 detached from public\.ev: their rows stay in DuckDB/,
+    );
+    const repair = await runMain(["verify", "--repair"], env);
+    assertEquals(repair.code, 0, repair.stdout + repair.stderr);
+    assertEquals(await count(path, "public_ev"), 100);
+  } finally {
+    await db.cleanup();
+  }
+});
