@@ -116,3 +116,46 @@ Deno.test("between loop cycles the DuckDB file is free for other readers", async
     await db.cleanup();
   }
 });
+
+Deno.test("several tables, one failing for good and the others meeting a busy file: the loop retries instead of ending", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`CREATE SCHEMA s AUTHORIZATION ${db.user};`);
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE s.good (id serial PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO s.good (v) SELECT 'b' FROM generate_series(1, 10);`);
+    // Owned by the superuser, no grant: fails with PG_PERMISSION_DENIED every cycle.
+    await db.sql(
+      `CREATE TABLE s.priv (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO s.priv VALUES (1);`,
+    );
+    const env = db.env({
+      POSTGRES_TABLES: "s.*",
+      SYNC_LOOKBACK_SECONDS: "0",
+      LOCK_WAIT_SECONDS: "1",
+      SYNC_INTERVAL_SECONDS: "1",
+    });
+    const path = env.DUCKDB_PATH!;
+    assertEquals((await runMain(["sync", "--once"], env)).code, 2, "priv fails, good syncs");
+    const loop = spawnMain(["sync", "--loop"], env);
+    await new Promise((r) => setTimeout(r, 2500));
+    await db.sql(`INSERT INTO s.good (v) VALUES ('while busy')`);
+    const holder = holdLock(path, 4000);
+    const reader = await waitForLine(holder);
+    await holder.status;
+    reader.releaseLock();
+    await holder.stdout.cancel().catch(() => {});
+    // After the file is free again the loop is still there and copies the row.
+    await new Promise((r) => setTimeout(r, 5000));
+    loop.kill("SIGTERM");
+    const out = await loop.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 0, stderr);
+    assertMatch(stderr, /error DUCKDB_LOCKED: .*\(retrying in \d+s\)/);
+    const { duckRows } = await import("../support/fixture.ts");
+    const rows = await duckRows(path, "SELECT count(*)::INTEGER AS n FROM s_good");
+    assertEquals(rows, [{ n: 11 }]);
+  } finally {
+    await db.cleanup();
+  }
+});
