@@ -70,6 +70,26 @@ export async function pruneBatchFiles(dir: string, table: string, keep: number):
   return excess.length;
 }
 
+/**
+ * Runs `use` with a scratch CSV path and Parquet path in `dir` (".partial"
+ * files, so an interrupted run's leftovers are removed on the next start), and
+ * removes both afterwards, whether `use` succeeds or fails.
+ */
+export async function withScratchFiles<T>(
+  dir: string,
+  base: string,
+  use: (csv: string, parquet: string) => Promise<T>,
+): Promise<T> {
+  const csv = partialPath(dir, `${fileSafe(base)}.csv`);
+  const parquet = partialPath(dir, `${fileSafe(base)}.parquet`);
+  try {
+    return await use(csv, parquet);
+  } finally {
+    await Deno.remove(csv).catch(() => {});
+    await Deno.remove(parquet).catch(() => {});
+  }
+}
+
 /** Removes temporary files left by an interrupted run. */
 export async function removePartials(dir: string): Promise<void> {
   try {

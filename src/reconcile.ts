@@ -9,7 +9,7 @@ import type { TableInfo } from "./pg_source.ts";
 import type { TablePlan } from "./table_plan.ts";
 import type { TableSyncContext } from "./table_sync.ts";
 import { compareTable } from "./verify.ts";
-import { rowText } from "./table_compare.ts";
+import { keyHashIn } from "./table_compare.ts";
 import { qualified, quoteIdent } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
 
@@ -67,8 +67,7 @@ export async function reconcileDeletes(
     }, true);
     const gone = [...result.extra].sort((a, b) => a.label.localeCompare(b.label));
     if (gone.length === 0) return 0;
-    const hashes = gone.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`).join(", ");
-    const where = `md5(${rowText("duck", key)}) IN (${hashes})`;
+    const where = keyHashIn("duck", key, gone);
     await ctx.writer.run(async () => {
       if (canMark) {
         await warehouse.run(

@@ -31,6 +31,19 @@ export function hashInt(side: Side, md5: string): string {
     : `CAST('0x' || substr(${md5}, 1, 15) AS BIGINT)`;
 }
 
+/**
+ * A predicate picking the rows whose key hashes (as listed by `hashedRows`)
+ * are among `rows`: how listed differences are re-copied or removed.
+ */
+export function keyHashIn(
+  side: Side,
+  key: readonly ColumnMapping[],
+  rows: readonly { readonly kh: string }[],
+): string {
+  const list = rows.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`).join(", ");
+  return `md5(${rowText(side, key)}) IN (${list})`;
+}
+
 /** Key columns as "a=1, b=x" text for people to read. */
 export function keyLabel(side: Side, key: readonly ColumnMapping[]): string {
   if (key.length === 0) return "''";

@@ -35,6 +35,7 @@ import {
   maxBatchSeq,
   partialPath,
   pruneBatchFiles,
+  withScratchFiles,
 } from "./batch_files.ts";
 import type { Mutex } from "./mutex.ts";
 import type { TablePlan } from "./table_plan.ts";
@@ -476,18 +477,16 @@ async function backfillColumns(
 ): Promise<void> {
   const keyNames = info.keyset.key.map((k) => k.name);
   const columns = info.mappings.filter((m) => keyNames.includes(m.name) || added.includes(m.name));
-  const name = `${fileSafe(plan.target)}__backfill.parquet`;
-  const csv = partialPath(ctx.config.parquetDir, `${name}.csv`);
-  const parquet = partialPath(ctx.config.parquetDir, name);
-  try {
-    await copyColumnsToCsv(client, info, columns, csv);
-    const converter = await ctx.converter();
-    await converter.csvToParquet(csv, parquet, columns);
-    await warehouse.updateColumnsFromParquet(plan.target, parquet, keyNames, added);
-  } finally {
-    await Deno.remove(csv).catch(() => {});
-    await Deno.remove(parquet).catch(() => {});
-  }
+  await withScratchFiles(
+    ctx.config.parquetDir,
+    `${plan.target}__backfill`,
+    async (csv, parquet) => {
+      await copyColumnsToCsv(client, info, columns, csv);
+      const converter = await ctx.converter();
+      await converter.csvToParquet(csv, parquet, columns);
+      await warehouse.updateColumnsFromParquet(plan.target, parquet, keyNames, added);
+    },
+  );
 }
 
 /**
@@ -526,31 +525,30 @@ async function copyAttachedPartitions(
     for (const partition of current) {
       const name = `${partition.schema}.${partition.table}`;
       if (known.has(name)) continue;
-      const base = `${fileSafe(plan.target)}__attached`;
-      const csv = partialPath(ctx.config.parquetDir, `${base}.csv`);
-      const parquet = partialPath(ctx.config.parquetDir, `${base}.parquet`);
-      try {
-        const copied = await copyTableToCsv(
-          client,
-          partition.schema,
-          partition.table,
-          info.mappings,
-          csv,
-        );
-        await ctx.writer.run(async () => {
-          const converter = await ctx.converter();
-          await converter.csvToParquet(csv, parquet, info.mappings);
-          await warehouse.upsertParquet(plan.target, parquet, info.mappings.map((m) => m.name));
-        });
-        ctx.emit({
-          type: "notice",
-          message:
-            `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${copied.rows} row(s)`,
-        });
-      } finally {
-        await Deno.remove(csv).catch(() => {});
-        await Deno.remove(parquet).catch(() => {});
-      }
+      const copied = await withScratchFiles(
+        ctx.config.parquetDir,
+        `${plan.target}__attached`,
+        async (csv, parquet) => {
+          const copied = await copyTableToCsv(
+            client,
+            partition.schema,
+            partition.table,
+            info.mappings,
+            csv,
+          );
+          await ctx.writer.run(async () => {
+            const converter = await ctx.converter();
+            await converter.csvToParquet(csv, parquet, info.mappings);
+            await warehouse.upsertParquet(plan.target, parquet, info.mappings.map((m) => m.name));
+          });
+          return copied;
+        },
+      );
+      ctx.emit({
+        type: "notice",
+        message:
+          `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${copied.rows} row(s)`,
+      });
     }
     const detached = [...known].filter((n) => !currentNames.includes(n));
     if (detached.length > 0) {

@@ -30,12 +30,12 @@ import {
   diffRows,
   type HashedRow,
   hashedRows,
+  keyHashIn,
   prefixFor,
   rowsInBucketsSql,
-  rowText,
 } from "./table_compare.ts";
 import { BatchConverter } from "./parquet_batch.ts";
-import { fileSafe, partialPath } from "./batch_files.ts";
+import { withScratchFiles } from "./batch_files.ts";
 import type { TargetColumn } from "./drift.ts";
 
 /** Differing buckets whose rows are listed per query. */
@@ -431,78 +431,74 @@ async function repairTable(
   config: Config,
 ): Promise<number> {
   const { shape } = compare;
-  const converter = await BatchConverter.create();
-  const csv = partialPath(config.parquetDir, `${fileSafe(plan.target)}__repair.csv`);
-  const parquet = partialPath(config.parquetDir, `${fileSafe(plan.target)}__repair.parquet`);
   await Deno.mkdir(config.parquetDir, { recursive: true });
+  const converter = await BatchConverter.create();
   try {
-    if (shape.key.length === 0) {
-      // No key to re-copy rows by: the table is refreshed whole.
-      const copied = await copyTableToCsv(
-        client,
-        plan.schema,
-        plan.table,
-        compare.allColumns,
-        csv,
-      );
-      await converter.csvToParquet(csv, parquet, compare.allColumns);
-      await warehouse.replaceFromParquet(plan.target, parquet, compare.allColumns, []);
-      return copied.rows;
-    }
-    const hashes = (rows: readonly HashedRow[]) =>
-      rows.map((r) => `'${r.kh.replace(/[^0-9a-f]/g, "")}'`);
-    const recopy = hashes([...result.missing, ...result.changed]);
-    const remove = hashes(result.extra);
-    // Every column DuckDB has from Postgres is re-copied (also those left out
-    // of the comparison); columns only DuckDB has keep their values.
-    const columns = compare.repairColumns;
-    const keyNames = shape.key.map((k) => k.name);
-    const names = columns.map((c) => quoteIdent(c.name)).join(", ");
-    const source = `read_parquet('${parquet.replaceAll("'", "''")}')`;
-    const on = keyNames.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
-    const set = columns.filter((c) => !keyNames.includes(c.name))
-      .map((c) => `${quoteIdent(c.name)} = s.${quoteIdent(c.name)}`).join(", ");
-    if (recopy.length > 0) {
-      const select = columns.map((m) => m.pgSelect).join(", ");
-      await copyQueryToCsv(
-        client,
-        `SELECT ${select} FROM ${compare.pgFrom} WHERE md5(${rowText("pg", shape.key)}) IN (${
-          recopy.join(", ")
-        })`,
-        csv,
-      );
-      await converter.csvToParquet(csv, parquet, columns);
-    }
-    await warehouse.run("BEGIN TRANSACTION");
-    try {
-      if (remove.length > 0) {
-        await warehouse.run(
-          `DELETE FROM ${compare.duckFrom} WHERE md5(${rowText("duck", shape.key)}) IN (${
-            remove.join(", ")
-          })`,
-        );
-      }
-      if (recopy.length > 0) {
-        if (set) {
-          await warehouse.run(
-            `UPDATE ${compare.duckFrom} AS t SET ${set} FROM ${source} AS s WHERE ${on}`,
+    return await withScratchFiles(
+      config.parquetDir,
+      `${plan.target}__repair`,
+      async (csv, parquet) => {
+        if (shape.key.length === 0) {
+          // No key to re-copy rows by: the table is refreshed whole.
+          const copied = await copyTableToCsv(
+            client,
+            plan.schema,
+            plan.table,
+            compare.allColumns,
+            csv,
           );
+          await converter.csvToParquet(csv, parquet, compare.allColumns);
+          await warehouse.replaceFromParquet(plan.target, parquet, compare.allColumns, []);
+          return copied.rows;
         }
-        await warehouse.run(
-          `INSERT INTO ${compare.duckFrom} (${names}) SELECT ${names} FROM ${source} AS s
-           WHERE NOT EXISTS (SELECT 1 FROM ${compare.duckFrom} AS t WHERE ${on})`,
-        );
-      }
-      await warehouse.run("COMMIT");
-    } catch (error) {
-      await warehouse.run("ROLLBACK").catch(() => {});
-      throw error;
-    }
-    return new Set([...recopy, ...remove]).size;
+        const recopy = [...result.missing, ...result.changed];
+        const remove = result.extra;
+        // Every column DuckDB has from Postgres is re-copied (also those left
+        // out of the comparison); columns only DuckDB has keep their values.
+        const columns = compare.repairColumns;
+        const keyNames = shape.key.map((k) => k.name);
+        const names = columns.map((c) => quoteIdent(c.name)).join(", ");
+        const source = `read_parquet('${parquet.replaceAll("'", "''")}')`;
+        const on = keyNames.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+        const set = columns.filter((c) => !keyNames.includes(c.name))
+          .map((c) => `${quoteIdent(c.name)} = s.${quoteIdent(c.name)}`).join(", ");
+        if (recopy.length > 0) {
+          const select = columns.map((m) => m.pgSelect).join(", ");
+          await copyQueryToCsv(
+            client,
+            `SELECT ${select} FROM ${compare.pgFrom} WHERE ${keyHashIn("pg", shape.key, recopy)}`,
+            csv,
+          );
+          await converter.csvToParquet(csv, parquet, columns);
+        }
+        await warehouse.run("BEGIN TRANSACTION");
+        try {
+          if (remove.length > 0) {
+            await warehouse.run(
+              `DELETE FROM ${compare.duckFrom} WHERE ${keyHashIn("duck", shape.key, remove)}`,
+            );
+          }
+          if (recopy.length > 0) {
+            if (set) {
+              await warehouse.run(
+                `UPDATE ${compare.duckFrom} AS t SET ${set} FROM ${source} AS s WHERE ${on}`,
+              );
+            }
+            await warehouse.run(
+              `INSERT INTO ${compare.duckFrom} (${names}) SELECT ${names} FROM ${source} AS s
+               WHERE NOT EXISTS (SELECT 1 FROM ${compare.duckFrom} AS t WHERE ${on})`,
+            );
+          }
+          await warehouse.run("COMMIT");
+        } catch (error) {
+          await warehouse.run("ROLLBACK").catch(() => {});
+          throw error;
+        }
+        return new Set([...recopy, ...remove].map((r) => r.kh)).size;
+      },
+    );
   } finally {
     converter.close();
-    await Deno.remove(csv).catch(() => {});
-    await Deno.remove(parquet).catch(() => {});
   }
 }
 

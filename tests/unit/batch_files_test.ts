@@ -153,3 +153,23 @@ Deno.test("fileSafe: distinct table names never share a file name", async () => 
   assertEquals(new Set(safe).size, names.length);
   assertEquals(safe, ["a%2Fb", "a_b", "a%252Fb", "a%5Cb", "a%00b"]);
 });
+
+Deno.test("withScratchFiles removes its files after success and after failure", async () => {
+  const { withScratchFiles } = await import("../../src/batch_files.ts");
+  const dir = await Deno.makeTempDir({ prefix: "pds-unit-scratch-" });
+  try {
+    const seen = await withScratchFiles(dir, "a/b", async (csv, parquet) => {
+      await Deno.writeTextFile(csv, "x");
+      await Deno.writeTextFile(parquet, "y");
+      return [csv, parquet];
+    });
+    assertEquals(seen, [`${dir}/a%2Fb.csv.partial`, `${dir}/a%2Fb.parquet.partial`]);
+    await withScratchFiles(dir, "t", async (csv) => {
+      await Deno.writeTextFile(csv, "x");
+      throw new Error("boom");
+    }).catch(() => {});
+    assertEquals([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

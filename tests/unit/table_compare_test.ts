@@ -83,3 +83,12 @@ Deno.test("rotate: a list from any start, wrapping around", async () => {
   assertEquals(rotate(["a", "b", "c"], 5), ["c", "a", "b"]);
   assertEquals(rotate([], 3), []);
 });
+
+Deno.test("keyHashIn: the key's md5 among the listed hashes, hex only", async () => {
+  const { keyHashIn } = await import("../../src/table_compare.ts");
+  const key = [{ name: "id", pgCanonical: `"id"::text`, duckCanonical: `CAST("id" AS VARCHAR)` }];
+  assertEquals(
+    keyHashIn("pg", key as never, [{ kh: "ab12" }, { kh: "cd'; drop" }]),
+    `md5(coalesce('V' || length("id"::text)::text || ':' || "id"::text, 'N')) IN ('ab12', 'cdd')`,
+  );
+});
