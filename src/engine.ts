@@ -56,8 +56,8 @@ export class SyncEngine {
   readonly #secrets: string[];
   readonly #now: () => Date;
   #store: CheckpointStore;
-  /** Idle Postgres connections, reused across cycles. */
-  #idle: pg.Client[] = [];
+  /** Idle Postgres connections (and since when), reused across cycles. */
+  #idle: { client: pg.Client; since: number }[] = [];
   #converter: Promise<BatchConverter> | null = null;
   readonly #writer = new Mutex();
   readonly warehouseFile: WarehouseFile;
@@ -93,13 +93,15 @@ export class SyncEngine {
    * server may have closed it since); give it back with #release.
    */
   async #acquire(): Promise<pg.Client> {
-    let client: pg.Client | undefined;
-    while ((client = this.#idle.pop())) {
+    let idle: { client: pg.Client; since: number } | undefined;
+    while ((idle = this.#idle.pop())) {
+      // Released a moment ago (within this cycle): no need to ask the server.
+      if (performance.now() - idle.since < 1000) return idle.client;
       try {
-        await client.query("SELECT 1");
-        return client;
+        await idle.client.query("SELECT 1");
+        return idle.client;
       } catch {
-        await client.end().catch(() => {});
+        await idle.client.end().catch(() => {});
       }
     }
     return await connectPg(this.#config, this.#secrets);
@@ -107,13 +109,13 @@ export class SyncEngine {
 
   #release(client: pg.Client, broken: boolean): void {
     if (broken) client.end().catch(() => {});
-    else this.#idle.push(client);
+    else this.#idle.push({ client, since: performance.now() });
   }
 
   async close(): Promise<void> {
     const clients = this.#idle;
     this.#idle = [];
-    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+    await Promise.all(clients.map((c) => c.client.end().catch(() => {})));
     const converter = this.#converter;
     this.#converter = null;
     if (converter) (await converter.catch(() => null))?.close();
