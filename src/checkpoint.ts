@@ -6,6 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import type { DriftRecord, SyncMode } from "./protocol.ts";
+import type { ScanState } from "./block_scan.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.sqlite";
 const SCHEMA_VERSION = "1";
@@ -48,6 +49,8 @@ export interface CheckpointAdvance {
   readonly batch: BatchRecord | null;
   /** Sets rows copied to this total instead of adding the batch's rows (full refresh). */
   readonly rowsCopied?: number;
+  /** The bootstrap's block scan after this batch (null: the scan is over; absent: unchanged). */
+  readonly scan?: ScanState | null;
 }
 
 export interface SourceSchemaSnapshot {
@@ -237,8 +240,29 @@ export class CheckpointStore {
           batch.file,
         );
       }
+      if (advance.scan !== undefined) this.#setScan(advance.table, advance.scan);
     });
     return this.get(advance.table)!;
+  }
+
+  /** The block scan of a bootstrap under way (block_scan.ts), or null. */
+  scan(table: string): ScanState | null {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(
+      `bootstrap_scan:${table}`,
+    ) as Row | undefined;
+    return row ? JSON.parse(String(row.value)) as ScanState : null;
+  }
+
+  #setScan(table: string, scan: ScanState | null): void {
+    const key = `bootstrap_scan:${table}`;
+    if (scan) {
+      this.#db.prepare(
+        `INSERT INTO meta (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ).run(key, JSON.stringify(scan));
+    } else {
+      this.#db.prepare("DELETE FROM meta WHERE key = ?").run(key);
+    }
   }
 
   /**
@@ -341,10 +365,13 @@ export class CheckpointStore {
 
   /** Back to the start of a bootstrap: no position, no rows copied (history kept). */
   restartBootstrap(table: string): void {
-    this.#db.prepare(
-      `UPDATE tables SET mode = 'bootstrap', cursor = NULL, key_json = NULL, rows_copied = 0,
-         schema_json = NULL, updated_at = ? WHERE table_name = ?`,
-    ).run(new Date().toISOString(), table);
+    this.#transaction(() => {
+      this.#db.prepare(
+        `UPDATE tables SET mode = 'bootstrap', cursor = NULL, key_json = NULL, rows_copied = 0,
+           schema_json = NULL, updated_at = ? WHERE table_name = ?`,
+      ).run(new Date().toISOString(), table);
+      this.#setScan(table, null);
+    });
   }
 
   setMode(table: string, mode: SyncMode): void {
@@ -362,6 +389,7 @@ export class CheckpointStore {
         this.#db.prepare(`DELETE FROM ${t} WHERE table_name = ?`).run(table);
       }
       this.setRefreshPending(table, false);
+      this.#setScan(table, null);
     });
   }
 

@@ -172,6 +172,76 @@ export class Warehouse {
   }
 
   /**
+   * Loads a batch into a table that has no primary key yet (a bootstrap's block
+   * scan, see block_scan.ts), in one transaction: first the rows of the table
+   * that share a key with the batch's rows matching `replaceWhere` (all of them
+   * when null) are deleted, so a row copied again (it changed while the scan
+   * ran, or the batch is re-applied after a crash) is never held twice.
+   */
+  async appendParquet(
+    table: string,
+    parquetPath: string,
+    columns: readonly string[],
+    key: readonly string[],
+    replaceWhere: string | null,
+  ): Promise<void> {
+    const t = quoteIdent(table);
+    const file = `read_parquet(${quoteLiteral(parquetPath)})`;
+    const list = columns.map(quoteIdent).join(", ");
+    const keys = key.map(quoteIdent).join(", ");
+    const on = key.map((k) => `${t}.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+    await this.run("BEGIN TRANSACTION");
+    try {
+      await this.run(
+        `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${file}${
+          replaceWhere ? ` WHERE ${replaceWhere}` : ""
+        }) AS s WHERE ${on}`,
+      );
+      await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${file}`);
+      await this.run("COMMIT");
+    } catch (error) {
+      await this.run("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Gives a table loaded without one its primary key. Should a key be held
+   * twice (only if a writer set the cursor column to an older value while the
+   * scan ran), the copy with the newest cursor is kept; returns how many rows
+   * were removed for that.
+   */
+  async addPrimaryKey(table: string, key: readonly string[], cursor: string): Promise<number> {
+    const t = quoteIdent(table);
+    const keys = key.map(quoteIdent).join(", ");
+    try {
+      await this.run(`ALTER TABLE ${t} ADD PRIMARY KEY (${keys})`);
+      return 0;
+    } catch (error) {
+      if (!/duplicate|constraint|unique/i.test(errorMessage(error))) throw error;
+    }
+    const reader = await this.connection.runAndReadAll(
+      `DELETE FROM ${t} WHERE rowid IN (
+         SELECT rowid FROM (
+           SELECT rowid, row_number() OVER (
+             PARTITION BY ${keys} ORDER BY ${quoteIdent(cursor)} DESC NULLS LAST) AS n
+           FROM ${t}) WHERE n > 1)`,
+    );
+    const removed = Number(reader.getRowsJson()[0]?.[0] ?? 0);
+    await this.run(`ALTER TABLE ${t} ADD PRIMARY KEY (${keys})`);
+    return removed;
+  }
+
+  /** True when the table exists and holds at least one row. */
+  async hasRows(table: string): Promise<boolean> {
+    if (!(await this.columns(table))) return false;
+    const reader = await this.connection.runAndReadAll(
+      `SELECT 1 FROM ${quoteIdent(table)} LIMIT 1`,
+    );
+    return reader.getRowsJson().length > 0;
+  }
+
+  /**
    * Replaces the whole table with a Parquet file's rows, atomically: a staging
    * table is loaded and renamed over the old one in one transaction, so readers
    * see the old rows or the new, never a mix or an empty table.

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "KEY_NOT_UNIQUE"
   | "TABLES_FAILED"
   | "VERIFY_DIFFERS"
+  | "SOURCE_REWRITTEN"
   | "INTERNAL";
 
 export interface SyncErrorOptions {

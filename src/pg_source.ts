@@ -36,6 +36,8 @@ export interface TableInfo {
   /** True for a `timestamp without time zone` cursor (compared in the database's zone). */
   readonly cursorWithoutZone: boolean;
   readonly estimatedRows: number | null;
+  /** pg_class.relkind (r table, p partitioned, v view...). */
+  readonly kind?: string;
   /** Leaf partitions of a partitioned table ("schema.table"), else undefined. */
   readonly partitions?: readonly PartitionName[];
 }
@@ -311,6 +313,7 @@ export function tableInfoOf(
     cursorIsTime: cursor.baseTypeName === "timestamptz" || cursor.baseTypeName === "timestamp",
     cursorWithoutZone: cursor.baseTypeName === "timestamp",
     estimatedRows: description.estimatedRows,
+    kind: description.kind,
     ...(description.partitions ? { partitions: description.partitions } : {}),
   };
 }
@@ -391,7 +394,7 @@ export async function readHorizon(client: pg.Client, lookbackSeconds: number): P
 }
 
 /** The horizon as a value comparable with the cursor column. */
-function horizonValue(info: TableInfo, horizon: Horizon): string {
+export function horizonValue(info: TableInfo, horizon: Horizon): string {
   const at = `${quoteLiteral(horizon.at)}::timestamptz`;
   return info.cursorWithoutZone ? `(${at} AT TIME ZONE ${quoteLiteral(horizon.zone)})` : at;
 }

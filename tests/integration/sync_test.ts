@@ -40,7 +40,8 @@ Deno.test("sync bootstraps, then stays incremental across restarts", async () =>
   const db = await createTestDb(cluster);
   try {
     const first = await syncOnce(db, { BATCH_SIZE: "4000" });
-    assertMatch(first.stderr, /bootstrap: 4000 rows/);
+    // The first copy reads the heap in block ranges of about BATCH_SIZE rows.
+    assertMatch(first.stderr, /bootstrap: \d{4} rows, start \.\. block \d+ of \d+/);
     assertMatch(first.stderr, /Bootstrap of analytics.subscriptions complete: 10000 rows/);
     let s = await status(db);
     assertEquals(s[0]!.mode, "incremental");
@@ -229,11 +230,12 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
   try {
     const r = await syncOnce(db, { BATCH_SIZE: "2500" });
     const files = [...Deno.readDirSync(`${db.dir}/parquet`)].map((e) => e.name).sort();
-    assertEquals(files.length, 4, files.join(" "));
+    // A bootstrap batch is named by its block range, a later one by its cursor range.
+    assert(files.length >= 3 && files.length <= 5, files.join(" "));
     for (const f of files) {
       assertMatch(
         f,
-        /^analytics_subscriptions__0000000\d__(start|\d{4}-\d\d-\d\dT[\d.-]+Z)__\d{4}-\d\d-\d\dT[\d.-]+Z\.parquet$/,
+        /^analytics_subscriptions__0000000\d__(start|block_\d+)__block_\d+_of_\d+\.parquet$/,
       );
     }
     const perFile = await duckRows(
@@ -241,7 +243,7 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
       `SELECT count(*)::VARCHAR AS n FROM read_parquet('${db.dir}/parquet/*.parquet')`,
     );
     assertEquals(perFile[0]!.n, "10000");
-    assertEquals(r.stderr.split("\n").filter((l) => / batch /.test(l)).length, 4);
+    assertEquals(r.stderr.split("\n").filter((l) => / batch /.test(l)).length, files.length);
 
     const before = await duckDemoRows(duckPath(db));
     const replay = await runMain(
@@ -282,9 +284,10 @@ Deno.test("checkpoint records cursor, key, rows and batch history; status reads 
     >[];
     const table = sqlite.prepare("SELECT * FROM tables").get() as Record<string, unknown>;
     sqlite.close();
-    assertEquals(batches.length, 2);
+    assert(batches.length >= 2 && batches.length <= 3, `${batches.length} batches`);
+    assertEquals(batches.reduce((sum, b) => sum + Number(b.rows), 0), 10000);
     for (const b of batches) {
-      assertEquals(b.rows, 5000);
+      assert(Number(b.rows) <= 5000 * 1.3, `batch of ${b.rows} rows`);
       assert(Number(b.bytes) > 10_000, `bytes ${b.bytes}`);
       assert(Number(b.duration_ms) > 0);
       assertMatch(String(b.finished_at), /^\d{4}-\d\d-\d\dT/);
@@ -294,7 +297,7 @@ Deno.test("checkpoint records cursor, key, rows and batch history; status reads 
     const text = await runMain(["status"], db.env());
     assertMatch(
       text.stdout,
-      /analytics_subscriptions \(analytics.subscriptions on 127\.0\.0\.1:\d+\/t\w+\): incremental, cursor \d{4}-.*10000 rows copied in 2 batches/,
+      /analytics_subscriptions \(analytics.subscriptions on 127\.0\.0\.1:\d+\/t\w+\): incremental, cursor \d{4}-.*10000 rows copied in [23] batches/,
     );
   } finally {
     await db.cleanup();
@@ -306,10 +309,10 @@ Deno.test("one log line per batch, or JSON lines with --log-format json", async 
   try {
     const r = await syncOnce(db, { BATCH_SIZE: "5000" });
     const lines = r.stderr.trim().split("\n").filter((l) => / batch /.test(l));
-    assertEquals(lines.length, 2);
+    assert(lines.length >= 2 && lines.length <= 3, lines.join("\n"));
     assertMatch(
       lines[1]!,
-      /batch analytics_subscriptions #2 bootstrap: 5000 rows, \d{4}-\S+ \S+ \.\. \d{4}-\S+ \S+, \d+ ms, [\d,]+ rows\/s/,
+      /batch analytics_subscriptions #2 bootstrap: \d+ rows, block \d+ \.\. block \d+ of \d+, \d+ ms, [\d,]+ rows\/s/,
     );
     await runMain(["seed-changes"], db.env());
     const json = await runMain(["sync", "--once", "--log-format", "json"], db.env());
@@ -319,6 +322,9 @@ Deno.test("one log line per batch, or JSON lines with --log-format json", async 
     assertEquals(batch.table, "analytics_subscriptions");
     assert(batch.rows >= 2);
     assert(typeof batch.durationMs === "number" && typeof batch.cursorTo === "string");
+    // An incremental batch is named by its cursor range.
+    assertMatch(batch.cursorFrom, /^\d{4}-\d\d-\d\d \S+$/);
+    assertMatch(batch.cursorTo, /^\d{4}-\d\d-\d\d \S+$/);
     assert(events.some((e) => e.type === "cycle_finished"));
   } finally {
     await db.cleanup();

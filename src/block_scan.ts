@@ -1,0 +1,193 @@
+// Owns the bootstrap's physical scan of a plain table: instead of paging through
+// the (cursor, key) index, which visits the heap in random order, the first copy
+// reads the table in ranges of heap blocks (`ctid` ranges, a TID Range Scan on
+// PostgreSQL 14+), i.e. sequentially. Why that is exact:
+//
+// - The safe horizon H was read before the scan started, so every change
+//   committed after that carries a cursor >= H (the tool's cursor rule).
+// - Every row committed before the scan started sits in a block below the
+//   relation size read at the start, unless it changed since, and then its
+//   cursor is >= H.
+// - So after the scan, the keyset catch-up from the last position before H
+//   (cursor < H) copies whatever moved, was added or changed meanwhile.
+//
+// A table rewritten during the scan (VACUUM FULL, CLUSTER, TRUNCATE, a
+// rewriting ALTER) gets a new relfilenode: the block positions mean nothing any
+// more and the scan starts over. This module holds the Postgres queries and the
+// pure arithmetic of block ranges; table_sync.ts drives the batches.
+
+import type pg from "pg";
+import type { Horizon, TableInfo } from "./pg_source.ts";
+import { copyQueryToCsv, horizonValue } from "./pg_source.ts";
+import type { CopyResult } from "./pg_source.ts";
+import { orderBy, type Position, positionFromRow, positionSelect } from "./keyset.ts";
+import { qualified, quoteIdent } from "./sql.ts";
+
+/** Persisted in the checkpoint while a block scan is under way. */
+export interface ScanState {
+  /** The safe horizon read before the scan began. */
+  readonly horizon: Horizon;
+  /** pg_relation_filenode() when the scan began: a rewrite changes it. */
+  readonly filenode: string;
+  /** Heap blocks when the scan began; later blocks hold only rows with cursor >= horizon. */
+  readonly blocks: number;
+  /** The first block not yet copied. */
+  readonly nextBlock: number;
+  /** Blocks per batch (adapted to the rows per block seen so far). */
+  readonly blocksPerBatch: number;
+  /**
+   * The cursor value (Postgres text) an hour before the horizon: a row at or
+   * after it may have been copied before (it changed while the scan ran), so
+   * loading it first removes an older copy. The hour only adds safety margin.
+   */
+  readonly recentFrom: string;
+}
+
+/** The PostgreSQL release that has TID Range Scans (a ctid range read sequentially). */
+export const MIN_SCAN_SERVER_VERSION = 140000;
+
+/**
+ * Whether a bootstrap may scan blocks: a plain table (not partitioned, not a
+ * view) with a timestamp cursor (so a horizon exists) on PostgreSQL 14+.
+ */
+export function canScan(kind: string, info: TableInfo, serverVersion: number): boolean {
+  return kind === "r" && info.cursorIsTime && info.partitions === undefined &&
+    serverVersion >= MIN_SCAN_SERVER_VERSION;
+}
+
+/** Blocks counted to estimate rows per block when the statistics are missing. */
+const SAMPLE_BLOCKS = 16;
+
+/** Blocks per batch for about `batchRows` rows at `rowsPerBlock`. */
+export function blocksFor(batchRows: number, rowsPerBlock: number): number {
+  const perBlock = Number.isFinite(rowsPerBlock) && rowsPerBlock > 0 ? rowsPerBlock : 50;
+  return Math.max(1, Math.round(batchRows / perBlock));
+}
+
+/**
+ * The next batch's block count from the last one's yield: aim at `batchRows`,
+ * but never more than 8x the last step (a sparse stretch of dead tuples must
+ * not turn one batch into the rest of a dense table).
+ */
+export function nextBlocksPerBatch(
+  batchRows: number,
+  previousBlocks: number,
+  rowsSeen: number,
+): number {
+  if (rowsSeen <= 0) return Math.max(1, previousBlocks * 2);
+  const wanted = blocksFor(batchRows, rowsSeen / previousBlocks);
+  return Math.min(Math.max(1, wanted), previousBlocks * 8);
+}
+
+/** The half-open block range [from, to) of the next batch, or null when done. */
+export function nextRange(state: ScanState): { from: number; to: number } | null {
+  if (state.nextBlock >= state.blocks) return null;
+  // A remainder of up to a quarter batch joins the last batch.
+  const rest = state.blocks - state.nextBlock;
+  const take = rest <= state.blocksPerBatch * 1.25 ? rest : state.blocksPerBatch;
+  return { from: state.nextBlock, to: state.nextBlock + take };
+}
+
+export async function serverVersion(client: pg.Client): Promise<number> {
+  const r = await client.query("SELECT current_setting('server_version_num')::int AS v");
+  return Number(r.rows[0]!.v);
+}
+
+/** Starts a scan: the relation's file, size in blocks and a first batch size. */
+export async function beginScan(
+  client: pg.Client,
+  info: TableInfo,
+  horizon: Horizon,
+  batchRows: number,
+): Promise<ScanState> {
+  const r = await client.query(
+    `SELECT pg_relation_filenode(c.oid)::text AS filenode,
+            (${horizonValue(info, horizon)} - interval '1 hour')::text AS recent_from,
+            (pg_relation_size(c.oid) / current_setting('block_size')::int8)::int8 AS blocks,
+            c.reltuples::float8 AS tuples, c.relpages::int8 AS pages
+     FROM pg_class c WHERE c.oid = $1::regclass`,
+    [qualified(info.schema, info.table)],
+  );
+  const row = r.rows[0]!;
+  const blocks = Number(row.blocks);
+  // Rows per block from the statistics, or when they are missing (never
+  // analyzed) from the first few blocks; later batches adapt to what they saw.
+  let perBlock = Number(row.pages) > 0 && Number(row.tuples) > 0
+    ? Number(row.tuples) / Number(row.pages)
+    : NaN;
+  const sample = Math.min(blocks, SAMPLE_BLOCKS);
+  if (!(perBlock > 0) && sample > 0) {
+    const counted = await client.query(
+      `SELECT count(*)::int8 AS n FROM ${qualified(info.schema, info.table)}
+       WHERE ctid < '(${sample},0)'::tid`,
+    );
+    perBlock = Number(counted.rows[0]!.n) / sample;
+  }
+  return {
+    horizon,
+    filenode: String(row.filenode),
+    blocks,
+    nextBlock: 0,
+    blocksPerBatch: blocksFor(batchRows, perBlock),
+    recentFrom: String(row.recent_from),
+  };
+}
+
+/** The relation's current file: differs from ScanState.filenode after a rewrite. */
+export async function currentFilenode(client: pg.Client, info: TableInfo): Promise<string> {
+  const r = await client.query("SELECT pg_relation_filenode($1::regclass)::text AS filenode", [
+    qualified(info.schema, info.table),
+  ]);
+  return String(r.rows[0]!.filenode);
+}
+
+/**
+ * Copies the rows in blocks [from, to) with a non-null cursor as CSV into
+ * `path`, and returns the relation's filenode as seen while the COPY's lock was
+ * still held (so no rewrite can slip in between).
+ */
+export async function copyBlocksToCsv(
+  client: pg.Client,
+  info: TableInfo,
+  range: { from: number; to: number },
+  path: string,
+): Promise<CopyResult & { filenode: string }> {
+  const select = info.mappings.map((m) => m.pgSelect).join(", ");
+  const table = qualified(info.schema, info.table);
+  await client.query("BEGIN");
+  try {
+    const copied = await copyQueryToCsv(
+      client,
+      `SELECT ${select} FROM ${table}
+       WHERE ctid >= '(${range.from},0)'::tid AND ctid < '(${range.to},0)'::tid
+         AND ${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
+      path,
+    );
+    const r = await client.query(
+      "SELECT pg_relation_filenode($1::regclass)::text AS filenode",
+      [table],
+    );
+    await client.query("COMMIT");
+    return { ...copied, filenode: String(r.rows[0]!.filenode) };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The last (cursor, key) position whose cursor is before the scan's horizon:
+ * the keyset catch-up starts after it. Null when no row is that old.
+ */
+export async function lastPositionBefore(
+  client: pg.Client,
+  info: TableInfo,
+  horizon: Horizon,
+): Promise<Position | null> {
+  const r = await client.query(
+    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
+     WHERE ${quoteIdent(info.keyset.cursor.name)} < ${horizonValue(info, horizon)}
+     ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
+  );
+  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
+}
