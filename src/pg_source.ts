@@ -453,9 +453,12 @@ export async function nextBatchEnd(
   info: TableInfo,
   after: Position | null,
   size: number,
+  upTo?: Position,
 ): Promise<Position | null> {
   const from = qualified(info.schema, info.table);
-  const where = afterPredicate(info.keyset, after);
+  const where = `${afterPredicate(info.keyset, after)}${
+    upTo ? ` AND ${upToPredicate(info.keyset, upTo)}` : ""
+  }`;
   const select = positionSelect(info.keyset);
   const nth = await client.query(
     `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${orderBy(info.keyset)} OFFSET ${
@@ -583,11 +586,14 @@ export async function copyNextBatchToCsv(
   limit: number,
   path: string,
   fields: readonly number[],
+  upTo?: Position,
 ): Promise<CopyResult & { end: Position | null }> {
   const select = info.mappings.map((m) => m.pgSelect).join(", ");
   const sql = `COPY (SELECT ${select} FROM ${qualified(info.schema, info.table)} WHERE ${
     afterPredicate(info.keyset, after)
-  } ORDER BY ${orderBy(info.keyset)} LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
+  }${upTo ? ` AND ${upToPredicate(info.keyset, upTo)}` : ""} ORDER BY ${
+    orderBy(info.keyset)
+  } LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
   const tracker = new CsvLastRow();
   const copied = await streamCopy(client, sql, path, (chunk) => tracker.push(chunk));
   const last = tracker.lastRow();
@@ -599,6 +605,19 @@ export async function copyNextBatchToCsv(
   }
   const [cursor, ...key] = texts as string[];
   return { ...copied, end: { cursor: cursor!, key } };
+}
+
+/**
+ * The last (cursor, key) position in the table (one index probe), or null when
+ * no row has a cursor. A cycle copies up to here: rows changed while it runs
+ * are the next cycle's, so a cycle ends even under a steady stream of writes.
+ */
+export async function lastPosition(client: pg.Client, info: TableInfo): Promise<Position | null> {
+  const r = await client.query(
+    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
+     WHERE ${afterPredicate(info.keyset, null)} ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
+  );
+  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
 }
 
 /** True when any row lies after `after` (one index probe). */

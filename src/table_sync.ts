@@ -21,6 +21,7 @@ import {
   hasRowsAfter,
   type Horizon,
   isSettled,
+  lastPosition,
   lastSettledPosition,
   nextBatchEnd,
   positionFieldIndexes,
@@ -410,6 +411,9 @@ export async function syncIncremental(
       }
     }
 
+    // This cycle copies up to the last row as of now: later changes are the
+    // next cycle's (otherwise a cycle could chase a busy table forever).
+    const upper = caughtUp ? await lastPosition(client, info) : null;
     let durable = start;
     let pastHorizon = false;
     /**
@@ -425,11 +429,19 @@ export async function syncIncremental(
       let rows: number;
       if (fields) {
         // One COPY ... ORDER BY ... LIMIT; the end is read from its last row.
-        const copied = await copyNextBatchToCsv(client, info, from, batchSize, csv, fields);
+        const copied = await copyNextBatchToCsv(
+          client,
+          info,
+          from,
+          batchSize,
+          csv,
+          fields,
+          upper!,
+        );
         to = copied.end;
         rows = copied.rows;
       } else {
-        to = await nextBatchEnd(client, info, from, batchSize);
+        to = await nextBatchEnd(client, info, from, batchSize, upper!);
         rows = to ? (await copyRangeToCsv(client, info, from, to, csv)).rows : 0;
       }
       if (!to) {
@@ -459,7 +471,7 @@ export async function syncIncremental(
       };
     };
 
-    if (caughtUp) {
+    if (upper) {
       caughtUp = await pipelined(
         fetchBatch(start),
         (batch) => fetchBatch(batch.to!),

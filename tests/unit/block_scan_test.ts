@@ -1,0 +1,58 @@
+import { assert, assertEquals } from "../support/assert.ts";
+import {
+  blocksFor,
+  canScan,
+  nextBlocksPerBatch,
+  nextRange,
+  type ScanState,
+} from "../../src/block_scan.ts";
+import type { TableInfo } from "../../src/pg_source.ts";
+
+const state = (blocks: number, nextBlock: number, blocksPerBatch: number): ScanState => ({
+  horizon: { at: "2026-01-01 00:00:00+00", usedLookback: false, zone: "UTC" },
+  filenode: "1234",
+  blocks,
+  nextBlock,
+  blocksPerBatch,
+  recentFrom: "2025-12-31 23:00:00+00",
+});
+
+Deno.test("nextRange walks [0, blocks) in half-open steps and ends with null", () => {
+  let s = state(960, 0, 300);
+  const ranges: [number, number][] = [];
+  for (let r = nextRange(s); r; r = nextRange(s)) {
+    ranges.push([r.from, r.to]);
+    s = { ...s, nextBlock: r.to };
+  }
+  assertEquals(ranges, [[0, 300], [300, 600], [600, 960]]);
+  assertEquals(nextRange(state(0, 0, 10)), null);
+});
+
+Deno.test("nextRange folds a remainder of up to a quarter batch into the last batch", () => {
+  assertEquals(nextRange(state(1250, 1000, 200)), { from: 1000, to: 1250 });
+  assertEquals(nextRange(state(1251, 1000, 200)), { from: 1000, to: 1200 });
+});
+
+Deno.test("blocksFor aims at the batch's rows; unknown density assumes 50 rows a block", () => {
+  assertEquals(blocksFor(250_000, 86.5), 2890);
+  assertEquals(blocksFor(1_000, NaN), 20);
+  assertEquals(blocksFor(1_000, 0), 20);
+  assertEquals(blocksFor(1, 500), 1);
+});
+
+Deno.test("nextBlocksPerBatch adapts to the rows seen, doubles on empty stretches, grows at most 8x", () => {
+  assertEquals(nextBlocksPerBatch(1_000, 20, 2_000), 10);
+  assertEquals(nextBlocksPerBatch(1_000, 20, 0), 40);
+  assertEquals(nextBlocksPerBatch(100_000, 10, 10), 80);
+  assert(nextBlocksPerBatch(1_000, 1, 100_000) >= 1);
+});
+
+Deno.test("canScan: only plain tables with a timestamp cursor on PostgreSQL 14+", () => {
+  const info = { cursorIsTime: true } as TableInfo;
+  assert(canScan("r", info, 150004));
+  assert(!canScan("r", info, 130010));
+  assert(!canScan("p", info, 150004));
+  assert(!canScan("v", info, 150004));
+  assert(!canScan("r", { cursorIsTime: false } as TableInfo, 150004));
+  assert(!canScan("r", { cursorIsTime: true, partitions: [] } as unknown as TableInfo, 150004));
+});
