@@ -48,7 +48,7 @@ Options (each overrides its environment variable; see README):
   --interval N --batch-size N --table T --schema S --primary-key a,b
   --cursor-column C --soft-delete-column C --duckdb-path P --duckdb-table T
   --parquet-dir D --state-dir D --lookback N --log-format text|json
-  --bootstrap-batch-size N --parquet-keep N --lock-wait N
+  --bootstrap-batch-size N --parquet-keep N --lock-wait N --duckdb-memory-limit SIZE
   --host H --port N --user U --db D --database-url URL
   --tables schema.table,schema.* --config sync.json --concurrency N
   --full-refresh-every N --reconcile-deletes-every N --reconcile-deletes-mode delete|mark
@@ -385,6 +385,7 @@ async function commandReset(parsed: Parsed): Promise<number> {
     await Deno.stat(config.duckdbPath);
     const warehouse = await Warehouse.open(config.duckdbPath, {
       lockWaitSeconds: config.lockWaitSeconds,
+      memoryLimit: config.duckdbMemoryLimit,
     });
     try {
       for (const table of targets) {
@@ -430,6 +431,7 @@ async function commandReplay(parsed: Parsed): Promise<number> {
   }
   const warehouse = await Warehouse.open(config.duckdbPath, {
     lockWaitSeconds: config.lockWaitSeconds,
+    memoryLimit: config.duckdbMemoryLimit,
   });
   try {
     if (!(await warehouse.columns(config.duckdbTable))) {

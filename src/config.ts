@@ -56,6 +56,8 @@ export interface Config {
   readonly parquetKeepBatches: number;
   /** How long to wait for a DuckDB file lock held by another process. */
   readonly lockWaitSeconds: number;
+  /** DuckDB's memory_limit for each instance ("" = DuckDB's default, 80% of RAM). */
+  readonly duckdbMemoryLimit: string;
   readonly logFormat: LogFormat;
   /** The tables to sync (POSTGRES_TABLES, the sync file's include, or POSTGRES_SCHEMA.POSTGRES_TABLE). */
   readonly tables: readonly TableSelector[];
@@ -102,6 +104,7 @@ export const FLAG_TO_ENV = {
   "lookback": "SYNC_LOOKBACK_SECONDS",
   "parquet-keep": "PARQUET_KEEP_BATCHES",
   "lock-wait": "LOCK_WAIT_SECONDS",
+  "duckdb-memory-limit": "DUCKDB_MEMORY_LIMIT",
   "log-format": "LOG_FORMAT",
   "tables": "POSTGRES_TABLES",
   "config": "SYNC_CONFIG",
@@ -136,6 +139,7 @@ export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
   SYNC_LOOKBACK_SECONDS: "300",
   PARQUET_KEEP_BATCHES: "100",
   LOCK_WAIT_SECONDS: "10",
+  DUCKDB_MEMORY_LIMIT: "",
   LOG_FORMAT: "text",
   POSTGRES_TABLES: "",
   SYNC_CONFIG: "",
@@ -186,6 +190,18 @@ function numberIn(
     return min;
   }
   return value;
+}
+
+/** A DuckDB memory size ("512MB", "2GB"), or "" for DuckDB's default. */
+function memorySize(problems: string[], name: string, raw: string): string {
+  const value = raw.trim();
+  if (value === "" || /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) return value;
+  problems.push(
+    `${name}=${
+      JSON.stringify(raw)
+    } is not a memory size (e.g. ${name}=512MB, or leave it empty for DuckDB's default)`,
+  );
+  return "";
 }
 
 function identifier(problems: string[], name: string, raw: string): string {
@@ -382,6 +398,7 @@ export function loadConfig(
       "100",
     ),
     lockWaitSeconds: numberIn(problems, "LOCK_WAIT_SECONDS", get("LOCK_WAIT_SECONDS"), 0, "10"),
+    duckdbMemoryLimit: memorySize(problems, "DUCKDB_MEMORY_LIMIT", get("DUCKDB_MEMORY_LIMIT")),
     logFormat: logFormat as LogFormat,
     tables,
     multiTable,

@@ -20,6 +20,8 @@ export interface OpenOptions {
   readonly signal?: AbortSignal;
   /** Told once when the file is busy and we start waiting. */
   readonly onWait?: (message: string) => void;
+  /** DuckDB's memory_limit ("512MB"); absent or "" for DuckDB's default. */
+  readonly memoryLimit?: string;
 }
 
 /** Opens a DuckDB file, retrying while another process holds its lock. */
@@ -35,7 +37,10 @@ export async function openDuckDb(
     try {
       return await DuckDBInstance.create(
         path,
-        options.readOnly ? { access_mode: "READ_ONLY" } : {},
+        {
+          ...(options.readOnly ? { access_mode: "READ_ONLY" } : {}),
+          ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+        },
       );
     } catch (error) {
       if (!isLockError(error)) {
@@ -81,15 +86,18 @@ export class WarehouseFile {
   #instance: Promise<DuckDBInstance> | null = null;
   #users = 0;
 
-  constructor(path: string) {
+  readonly #memoryLimit: string;
+
+  constructor(path: string, memoryLimit = "") {
     this.path = path;
+    this.#memoryLimit = memoryLimit;
   }
 
   async acquire(options: OpenOptions): Promise<Warehouse> {
     this.#users += 1;
     try {
       if (!this.#instance) {
-        const opening = openDuckDb(this.path, options);
+        const opening = openDuckDb(this.path, { memoryLimit: this.#memoryLimit, ...options });
         this.#instance = opening;
         opening.catch(() => {
           if (this.#instance === opening) this.#instance = null;

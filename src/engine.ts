@@ -73,7 +73,10 @@ export class SyncEngine {
     this.#secrets = [...options.secrets];
     this.#now = options.now ?? (() => new Date());
     this.#store = store;
-    this.warehouseFile = new WarehouseFile(options.config.duckdbPath);
+    this.warehouseFile = new WarehouseFile(
+      options.config.duckdbPath,
+      options.config.duckdbMemoryLimit,
+    );
   }
 
   /** Opens the checkpoint store (fails fast on an unwritable or corrupt state). */
@@ -305,6 +308,16 @@ export class SyncEngine {
         return new SyncError(pgError.code, pgError.message, { transient: true, cause: error });
       }
       return pgError;
+    }
+    if (/Out of Memory Error/i.test(errorMessage(error))) {
+      const limit = this.#config.duckdbMemoryLimit;
+      return new SyncError(
+        "DUCKDB_ERROR",
+        `DuckDB ran out of memory${limit ? ` (DUCKDB_MEMORY_LIMIT=${limit})` : ""}: ${
+          errorMessage(error).split("\n")[0]
+        } (raise DUCKDB_MEMORY_LIMIT, or leave it empty for DuckDB's default of 80% of RAM; a table's primary-key index must fit in memory)`,
+        { cause: error },
+      );
     }
     return new SyncError("DUCKDB_ERROR", `DuckDB error: ${errorMessage(error)}`, {
       cause: error,

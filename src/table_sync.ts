@@ -241,6 +241,21 @@ export async function syncIncremental(
     const keyNames = info.keyset.key.map((k) => k.name);
     let keyed = (await warehouse.primaryKey(table)).length > 0;
     const cursorMapping = info.mappings.find((m) => m.name === info.keyset.cursor.name)!;
+    /** Gives a table loaded without its primary key (a block scan) the key. */
+    const ensureKey = async (): Promise<void> => {
+      if (keyed) return;
+      const removed = await ctx.writer.run(() =>
+        warehouse.addPrimaryKey(table, keyNames, cursorMapping.name)
+      );
+      keyed = true;
+      if (removed > 0) {
+        ctx.emit({
+          type: "notice",
+          message:
+            `${table}: ${removed} older duplicate row(s) removed before adding the primary key (a writer set ${info.keyset.cursor.name} to an older value during the first copy; run verify)`,
+        });
+      }
+    };
     /** A resumed scan's first batch may already be in DuckDB: all its keys are replaced. */
     let replaceAllKeys = scanStart?.resumed ?? false;
     if (partitions && partitionsChanged) {
@@ -384,19 +399,7 @@ export async function syncIncremental(
       if (caughtUp) {
         // Every row older than the horizon is copied; the catch-up starts
         // after the last of them, with the key in place for its upserts.
-        if (!keyed) {
-          const removed = await ctx.writer.run(() =>
-            warehouse.addPrimaryKey(table, keyNames, cursorMapping.name)
-          );
-          keyed = true;
-          if (removed > 0) {
-            ctx.emit({
-              type: "notice",
-              message:
-                `${table}: ${removed} older duplicate row(s) removed before adding the primary key (a writer set ${info.keyset.cursor.name} to an older value during the first copy; run verify)`,
-            });
-          }
-        }
+        await ensureKey();
         start = await lastPositionBefore(client, info, scanStart.state.horizon);
         ctx.store.advance({
           table,
@@ -481,7 +484,8 @@ export async function syncIncremental(
     }
     pending = !caughtUp; // stopped early: the table is not caught up
     if (!pending && currentMode === "bootstrap") {
-      // Caught up with the table: every later cycle is incremental.
+      // Caught up with the table: every later cycle is incremental, keyed.
+      await ensureKey();
       if (!ctx.store.get(table)) {
         ctx.store.advance({
           table,

@@ -316,7 +316,7 @@ export async function verifyTables(options: VerifyOptions): Promise<TableVerdict
   }
   const client = await connectPg(config, [...options.secrets]);
   const store = CheckpointStore.openExisting(config.stateDir);
-  const file = new WarehouseFile(config.duckdbPath);
+  const file = new WarehouseFile(config.duckdbPath, config.duckdbMemoryLimit);
   let warehouse: Warehouse | null = null;
   const verdicts: TableVerdict[] = [];
   try {

@@ -2,11 +2,12 @@
 // creates N rows of the demo shape, and measures in the same run (medians of
 // several repetitions): the COPY baseline (psql \copy to /dev/null), a full
 // bootstrap as a whole process (`main.ts sync --once`, fresh state) with its
-// peak RSS at N and 2N rows, an incremental cycle after 10,000 updated rows and
+// peak RSS at N and 2N rows (also with DUCKDB_MEMORY_LIMIT, --memory-limit,
+// default 64MB), an incremental cycle after 10,000 updated rows and
 // an idle cycle inside a running loop, `verify` on the synced copy, and the
 // terminal UI's CPU. Prints a table
 // and writes bench-results/bench-<time>.json.
-// Usage: deno task bench [--rows 1000000] [--reps 3] [--skip-ui]
+// Usage: deno task bench [--rows 1000000] [--reps 3] [--skip-ui] [--memory-limit 64MB]
 
 import { parseArgs } from "node:util";
 import { startCluster } from "../support/pg_cluster.ts";
@@ -17,9 +18,11 @@ const { values } = parseArgs({
     rows: { type: "string", default: "1000000" },
     reps: { type: "string", default: "3" },
     "skip-ui": { type: "boolean", default: false },
+    "memory-limit": { type: "string", default: "64MB" },
   },
 });
 const ROWS = Number(values.rows);
+const MEMORY_LIMIT = String(values["memory-limit"]);
 const REPS = Number(values.reps);
 
 const median = (xs: number[]) => {
@@ -72,10 +75,12 @@ function vmHwmKb(pid: number): number {
 async function bootstrap(
   db: TestDb,
   afterwards?: (env: Record<string, string>) => Promise<void>,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ seconds: number; peakMb: number; stderr: string }> {
   const dir = await Deno.makeTempDir({ prefix: "pds-bench-" });
   const env = {
     ...db.env(),
+    ...extraEnv,
     DUCKDB_PATH: `${dir}/w.duckdb`,
     PARQUET_DIR: `${dir}/p`,
     STATE_DIR: `${dir}/s`,
@@ -220,8 +225,20 @@ try {
     runs: loop.incrementalMs.map((x) => round(x, 1)),
   };
 
+  // Memory with DuckDB's memory_limit set for the warehouse (DUCKDB_MEMORY_LIMIT).
+  const limited = { DUCKDB_MEMORY_LIMIT: MEMORY_LIMIT };
+  const limited1x = await bootstrap(db, undefined, limited);
+
   await insertRows(db, ROWS + 1, ROWS);
   const big = await bootstrap(db);
+  const limited2x = await bootstrap(db, undefined, limited);
+  results.peakRssLimited = {
+    memoryLimit: MEMORY_LIMIT,
+    mb1x: round(limited1x.peakMb, 1),
+    mb2x: round(limited2x.peakMb, 1),
+    ratio: round(limited2x.peakMb / limited1x.peakMb, 2),
+    seconds1x: round(limited1x.seconds),
+  };
   results.peakRssMb2x = {
     rows: 2 * ROWS,
     mb: round(big.peakMb, 1),
@@ -263,6 +280,13 @@ const table = [
     `${(results.peakRssMb2x as { mb: number }).mb} MB (${
       (results.peakRssMb2x as { ratioTo1x: number }).ratioTo1x
     }x, target <= 1.2x)`,
+  ],
+  [
+    `peak RSS, DUCKDB_MEMORY_LIMIT=${MEMORY_LIMIT}`,
+    (() => {
+      const r = results.peakRssLimited as { mb1x: number; mb2x: number; ratio: number };
+      return `${r.mb1x} / ${r.mb2x} MB at ${ROWS} / ${2 * ROWS} rows (${r.ratio}x)`;
+    })(),
   ],
   [
     "idle cycle in a running loop",

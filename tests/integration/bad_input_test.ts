@@ -116,6 +116,23 @@ Deno.test("unwritable STATE_DIR: exit 2 with the fix", async () => {
   );
 });
 
+Deno.test("a DUCKDB_MEMORY_LIMIT too small to load a batch: exit 1, names the setting to raise", async () => {
+  const d = await createTestDb(cluster);
+  try {
+    const r = await runMain(["sync", "--once"], d.env({ DUCKDB_MEMORY_LIMIT: "1MB" }));
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      /^error DUCKDB_ERROR: DuckDB ran out of memory \(DUCKDB_MEMORY_LIMIT=1MB\): .*\(raise DUCKDB_MEMORY_LIMIT/,
+    );
+    const ok = await runMain(["sync", "--once"], d.env({ DUCKDB_MEMORY_LIMIT: "256MB" }));
+    assertEquals(ok.code, 0, ok.stderr);
+    assertMatch(ok.stderr, /Bootstrap of analytics.subscriptions complete: 10000 rows/);
+  } finally {
+    await d.cleanup();
+  }
+});
+
 Deno.test("a corrupt checkpoint is an error, never a silent re-bootstrap; reset recovers", async () => {
   const d = await createTestDb(cluster);
   try {

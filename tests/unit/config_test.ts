@@ -273,6 +273,18 @@ Deno.test("loadConfig() rejects bad decimal numbers (interval, lookback, lock wa
   assertEquals(loadConfig(envOf({ LOCK_WAIT_SECONDS: "0" })).lockWaitSeconds, 0);
 });
 
+Deno.test("loadConfig() takes DUCKDB_MEMORY_LIMIT as a DuckDB size, empty for DuckDB's default", () => {
+  assertEquals(loadConfig(envOf({})).duckdbMemoryLimit, "");
+  assertEquals(loadConfig(envOf({ DUCKDB_MEMORY_LIMIT: " 512MB " })).duckdbMemoryLimit, "512MB");
+  assertEquals(loadConfig(envOf({ DUCKDB_MEMORY_LIMIT: "1.5GiB" })).duckdbMemoryLimit, "1.5GiB");
+  for (const bad of ["lots", "512", "-1GB", "1 GB; DROP"]) {
+    assertMatch(
+      configErrorMessage({ DUCKDB_MEMORY_LIMIT: bad }),
+      /DUCKDB_MEMORY_LIMIT=.* is not a memory size \(e\.g\. DUCKDB_MEMORY_LIMIT=512MB/,
+    );
+  }
+});
+
 Deno.test("loadConfig() rejects LOG_FORMAT other than text or json", () => {
   const message = configErrorMessage({ LOG_FORMAT: "xml" });
   assertMatch(message, /LOG_FORMAT="xml" must be text or json/);
