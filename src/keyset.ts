@@ -68,3 +68,19 @@ export function cursorFileToken(cursor: string | null): string {
   if (ts) return `${ts[1]}T${ts[2]}-${ts[3]}-${ts[4]}${ts[5] ? "Z" : ""}`;
   return cursor.replace(/[^A-Za-z0-9.-]+/g, "_").slice(0, 60);
 }
+
+/** The cursor and key column names a checkpoint's position is made of. */
+export function keysetOf(table: { readonly keyset: KeysetColumns }): {
+  cursor: string;
+  key: string[];
+} {
+  return { cursor: table.keyset.cursor.name, key: table.keyset.key.map((k) => k.name) };
+}
+
+export function sameKeyset(
+  a: { readonly cursor: string; readonly key: readonly string[] },
+  b: { readonly cursor: string; readonly key: readonly string[] },
+): boolean {
+  return a.cursor === b.cursor && a.key.length === b.key.length &&
+    a.key.every((k, i) => k === b.key[i]);
+}

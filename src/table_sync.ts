@@ -1,10 +1,11 @@
 // Owns one incremental cycle of one table, in the order that keeps DuckDB exact:
-// apply schema drift, then page through (cursor, key) batches: COPY -> CSV ->
-// Parquet -> upsert into DuckDB -> commit -> checkpoint. Postgres reads for batch
-// N+1 overlap DuckDB's load of batch N; every DuckDB write holds the engine's
-// one writer lock. Never reads the environment or prints: progress leaves as events.
+// the guards (origin, keyset, key uniqueness), schema drift, a bootstrap's first
+// copy by block ranges when it can (scan_phase.ts), then (cursor, key) batches
+// up to the table's last row: COPY -> CSV -> Parquet -> DuckDB -> commit ->
+// checkpoint (batch_runner.ts). Postgres reads for batch N+1 overlap DuckDB's
+// load of batch N; every DuckDB write holds the engine's one writer lock. Never
+// reads the environment or prints: progress leaves as events.
 
-import { join } from "node:path";
 import type pg from "pg";
 import type { Config } from "./config.ts";
 import { configError, SyncError } from "./errors.ts";
@@ -29,29 +30,13 @@ import {
 } from "./pg_source.ts";
 import type { BatchConverter } from "./parquet_batch.ts";
 import type { Warehouse, WarehouseFile } from "./duckdb_target.ts";
-import type { Position } from "./keyset.ts";
-import {
-  batchFileName,
-  fileSafe,
-  maxBatchSeq,
-  partialPath,
-  pruneBatchFiles,
-  withScratchFiles,
-} from "./batch_files.ts";
+import { keysetOf, type Position, sameKeyset } from "./keyset.ts";
+import { maxBatchSeq, withScratchFiles } from "./batch_files.ts";
 import type { Mutex } from "./mutex.ts";
-import {
-  beginScan,
-  canScan,
-  copyBlocksToCsv,
-  currentFilenode,
-  lastPositionBefore,
-  nextBlocksPerBatch,
-  nextRange,
-  type ScanState,
-  serverVersion,
-} from "./block_scan.ts";
+import { BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
+import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
-import { quoteIdent, quoteLiteral } from "./sql.ts";
+import { quoteIdent } from "./sql.ts";
 
 /** What every table's sync shares with the engine. */
 export interface TableSyncContext {
@@ -219,11 +204,9 @@ export async function syncIncremental(
     signal: ctx.signal,
     onWait: (message) => ctx.emit({ type: "notice", message }),
   });
-  let rows = 0;
-  let batches = 0;
-  let currentMode = mode;
+  let runner: BatchRunner | null = null;
   try {
-    // A first copy reads the heap in block order when it can (block_scan.ts)
+    // A first copy reads the heap in block order when it can (scan_phase.ts)
     // into a table without its primary key, which is added at the end.
     const scanStart = await prepareScan(ctx, plan, warehouse, client, info, horizon, batchSize);
     await ctx.writer.run(() =>
@@ -238,180 +221,24 @@ export async function syncIncremental(
         scanStart === null,
       )
     );
-    const keyNames = info.keyset.key.map((k) => k.name);
-    let keyed = (await warehouse.primaryKey(table)).length > 0;
-    const cursorMapping = info.mappings.find((m) => m.name === info.keyset.cursor.name)!;
-    /** Gives a table loaded without its primary key (a block scan) the key. */
-    const ensureKey = async (): Promise<void> => {
-      if (keyed) return;
-      const removed = await ctx.writer.run(() =>
-        warehouse.addPrimaryKey(table, keyNames, cursorMapping.name)
-      );
-      keyed = true;
-      if (removed > 0) {
-        ctx.emit({
-          type: "notice",
-          message:
-            `${table}: ${removed} older duplicate row(s) removed before adding the primary key (a writer set ${info.keyset.cursor.name} to an older value during the first copy; run verify)`,
-        });
-      }
-    };
-    /** A resumed scan's first batch may already be in DuckDB: all its keys are replaced. */
-    let replaceAllKeys = scanStart?.resumed ?? false;
     if (partitions && partitionsChanged) {
       await copyAttachedPartitions(ctx, plan, warehouse, client, info, position, snapshot);
     }
-    // Never reuse a number still on disk: pruning keeps the highest ones.
-    let seq = Math.max(
-      ctx.store.lastBatchSeq(table),
-      await maxBatchSeq(config.parquetDir, table),
-    );
-
-    /** DuckDB side of one batch, then the checkpoint: runs under the writer lock. */
-    const applyBatch = async (batch: FetchedBatch): Promise<void> => {
-      const parquetTmp = partialPath(config.parquetDir, batch.name);
-      const parquet = join(config.parquetDir, batch.name);
-      let bytes = 0;
-      if (batch.rows > 0) {
-        bytes = await ctx.writer.run(async () => {
-          const converter = await ctx.converter();
-          const size = await converter.csvToParquet(batch.csv, parquetTmp, info.mappings);
-          await Deno.rename(parquetTmp, parquet);
-          const names = info.mappings.map((m) => m.name);
-          if (keyed) {
-            await warehouse.upsertParquet(table, parquet, names);
-          } else {
-            const recent = batch.scan && !replaceAllKeys
-              ? `${quoteIdent(cursorMapping.name)} >= CAST(${
-                quoteLiteral(batch.scan.recentFrom)
-              } AS ${cursorMapping.duckType})`
-              : null;
-            await warehouse.appendParquet(table, parquet, names, keyNames, recent);
-            replaceAllKeys = false;
-          }
-          return size;
-        });
-      }
-      await Deno.remove(batch.csv).catch(() => {});
-      // DuckDB has committed (autocommit); only now may the checkpoint move.
-      const durationMs = performance.now() - batch.started;
-      const finishedAt = ctx.now().toISOString();
-      const saved = ctx.store.advance({
-        table,
-        source: info.source,
-        origin: config.pgOrigin,
-        mode: currentMode,
-        cursor: batch.durable?.cursor ?? null,
-        key: batch.durable?.key ?? null,
-        ...(batch.scan === undefined ? {} : { scan: batch.scan }),
-        batch: {
-          table,
-          seq: batch.seq,
-          finishedAt,
-          rows: batch.rows,
-          bytes,
-          durationMs,
-          cursorFrom: batch.cursorFrom,
-          cursorTo: batch.cursorTo,
-          file: batch.rows > 0 ? batch.name : "",
-        },
-      });
-      rows += batch.rows;
-      batches += 1;
-      ctx.emit({
-        type: "batch_finished",
-        table,
-        seq: batch.seq,
-        mode: currentMode,
-        rows: batch.rows,
-        bytes,
-        durationMs,
-        cursorFrom: batch.cursorFrom,
-        cursorTo: batch.cursorTo,
-        file: batch.name,
-      });
-      ctx.emit({
-        type: "checkpoint_advanced",
-        table,
-        mode: currentMode,
-        cursor: saved.cursor,
-        key: saved.key,
-        rowsCopied: saved.rowsCopied,
-      });
-      await pruneBatchFiles(config.parquetDir, table, config.parquetKeepBatches);
-    };
-
-    const nextCsv = () => partialPath(config.parquetDir, `${fileSafe(table)}__next-${seq + 1}.csv`);
-    const numbered = (
-      cursorFrom: string | null,
-      cursorTo: string,
-    ): { seq: number; name: string } => {
-      seq += 1;
-      ctx.emit({ type: "batch_started", table, seq, cursorFrom });
-      return { seq, name: batchFileName(table, seq, cursorFrom, cursorTo) };
-    };
+    runner = new BatchRunner(ctx, table, info, warehouse, {
+      mode,
+      keyed: (await warehouse.primaryKey(table)).length > 0,
+      // Never reuse a number still on disk: pruning keeps the highest ones.
+      lastSeq: Math.max(ctx.store.lastBatchSeq(table), await maxBatchSeq(config.parquetDir, table)),
+    });
+    const batchRunner = runner;
 
     let start = position;
     let caughtUp = true;
     if (scanStart) {
-      // The first copy reads the heap in block order (block_scan.ts), then the
-      // keyset catch-up below copies what changed while it ran.
-      const fetchBlocks = async (state: ScanState): Promise<FetchedBatch | null> => {
-        const range = nextRange(state);
-        if (!range) return null;
-        const started = performance.now();
-        const csv = nextCsv();
-        const copied = await copyBlocksToCsv(client, info, range, csv);
-        if (copied.filenode !== state.filenode) {
-          // Rewritten (VACUUM FULL, CLUSTER, TRUNCATE...): block numbers moved.
-          // The next cycle sees it too and starts the copy over (prepareScan).
-          await Deno.remove(csv).catch(() => {});
-          throw new SyncError(
-            "SOURCE_REWRITTEN",
-            `${info.source} was rewritten (VACUUM FULL, CLUSTER or TRUNCATE) during its first copy; the next cycle copies it again from the start`,
-            { transient: true },
-          );
-        }
-        const cursorFrom = range.from === 0 ? null : `block ${range.from}`;
-        const cursorTo = `block ${range.to} of ${state.blocks}`;
-        const after: ScanState = {
-          ...state,
-          nextBlock: range.to,
-          blocksPerBatch: nextBlocksPerBatch(batchSize, range.to - range.from, copied.rows),
-        };
-        return {
-          ...numbered(cursorFrom, cursorTo),
-          csv,
-          rows: copied.rows,
-          started,
-          cursorFrom,
-          cursorTo,
-          durable: null,
-          scan: after,
-        };
-      };
-      caughtUp = await pipelined(
-        fetchBlocks(scanStart.state),
-        (batch) => fetchBlocks(batch.scan!),
-        applyBatch,
-        ctx.signal,
-      );
-      if (caughtUp) {
-        // Every row older than the horizon is copied; the catch-up starts
-        // after the last of them, with the key in place for its upserts.
-        await ensureKey();
-        start = await lastPositionBefore(client, info, scanStart.state.horizon);
-        ctx.store.advance({
-          table,
-          source: info.source,
-          origin: config.pgOrigin,
-          mode: currentMode,
-          cursor: start?.cursor ?? null,
-          key: start?.key ?? null,
-          batch: null,
-          scan: null,
-        });
-      }
+      // Then the keyset catch-up below copies what changed while it ran.
+      const scanned = await runScan(ctx, runner, client, info, scanStart, batchSize);
+      caughtUp = scanned.caughtUp;
+      start = scanned.start;
     }
 
     // This cycle copies up to the last row as of now: later changes are the
@@ -427,7 +254,7 @@ export async function syncIncremental(
     const fields = positionFieldIndexes(info);
     const fetchBatch = async (from: Position | null): Promise<FetchedBatch | null> => {
       const started = performance.now();
-      const csv = nextCsv();
+      const csv = batchRunner.nextCsv();
       let to: Position | null;
       let rows: number;
       if (fields) {
@@ -463,7 +290,7 @@ export async function syncIncremental(
       }
       const cursorFrom = from?.cursor ?? null;
       return {
-        ...numbered(cursorFrom, to.cursor),
+        ...batchRunner.number(cursorFrom, to.cursor),
         csv,
         rows,
         started,
@@ -478,14 +305,14 @@ export async function syncIncremental(
       caughtUp = await pipelined(
         fetchBatch(start),
         (batch) => fetchBatch(batch.to!),
-        applyBatch,
+        (batch) => batchRunner.apply(batch),
         ctx.signal,
       );
     }
     pending = !caughtUp; // stopped early: the table is not caught up
-    if (!pending && currentMode === "bootstrap") {
+    if (!pending && runner.mode === "bootstrap") {
       // Caught up with the table: every later cycle is incremental, keyed.
-      await ensureKey();
+      await runner.ensureKey();
       if (!ctx.store.get(table)) {
         ctx.store.advance({
           table,
@@ -498,11 +325,11 @@ export async function syncIncremental(
         });
       }
       ctx.store.setMode(table, "incremental");
-      currentMode = "incremental";
+      runner.mode = "incremental";
       ctx.emit({
         type: "notice",
         message: `Bootstrap of ${info.source} complete: ${
-          ctx.store.get(table)?.rowsCopied ?? rows
+          ctx.store.get(table)?.rowsCopied ?? runner.rows
         } rows copied; incremental from now on`,
       });
     }
@@ -510,16 +337,17 @@ export async function syncIncremental(
     warehouse.close();
   }
   const durationMs = performance.now() - started;
+  const { rows, batches, mode: finalMode } = runner!; // set unless the try threw
   ctx.emit({
     type: "cycle_finished",
     table,
-    mode: currentMode,
+    mode: finalMode,
     rows,
     batches,
     durationMs,
     idle: false,
   });
-  return { rows, batches, idle: false, mode: currentMode };
+  return { rows, batches, idle: false, mode: finalMode };
 }
 
 /** Creates the target table, or diffs it against the source and applies drift. */
@@ -711,118 +539,4 @@ async function copyAttachedPartitions(
   }
   const latest = ctx.store.schema(plan.target);
   if (latest) ctx.store.saveSchema(plan.target, { ...latest, partitions: currentNames });
-}
-
-/**
- * Decides whether this bootstrap copies by block scan, and returns the scan to
- * start or resume. A scan is resumed when the table was not rewritten and its
- * keyset is unchanged since it began; otherwise its partial copy is dropped and
- * a new scan begins. A new scan needs a bootstrap with nothing copied yet and
- * no rows in the DuckDB table (rows not put there by a scan are upserted by
- * the keyset bootstrap instead). Its state is saved before the first row is.
- */
-async function prepareScan(
-  ctx: TableSyncContext,
-  plan: TablePlan,
-  warehouse: Warehouse,
-  client: pg.Client,
-  info: TableInfo,
-  horizon: Horizon | null,
-  batchSize: number,
-): Promise<{ state: ScanState; resumed: boolean } | null> {
-  const table = plan.target;
-  const checkpoint = ctx.store.get(table);
-  if ((checkpoint?.mode ?? "bootstrap") !== "bootstrap" || !horizon) return null;
-  const saved = ctx.store.scan(table);
-  if (saved) {
-    const snapshot = ctx.store.schema(table);
-    const keysetMoved = snapshot?.keyset !== undefined &&
-      !sameKeyset(snapshot.keyset, keysetOf(info));
-    const rewritten = (await currentFilenode(client, info)) !== saved.filenode;
-    if (!rewritten && !keysetMoved) return { state: saved, resumed: true };
-    ctx.emit({
-      type: "notice",
-      message: `${info.source} ${
-        rewritten ? "was rewritten (VACUUM FULL, CLUSTER or TRUNCATE)" : "changed its cursor or key"
-      } during its first copy: copying it again from the start`,
-    });
-    await ctx.writer.run(async () => {
-      await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-      ctx.store.restartBootstrap(table);
-    });
-  } else if (checkpoint?.cursor != null || (checkpoint?.rowsCopied ?? 0) > 0) {
-    return null;
-  }
-  if (!canScan(info.kind ?? "", info, await serverVersion(client))) return null;
-  if (await warehouse.hasRows(table)) return null;
-  const state = await beginScan(client, info, horizon, batchSize);
-  ctx.store.advance({
-    table,
-    source: info.source,
-    origin: ctx.config.pgOrigin,
-    mode: "bootstrap",
-    cursor: null,
-    key: null,
-    batch: null,
-    scan: state,
-  });
-  return { state, resumed: false };
-}
-
-function keysetOf(info: TableInfo): { cursor: string; key: string[] } {
-  return { cursor: info.keyset.cursor.name, key: info.keyset.key.map((k) => k.name) };
-}
-
-function sameKeyset(
-  a: { readonly cursor: string; readonly key: readonly string[] },
-  b: { readonly cursor: string; readonly key: readonly string[] },
-): boolean {
-  return a.cursor === b.cursor && a.key.length === b.key.length &&
-    a.key.every((k, i) => k === b.key[i]);
-}
-
-/** One batch read from Postgres into a CSV file, not yet in DuckDB. */
-interface FetchedBatch {
-  readonly seq: number;
-  readonly name: string;
-  readonly csv: string;
-  readonly rows: number;
-  readonly started: number;
-  /** For the log and batch history: a cursor range, or a block range in a scan. */
-  readonly cursorFrom: string | null;
-  readonly cursorTo: string;
-  /** The keyset position of the batch's last row (keyset batches only). */
-  readonly to?: Position;
-  /** Where the checkpoint may move once this batch is in DuckDB. */
-  readonly durable: Position | null;
-  /** The block scan's state once this batch is in DuckDB (scan batches only). */
-  readonly scan?: ScanState;
-}
-
-/**
- * Runs batches with Postgres one batch ahead: while `apply` loads batch N,
- * batch N+1 is already being read. Returns true when the source ran out of
- * batches, false when `signal` stopped it first. A batch read ahead that will
- * not be loaded is dropped (the checkpoint never covered it).
- */
-async function pipelined(
-  first: Promise<FetchedBatch | null>,
-  next: (batch: FetchedBatch) => Promise<FetchedBatch | null>,
-  apply: (batch: FetchedBatch) => Promise<void>,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  let ahead = first;
-  let batch: FetchedBatch | null = null;
-  try {
-    while ((batch = await ahead)) {
-      ahead = signal?.aborted ? Promise.resolve(null) : next(batch);
-      ahead.catch(() => {}); // surfaced when awaited
-      await apply(batch);
-      if (signal?.aborted) return false;
-    }
-    return true;
-  } finally {
-    const dropped = await ahead.catch(() => null);
-    if (dropped && dropped !== batch) await Deno.remove(dropped.csv).catch(() => {});
-  }
 }

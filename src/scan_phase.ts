@@ -1,0 +1,160 @@
+// Owns a bootstrap's first copy by block ranges (block_scan.ts has the
+// Postgres side and the reasoning): deciding whether a bootstrap scans, and
+// whether a saved scan may resume or must start over; reading block ranges
+// ahead of DuckDB; adding the primary key at the end and leaving the
+// checkpoint at the last row older than the scan's horizon, where the keyset
+// catch-up starts.
+
+import type pg from "pg";
+import type { TableSyncContext } from "./table_sync.ts";
+import type { Horizon, TableInfo } from "./pg_source.ts";
+import type { Warehouse } from "./duckdb_target.ts";
+import type { TablePlan } from "./table_plan.ts";
+import { keysetOf, type Position, sameKeyset } from "./keyset.ts";
+import { SyncError } from "./errors.ts";
+import { quoteIdent } from "./sql.ts";
+import {
+  beginScan,
+  canScan,
+  copyBlocksToCsv,
+  currentFilenode,
+  lastPositionBefore,
+  nextBlocksPerBatch,
+  nextRange,
+  type ScanState,
+  serverVersion,
+} from "./block_scan.ts";
+import { type BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
+
+export interface ScanStart {
+  readonly state: ScanState;
+  /** A scan saved by an earlier cycle or process (its next batch may be in DuckDB already). */
+  readonly resumed: boolean;
+}
+
+/**
+ * Decides whether this bootstrap copies by block scan, and returns the scan to
+ * start or resume. A scan is resumed when the table was not rewritten and its
+ * keyset is unchanged since it began; otherwise its partial copy is dropped and
+ * a new scan begins. A new scan needs a bootstrap with nothing copied yet and
+ * no rows in the DuckDB table (rows not put there by a scan are upserted by
+ * the keyset bootstrap instead). Its state is saved before the first row is.
+ */
+export async function prepareScan(
+  ctx: TableSyncContext,
+  plan: TablePlan,
+  warehouse: Warehouse,
+  client: pg.Client,
+  info: TableInfo,
+  horizon: Horizon | null,
+  batchSize: number,
+): Promise<ScanStart | null> {
+  const table = plan.target;
+  const checkpoint = ctx.store.get(table);
+  if ((checkpoint?.mode ?? "bootstrap") !== "bootstrap" || !horizon) return null;
+  const saved = ctx.store.scan(table);
+  if (saved) {
+    const snapshot = ctx.store.schema(table);
+    const keysetMoved = snapshot?.keyset !== undefined &&
+      !sameKeyset(snapshot.keyset, keysetOf(info));
+    const rewritten = (await currentFilenode(client, info)) !== saved.filenode;
+    if (!rewritten && !keysetMoved) return { state: saved, resumed: true };
+    ctx.emit({
+      type: "notice",
+      message: `${info.source} ${
+        rewritten ? "was rewritten (VACUUM FULL, CLUSTER or TRUNCATE)" : "changed its cursor or key"
+      } during its first copy: copying it again from the start`,
+    });
+    await ctx.writer.run(async () => {
+      await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+      ctx.store.restartBootstrap(table);
+    });
+  } else if (checkpoint?.cursor != null || (checkpoint?.rowsCopied ?? 0) > 0) {
+    return null;
+  }
+  if (!canScan(info.kind ?? "", info, await serverVersion(client))) return null;
+  if (await warehouse.hasRows(table)) return null;
+  const state = await beginScan(client, info, horizon, batchSize);
+  ctx.store.advance({
+    table,
+    source: info.source,
+    origin: ctx.config.pgOrigin,
+    mode: "bootstrap",
+    cursor: null,
+    key: null,
+    batch: null,
+    scan: state,
+  });
+  return { state, resumed: false };
+}
+
+/**
+ * Copies the scan's remaining block ranges. Returns whether it finished (false
+ * when stopped between batches) and, when it did, the position the keyset
+ * catch-up starts after.
+ */
+export async function runScan(
+  ctx: TableSyncContext,
+  runner: BatchRunner,
+  client: pg.Client,
+  info: TableInfo,
+  scan: ScanStart,
+  batchSize: number,
+): Promise<{ caughtUp: boolean; start: Position | null }> {
+  runner.replaceAllKeys = scan.resumed;
+  const fetchBlocks = async (state: ScanState): Promise<FetchedBatch | null> => {
+    const range = nextRange(state);
+    if (!range) return null;
+    const started = performance.now();
+    const csv = runner.nextCsv();
+    const copied = await copyBlocksToCsv(client, info, range, csv);
+    if (copied.filenode !== state.filenode) {
+      // Rewritten (VACUUM FULL, CLUSTER, TRUNCATE...): block numbers moved.
+      // The next cycle sees it too and starts the copy over (prepareScan).
+      await Deno.remove(csv).catch(() => {});
+      throw new SyncError(
+        "SOURCE_REWRITTEN",
+        `${info.source} was rewritten (VACUUM FULL, CLUSTER or TRUNCATE) during its first copy; the next cycle copies it again from the start`,
+        { transient: true },
+      );
+    }
+    const cursorFrom = range.from === 0 ? null : `block ${range.from}`;
+    const cursorTo = `block ${range.to} of ${state.blocks}`;
+    return {
+      ...runner.number(cursorFrom, cursorTo),
+      csv,
+      rows: copied.rows,
+      started,
+      cursorFrom,
+      cursorTo,
+      durable: null,
+      scan: {
+        ...state,
+        nextBlock: range.to,
+        blocksPerBatch: nextBlocksPerBatch(batchSize, range.to - range.from, copied.rows),
+      },
+    };
+  };
+  const caughtUp = await pipelined(
+    fetchBlocks(scan.state),
+    (batch) => fetchBlocks(batch.scan!),
+    (batch) => runner.apply(batch),
+    ctx.signal,
+  );
+  if (!caughtUp) return { caughtUp, start: null };
+  // Every row older than the horizon is copied; the catch-up starts after the
+  // last of them, with the key in place for its upserts.
+  await runner.ensureKey();
+  const start = await lastPositionBefore(client, info, scan.state.horizon);
+  ctx.store.advance({
+    table: runner.table,
+    source: info.source,
+    origin: ctx.config.pgOrigin,
+    mode: runner.mode,
+    cursor: start?.cursor ?? null,
+    key: start?.key ?? null,
+    batch: null,
+    scan: null,
+  });
+  return { caughtUp, start };
+}
