@@ -329,3 +329,31 @@ Deno.test("intervals, times and arrays arrive exactly; a multi-dimensional array
     await db.cleanup();
   }
 });
+
+Deno.test("values of several megabytes (text with quotes and newlines, bytea) arrive exactly", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`
+      CREATE TABLE public.big_values (
+        id int PRIMARY KEY, t text, raw bytea, updated_at timestamptz NOT NULL DEFAULT now());
+      ALTER TABLE public.big_values OWNER TO ${db.user};
+      INSERT INTO public.big_values (id, t, raw) VALUES
+        (1, repeat('a "quoted", line' || chr(10), 400000), decode(repeat('00ff', 1500000), 'hex')),
+        (2, 'small', NULL);`);
+    const env = db.env({ POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "big_values" });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    const pg = await db.sql(
+      "SELECT string_agg(id || ':' || length(t) || ':' || md5(t) || ':' || coalesce(md5(raw), '-'), ',' ORDER BY id) FROM public.big_values",
+    );
+    const duck = await duckRows(
+      `${db.dir}/lake/warehouse.duckdb`,
+      `SELECT string_agg(id || ':' || length(t) || ':' || md5(t) || ':' || coalesce(md5(raw), '-'), ',' ORDER BY id) AS v
+       FROM public_big_values`,
+    );
+    assertEquals(duck[0]!.v, pg);
+    assertMatch(pg, /^1:6800000:/);
+  } finally {
+    await db.cleanup();
+  }
+});
