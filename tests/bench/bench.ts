@@ -71,6 +71,40 @@ function vmHwmKb(pid: number): number {
   }
 }
 
+/**
+ * Postgres' side of one bootstrap batch (a quarter of the table) two ways: in
+ * keyset order through the (updated_at, id) index, as before, and by heap
+ * block range (a TID range scan), as the first copy now reads. Seconds each.
+ */
+async function pgBatchRead(db: TestDb): Promise<{ keyset: number; blocks: number }> {
+  const quarter = Math.round(ROWS / 4);
+  const blocks = Number(
+    await db.sql(
+      "SELECT pg_relation_size('analytics.subscriptions') / current_setting('block_size')::int",
+    ),
+  );
+  const timed = async (select: string) => {
+    const started = performance.now();
+    const out = await new Deno.Command("psql", {
+      args: [db.url, "-X", "-q", "-c", `\\copy (${select}) TO '/dev/null' WITH (FORMAT csv)`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    return (performance.now() - started) / 1000;
+  };
+  return {
+    keyset: await timed(
+      `SELECT * FROM analytics.subscriptions ORDER BY updated_at, id LIMIT ${quarter}`,
+    ),
+    blocks: await timed(
+      `SELECT * FROM analytics.subscriptions WHERE ctid >= '(0,0)'::tid AND ctid < '(${
+        Math.ceil(blocks / 4)
+      },0)'::tid`,
+    ),
+  };
+}
+
 /** Runs main.ts with fresh state; returns seconds and peak RSS (MB). */
 async function bootstrap(
   db: TestDb,
@@ -196,8 +230,13 @@ try {
   const boot: number[] = [];
   const peaks: number[] = [];
   let verify: number[] = [];
+  const keysetReads: number[] = [];
+  const blockReads: number[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     baseline.push(await copyBaseline(db));
+    const read = await pgBatchRead(db);
+    keysetReads.push(read.keyset);
+    blockReads.push(read.blocks);
     const b = await bootstrap(
       db,
       rep === 0 ? async (env) => void (verify = await verifyRuns(env)) : undefined,
@@ -212,6 +251,11 @@ try {
   results.bootstrapRowsPerSecond = Math.round(ROWS / bootS);
   results.bootstrapToBaselineRatio = round(bootS / baselineS, 2);
   results.peakRssMb = { rows: ROWS, median: round(median(peaks), 1) };
+  results.pgQuarterReadSeconds = {
+    keysetOrder: round(median(keysetReads)),
+    blockRange: round(median(blockReads)),
+    ratio: round(median(blockReads) / median(keysetReads), 2),
+  };
   results.verifySeconds = { median: round(median(verify)), runs: verify.map((x) => round(x)) };
   results.verifyToBaselineRatio = round(median(verify) / baselineS, 2);
 
@@ -265,6 +309,17 @@ const table = [
     } s, ${results.bootstrapRowsPerSecond} rows/s`,
   ],
   ["bootstrap / baseline", `${results.bootstrapToBaselineRatio}x (target <= 2.0x)`],
+  [
+    "Postgres read of a quarter, keyset / blocks",
+    (() => {
+      const r = results.pgQuarterReadSeconds as {
+        keysetOrder: number;
+        blockRange: number;
+        ratio: number;
+      };
+      return `${r.keysetOrder} s / ${r.blockRange} s (${r.ratio}x)`;
+    })(),
+  ],
   [
     "verify (equal tables), whole process",
     `${

@@ -3,7 +3,8 @@
 // Postgres' COPY output of the demo table (default 1,000,000 rows) is loaded
 // in batches, each variant run in alternation (medians of --reps runs, so
 // machine noise hits all variants alike):
-//   - CSV -> Parquet (zstd 1) with preserve_insertion_order on (DuckDB's default) and off;
+//   - CSV -> Parquet (zstd 1) with preserve_insertion_order on (DuckDB's default) and off,
+//     and with read_csv's max_line_size at 256 MiB (the old setting) or the file's size;
 //   - Parquet -> INSERT OR REPLACE into a table with a primary key (what the sync does),
 //     and plain INSERT into a table without one plus ADD PRIMARY KEY at the end.
 // Writes bench-results/stages-<time>.json.
@@ -50,7 +51,8 @@ for (let b = 0; b < batches; b++) {
   );
 }
 
-async function toParquet(keepOrder: boolean): Promise<number> {
+/** `maxLineSize` 0: the batch file's size (what the sync passes), else that many bytes. */
+async function toParquet(keepOrder: boolean, maxLineSize = 0): Promise<number> {
   const instance = await DuckDBInstance.create(":memory:");
   const c = await instance.connect();
   await c.run("SET TimeZone = 'UTC'");
@@ -59,6 +61,7 @@ async function toParquet(keepOrder: boolean): Promise<number> {
   for (let b = 0; b < batches; b++) {
     await c.run(
       `COPY (SELECT ${SELECT} FROM read_csv('${dir}/b${b}.csv', header = false, auto_detect = false,
+        max_line_size = ${maxLineSize || Deno.statSync(`${dir}/b${b}.csv`).size + 1},
         columns = ${COLUMNS})) TO '${dir}/b${b}.parquet' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
     );
   }
@@ -102,6 +105,7 @@ async function load(withIndex: boolean): Promise<{ insertMs: number; addKeyMs: n
 const runs = {
   parquetKeepOrder: [] as number[],
   parquetNoOrder: [] as number[],
+  parquetLines256MiB: [] as number[],
   upsertWithKey: [] as number[],
   insertNoKey: [] as number[],
   addKeyAfter: [] as number[],
@@ -109,6 +113,7 @@ const runs = {
 for (let rep = 0; rep < REPS; rep++) {
   runs.parquetKeepOrder.push(await toParquet(true));
   runs.parquetNoOrder.push(await toParquet(false));
+  runs.parquetLines256MiB.push(await toParquet(false, 256 * 1024 * 1024));
   runs.upsertWithKey.push((await load(true)).insertMs);
   const plain = await load(false);
   runs.insertNoKey.push(plain.insertMs);
@@ -125,6 +130,7 @@ const results = {
   runsMs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map(Math.round)])),
   ratios: {
     parquetNoOrderToKeepOrder: Math.round((m.parquetNoOrder! / m.parquetKeepOrder!) * 100) / 100,
+    fileSizedLinesTo256MiB: Math.round((m.parquetNoOrder! / m.parquetLines256MiB!) * 100) / 100,
     noKeyPlusAddKeyToUpsert: Math.round(
       ((m.insertNoKey! + m.addKeyAfter!) / m.upsertWithKey!) * 100,
     ) / 100,
@@ -134,6 +140,9 @@ console.log(`${ROWS} rows in batches of ${BATCH}, medians of ${REPS}:`);
 console.log(`CSV -> Parquet, insertion order kept      ${m.parquetKeepOrder} ms`);
 console.log(
   `CSV -> Parquet, insertion order not kept  ${m.parquetNoOrder} ms (${results.ratios.parquetNoOrderToKeepOrder}x)`,
+);
+console.log(
+  `  ... with max_line_size 256 MiB            ${m.parquetLines256MiB} ms (file-sized: ${results.ratios.fileSizedLinesTo256MiB}x)`,
 );
 console.log(`INSERT OR REPLACE into a keyed table      ${m.upsertWithKey} ms`);
 console.log(
