@@ -21,7 +21,7 @@ import type { Horizon, TableInfo } from "./pg_source.ts";
 import { copyQueryToCsv, horizonValue } from "./pg_source.ts";
 import type { CopyResult } from "./pg_source.ts";
 import { orderBy, type Position, positionFromRow, positionSelect } from "./keyset.ts";
-import { qualified, quoteIdent } from "./sql.ts";
+import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
 
 /** Persisted in the checkpoint while a block scan is under way. */
 export interface ScanState {
@@ -41,17 +41,27 @@ export interface ScanState {
    * loading it first removes an older copy. The hour only adds safety margin.
    */
   readonly recentFrom: string;
+  /**
+   * The oldest transaction still running when the scan began (a 32-bit xid):
+   * every row version written since has an xmin at least this new, including
+   * one an UPDATE moved without changing the cursor (copyChangedSinceToCsv).
+   */
+  readonly xmin: string;
 }
 
 /** The PostgreSQL release that has TID Range Scans (a ctid range read sequentially). */
 export const MIN_SCAN_SERVER_VERSION = 140000;
 
 /**
- * Whether a bootstrap may scan blocks: a plain table (not partitioned, not a
- * view) with a timestamp cursor (so a horizon exists) on PostgreSQL 14+.
+ * Whether a bootstrap may scan blocks: an ordinary heap table (not
+ * partitioned, no inheritance children, whose rows a ctid range would mix
+ * with the parent's block count; no other access method, whose ctids are not
+ * block numbers) with a timestamp cursor (so a horizon exists) on
+ * PostgreSQL 14+.
  */
-export function canScan(kind: string, info: TableInfo, serverVersion: number): boolean {
-  return kind === "r" && info.cursorIsTime && info.partitions === undefined &&
+export function canScan(info: TableInfo, serverVersion: number): boolean {
+  return info.kind === "r" && info.hasChildren === false && info.accessMethod === "heap" &&
+    info.cursorIsTime && info.partitions === undefined &&
     serverVersion >= MIN_SCAN_SERVER_VERSION;
 }
 
@@ -103,6 +113,7 @@ export async function beginScan(
   const r = await client.query(
     `SELECT pg_relation_filenode(c.oid)::text AS filenode,
             (${horizonValue(info, horizon)} - interval '1 hour')::text AS recent_from,
+            (pg_snapshot_xmin(pg_current_snapshot())::text::int8 % 4294967296)::text AS xmin,
             (pg_relation_size(c.oid) / current_setting('block_size')::int8)::int8 AS blocks,
             c.reltuples::float8 AS tuples, c.relpages::int8 AS pages
      FROM pg_class c WHERE c.oid = $1::regclass`,
@@ -130,6 +141,7 @@ export async function beginScan(
     nextBlock: 0,
     blocksPerBatch: blocksFor(batchRows, perBlock),
     recentFrom: String(row.recent_from),
+    xmin: String(row.xmin),
   };
 }
 
@@ -173,6 +185,28 @@ export async function copyBlocksToCsv(
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Copies every row version written since the scan began (one more sequential
+ * read): an UPDATE that leaves the cursor alone can still move a row from a
+ * block not yet read into one already read, and the keyset catch-up, which
+ * only looks at newer cursors, would never see it.
+ */
+export async function copyChangedSinceToCsv(
+  client: pg.Client,
+  info: TableInfo,
+  xmin: string,
+  path: string,
+): Promise<CopyResult> {
+  const select = info.mappings.map((m) => m.pgSelect).join(", ");
+  return await copyQueryToCsv(
+    client,
+    `SELECT ${select} FROM ${qualified(info.schema, info.table)}
+     WHERE age(xmin) <= age(${quoteLiteral(xmin)}::xid)
+       AND ${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
+    path,
+  );
 }
 
 /**

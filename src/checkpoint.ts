@@ -245,6 +245,21 @@ export class CheckpointStore {
     return this.get(advance.table)!;
   }
 
+  /** How often a table's block scan had to start over (the table was rewritten). */
+  scanRestarts(table: string): number {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(
+      `scan_restarts:${table}`,
+    ) as Row | undefined;
+    return row ? Number(row.value) : 0;
+  }
+
+  noteScanRestart(table: string): void {
+    this.#db.prepare(
+      `INSERT INTO meta (key, value) VALUES (?, '1')
+       ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+    ).run(`scan_restarts:${table}`);
+  }
+
   /** The block scan of a bootstrap under way (block_scan.ts), or null. */
   scan(table: string): ScanState | null {
     const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(
@@ -390,6 +405,7 @@ export class CheckpointStore {
       }
       this.setRefreshPending(table, false);
       this.#setScan(table, null);
+      this.#db.prepare("DELETE FROM meta WHERE key = ?").run(`scan_restarts:${table}`);
     });
   }
 

@@ -38,6 +38,10 @@ export interface TableInfo {
   readonly estimatedRows: number | null;
   /** pg_class.relkind (r table, p partitioned, v view...). */
   readonly kind?: string;
+  /** True when other tables inherit from it. */
+  readonly hasChildren?: boolean;
+  /** The table access method ("heap" for ordinary tables). */
+  readonly accessMethod?: string;
   /** Leaf partitions of a partitioned table ("schema.table"), else undefined. */
   readonly partitions?: readonly PartitionName[];
 }
@@ -212,6 +216,10 @@ export interface TableDescription {
   readonly primaryKey: readonly string[];
   /** pg_class.relkind: r table, p partitioned, v view, m matview, f foreign table. */
   readonly kind: string;
+  /** True when other tables inherit from it (relhassubclass). */
+  readonly hasChildren?: boolean;
+  /** The table access method ("heap" for ordinary tables). */
+  readonly accessMethod?: string;
   /** Leaf partitions of a partitioned table, else undefined. */
   readonly partitions?: readonly PartitionName[];
   readonly estimatedRows: number | null;
@@ -224,6 +232,8 @@ export async function describeTable(
 ): Promise<TableDescription> {
   const rel = await client.query(
     `SELECT c.oid::int8::text AS oid, c.relkind::text AS kind,
+            c.relhassubclass AS has_children,
+            coalesce((SELECT a.amname::text FROM pg_am a WHERE a.oid = c.relam), '') AS access_method,
             greatest(c.reltuples, 0)::int8 + coalesce((
               SELECT sum(greatest(p.reltuples, 0))::int8 FROM pg_inherits i
               JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid), 0) AS estimate
@@ -276,6 +286,8 @@ export async function describeTable(
     columns,
     primaryKey,
     kind,
+    hasChildren: Boolean(relRow.has_children),
+    accessMethod: String(relRow.access_method),
     ...(partitions ? { partitions } : {}),
     estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
   };
@@ -314,6 +326,8 @@ export function tableInfoOf(
     cursorWithoutZone: cursor.baseTypeName === "timestamp",
     estimatedRows: description.estimatedRows,
     kind: description.kind,
+    hasChildren: description.hasChildren ?? false,
+    accessMethod: description.accessMethod ?? "",
     ...(description.partitions ? { partitions: description.partitions } : {}),
   };
 }

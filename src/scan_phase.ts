@@ -17,6 +17,7 @@ import {
   beginScan,
   canScan,
   copyBlocksToCsv,
+  copyChangedSinceToCsv,
   currentFilenode,
   lastPositionBefore,
   nextBlocksPerBatch,
@@ -25,6 +26,9 @@ import {
   serverVersion,
 } from "./block_scan.ts";
 import { type BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
+
+/** Rewrites during first copies after which a table bootstraps in keyset order instead. */
+const MAX_SCAN_RESTARTS = 3;
 
 export interface ScanStart {
   readonly state: ScanState;
@@ -52,18 +56,27 @@ export async function prepareScan(
   const table = plan.target;
   const checkpoint = ctx.store.get(table);
   if ((checkpoint?.mode ?? "bootstrap") !== "bootstrap" || !horizon) return null;
+  const eligible = async () =>
+    ctx.store.scanRestarts(table) < MAX_SCAN_RESTARTS && canScan(info, await serverVersion(client));
   const saved = ctx.store.scan(table);
   if (saved) {
     const snapshot = ctx.store.schema(table);
     const keysetMoved = snapshot?.keyset !== undefined &&
       !sameKeyset(snapshot.keyset, keysetOf(info));
     const rewritten = (await currentFilenode(client, info)) !== saved.filenode;
-    if (!rewritten && !keysetMoved) return { state: saved, resumed: true };
+    const scannable = await eligible();
+    if (!rewritten && !keysetMoved && scannable) return { state: saved, resumed: true };
+    if (rewritten) ctx.store.noteScanRestart(table);
+    const why = rewritten
+      ? "was rewritten (VACUUM FULL, CLUSTER or TRUNCATE)"
+      : keysetMoved
+      ? "changed its cursor or key"
+      : "gained inheritance children";
     ctx.emit({
       type: "notice",
-      message: `${info.source} ${
-        rewritten ? "was rewritten (VACUUM FULL, CLUSTER or TRUNCATE)" : "changed its cursor or key"
-      } during its first copy: copying it again from the start`,
+      message: `${info.source} ${why} during its first copy: copying it again from the start${
+        ctx.store.scanRestarts(table) >= MAX_SCAN_RESTARTS ? ", in keyset order this time" : ""
+      }`,
     });
     await ctx.writer.run(async () => {
       await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
@@ -72,7 +85,7 @@ export async function prepareScan(
   } else if (checkpoint?.cursor != null || (checkpoint?.rowsCopied ?? 0) > 0) {
     return null;
   }
-  if (!canScan(info.kind ?? "", info, await serverVersion(client))) return null;
+  if (!(await eligible())) return null;
   if (await warehouse.hasRows(table)) return null;
   const state = await beginScan(client, info, horizon, batchSize);
   ctx.store.advance({
@@ -142,9 +155,12 @@ export async function runScan(
     ctx.signal,
   );
   if (!caughtUp) return { caughtUp, start: null };
-  // Every row older than the horizon is copied; the catch-up starts after the
-  // last of them, with the key in place for its upserts.
+  // Every row older than the horizon is copied; the key goes in place for the
+  // upserts, then the rows written since the scan began are copied again
+  // (some may have moved behind it), and the keyset catch-up starts after the
+  // last row older than the horizon.
   await runner.ensureKey();
+  await copyChangedSinceScan(runner, client, info, scan.state);
   const start = await lastPositionBefore(client, info, scan.state.horizon);
   ctx.store.advance({
     table: runner.table,
@@ -157,4 +173,32 @@ export async function runScan(
     scan: null,
   });
   return { caughtUp, start };
+}
+
+/** The pass over row versions written since the scan began, as one batch. */
+async function copyChangedSinceScan(
+  runner: BatchRunner,
+  client: pg.Client,
+  info: TableInfo,
+  state: ScanState,
+): Promise<void> {
+  const started = performance.now();
+  const csv = runner.nextCsv();
+  const copied = await copyChangedSinceToCsv(client, info, state.xmin, csv);
+  if (copied.rows === 0) {
+    await Deno.remove(csv).catch(() => {});
+    return;
+  }
+  const cursorFrom = `block ${state.blocks} of ${state.blocks}`;
+  const cursorTo = "rows written during the scan";
+  await runner.apply({
+    ...runner.number(cursorFrom, cursorTo),
+    csv,
+    rows: copied.rows,
+    started,
+    cursorFrom,
+    cursorTo,
+    durable: null,
+    scan: state,
+  });
 }

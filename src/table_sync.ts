@@ -152,19 +152,6 @@ export async function syncIncremental(
       }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`POSTGRES_TABLES=${plan.source} reset --yes\` to copy it again)`,
     );
   }
-  // A configured key is checked before the bootstrap copies a row (every cycle
-  // until it does, so a refused key is refused again in a loop).
-  if (mode === "bootstrap" && plan.primaryKey && (checkpoint?.rowsCopied ?? 0) === 0) {
-    const duplicate = await findDuplicateKey(client, info);
-    if (duplicate) {
-      throw configError(
-        "KEY_NOT_UNIQUE",
-        `Cannot sync ${info.source}: the configured key (${
-          keyset.key.join(", ")
-        }) is not unique (${duplicate}); rows sharing a key would overwrite each other in DuckDB (configure unique columns as the key)`,
-      );
-    }
-  }
   const partitions = info.partitions?.map((p) => `${p.schema}.${p.table}`);
   const partitionsChanged = partitions !== undefined &&
     (snapshot?.partitions === undefined ||
@@ -209,6 +196,8 @@ export async function syncIncremental(
     // A first copy reads the heap in block order when it can (scan_phase.ts)
     // into a table without its primary key, which is added at the end.
     const scanStart = await prepareScan(ctx, plan, warehouse, client, info, horizon, batchSize);
+    // After prepareScan: a scan that started over (a changed key) has copied nothing.
+    await checkConfiguredKey(client, plan, info, ctx.store.get(table));
     await ctx.writer.run(() =>
       applySchema(
         ctx,
@@ -348,6 +337,29 @@ export async function syncIncremental(
     idle: false,
   });
   return { rows, batches, idle: false, mode: finalMode };
+}
+
+/**
+ * A configured key is checked before the bootstrap copies a row (every cycle
+ * until it does, so a refused key is refused again in a loop).
+ */
+async function checkConfiguredKey(
+  client: pg.Client,
+  plan: TablePlan,
+  info: TableInfo,
+  checkpoint: { readonly mode: SyncMode; readonly rowsCopied: number } | null,
+): Promise<void> {
+  if ((checkpoint?.mode ?? "bootstrap") !== "bootstrap" || !plan.primaryKey) return;
+  if ((checkpoint?.rowsCopied ?? 0) > 0) return;
+  const duplicate = await findDuplicateKey(client, info);
+  if (duplicate) {
+    throw configError(
+      "KEY_NOT_UNIQUE",
+      `Cannot sync ${info.source}: the configured key (${
+        keysetOf(info).key.join(", ")
+      }) is not unique (${duplicate}); rows sharing a key would overwrite each other in DuckDB (configure unique columns as the key)`,
+    );
+  }
 }
 
 /** Creates the target table, or diffs it against the source and applies drift. */

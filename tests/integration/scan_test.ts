@@ -210,3 +210,53 @@ Deno.test("a table rewritten by VACUUM FULL during its scan is copied again from
     await db.cleanup();
   }
 });
+
+Deno.test("an UPDATE that leaves the cursor alone but moves rows behind the scan loses nothing", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    // A common trigger: bump updated_at only when something changed, so a
+    // no-op save writes a new row version elsewhere with the old cursor.
+    await db.sql(`
+      DROP TRIGGER subscriptions_touch_updated_at ON analytics.subscriptions;
+      CREATE TRIGGER subscriptions_touch_updated_at BEFORE UPDATE ON analytics.subscriptions
+        FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
+        EXECUTE FUNCTION analytics.touch_updated_at();`);
+    await seed(db, 20_000);
+    const env = db.env({ BATCH_SIZE: "500" });
+    await stopMidScan(db, env, 4_000);
+    const blocks = Number(
+      await db.sql("SELECT pg_relation_size('analytics.subscriptions') / 8192"),
+    );
+    // Rows in blocks the scan has not read yet move to the end or to freed
+    // space in blocks it has read, with their cursor unchanged.
+    await db.sql(`UPDATE analytics.subscriptions SET plan = plan
+      WHERE ctid >= '(${blocks - 10},0)'::tid`);
+    await db.sql("VACUUM analytics.subscriptions");
+    await db.sql(`UPDATE analytics.subscriptions SET plan = plan
+      WHERE ctid >= '(${blocks - 20},0)'::tid AND ctid < '(${blocks - 10},0)'::tid`);
+    const resumed = await runMain(["sync", "--once"], env);
+    assertEquals(resumed.code, 0, resumed.stderr);
+    assertMatch(resumed.stderr, /rows written during the scan/);
+    await assertExactCopy(db);
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("a table with inheritance children bootstraps in keyset order and copies the children's rows", async () => {
+  const db = await createTestDb(cluster);
+  try {
+    await db.sql(`CREATE TABLE analytics.subscriptions_2020 () INHERITS (analytics.subscriptions);
+      ALTER TABLE analytics.subscriptions_2020 OWNER TO ${db.user};
+      INSERT INTO analytics.subscriptions_2020 (email, plan, updated_at)
+      SELECT 'old' || g || '@example.com', 'pro', now() - interval '2 days' + g * interval '1 ms'
+      FROM generate_series(1, 20000) g;`);
+    const env = db.env({ BATCH_SIZE: "1000" });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    assert(!/ block \d+ of /.test(r.stderr), r.stderr);
+    await assertExactCopy(db);
+  } finally {
+    await db.cleanup();
+  }
+});

@@ -15,6 +15,7 @@ const state = (blocks: number, nextBlock: number, blocksPerBatch: number): ScanS
   nextBlock,
   blocksPerBatch,
   recentFrom: "2025-12-31 23:00:00+00",
+  xmin: "1000",
 });
 
 Deno.test("nextRange walks [0, blocks) in half-open steps and ends with null", () => {
@@ -47,12 +48,19 @@ Deno.test("nextBlocksPerBatch adapts to the rows seen, doubles on empty stretche
   assert(nextBlocksPerBatch(1_000, 1, 100_000) >= 1);
 });
 
-Deno.test("canScan: only plain tables with a timestamp cursor on PostgreSQL 14+", () => {
-  const info = { cursorIsTime: true } as TableInfo;
-  assert(canScan("r", info, 150004));
-  assert(!canScan("r", info, 130010));
-  assert(!canScan("p", info, 150004));
-  assert(!canScan("v", info, 150004));
-  assert(!canScan("r", { cursorIsTime: false } as TableInfo, 150004));
-  assert(!canScan("r", { cursorIsTime: true, partitions: [] } as unknown as TableInfo, 150004));
+Deno.test("canScan: only ordinary heap tables without children, with a timestamp cursor, on PostgreSQL 14+", () => {
+  const table = {
+    kind: "r",
+    hasChildren: false,
+    accessMethod: "heap",
+    cursorIsTime: true,
+  } as TableInfo;
+  assert(canScan(table, 150004));
+  assert(!canScan(table, 130010));
+  assert(!canScan({ ...table, kind: "p" }, 150004));
+  assert(!canScan({ ...table, kind: "v" }, 150004));
+  assert(!canScan({ ...table, hasChildren: true }, 150004), "inheritance children");
+  assert(!canScan({ ...table, accessMethod: "columnar" }, 150004), "not a heap");
+  assert(!canScan({ ...table, cursorIsTime: false }, 150004));
+  assert(!canScan({ ...table, partitions: [] } as TableInfo, 150004));
 });
