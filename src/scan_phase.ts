@@ -131,22 +131,18 @@ export async function runScan(
         { transient: true },
       );
     }
-    const cursorFrom = range.from === 0 ? null : `block ${range.from}`;
-    const cursorTo = `block ${range.to} of ${state.blocks}`;
-    return {
-      ...runner.number(cursorFrom, cursorTo),
+    return scanBatch(runner, {
       csv,
       rows: copied.rows,
       started,
-      cursorFrom,
-      cursorTo,
-      durable: null,
+      cursorFrom: range.from === 0 ? null : `block ${range.from}`,
+      cursorTo: `block ${range.to} of ${state.blocks}`,
       scan: {
         ...state,
         nextBlock: range.to,
         blocksPerBatch: nextBlocksPerBatch(batchSize, range.to - range.from, copied.rows),
       },
-    };
+    });
   };
   const caughtUp = await pipelined(
     fetchBlocks(scan.state),
@@ -189,16 +185,20 @@ async function copyChangedSinceScan(
     await Deno.remove(csv).catch(() => {});
     return;
   }
-  const cursorFrom = `block ${state.blocks} of ${state.blocks}`;
-  const cursorTo = "rows written during the scan";
-  await runner.apply({
-    ...runner.number(cursorFrom, cursorTo),
+  await runner.apply(scanBatch(runner, {
     csv,
     rows: copied.rows,
     started,
-    cursorFrom,
-    cursorTo,
-    durable: null,
+    cursorFrom: `block ${state.blocks} of ${state.blocks}`,
+    cursorTo: "rows written during the scan",
     scan: state,
-  });
+  }));
+}
+
+/** Numbers a batch of the scan; the checkpoint keeps no cursor until the scan ends. */
+function scanBatch(
+  runner: BatchRunner,
+  read: Omit<FetchedBatch, "seq" | "name" | "durable" | "to">,
+): FetchedBatch {
+  return { ...runner.number(read.cursorFrom, read.cursorTo), ...read, durable: null };
 }

@@ -3,8 +3,8 @@
 // equal Postgres row for row with no duplicate keys.
 
 import { assert, assertEquals } from "../support/assert.ts";
-import { DatabaseSync } from "node:sqlite";
 import {
+  checkpointProgress,
   createTestDb,
   duckDemoRows,
   duckRows,
@@ -15,29 +15,6 @@ import {
 } from "../support/fixture.ts";
 
 const cluster = await sharedCluster();
-
-function checkpointState(stateDir: string): { mode: string; rows: number } | null {
-  try {
-    Deno.statSync(`${stateDir}/checkpoint.sqlite`);
-  } catch {
-    return null;
-  }
-  // Read while a sync may be writing: a busy moment just means "look again".
-  try {
-    const db = new DatabaseSync(`${stateDir}/checkpoint.sqlite`, { readOnly: true });
-    try {
-      db.exec("PRAGMA busy_timeout = 2000");
-      const row = db.prepare("SELECT mode, rows_copied FROM tables").get() as
-        | Record<string, unknown>
-        | undefined;
-      return row ? { mode: String(row.mode), rows: Number(row.rows_copied) } : null;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return null;
-  }
-}
 
 Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: DuckDB equals Postgres", async () => {
   const db = await createTestDb(cluster);
@@ -65,7 +42,7 @@ Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: 
      * so the kill lands mid-cycle however fast this machine is.
      */
     const crashRun = async (when: number | { batches: number }) => {
-      const before = checkpointState(`${db.dir}/state`);
+      const before = checkpointProgress(`${db.dir}/state`);
       const child = spawnMain(["sync", "--once"], env);
       let exited = false;
       const status = child.status.then((s) => {
@@ -78,7 +55,7 @@ Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: 
         const target = (before?.rows ?? 0) + when.batches * 700;
         const deadline = Date.now() + 30_000;
         while (!exited && Date.now() < deadline) {
-          if ((checkpointState(`${db.dir}/state`)?.rows ?? 0) >= target) break;
+          if ((checkpointProgress(`${db.dir}/state`)?.rows ?? 0) >= target) break;
           await new Promise((r) => setTimeout(r, 10));
         }
       }
@@ -98,7 +75,7 @@ Deno.test("kill -9 during bootstrap and incremental cycles, then one clean run: 
       await crashRun(when);
       await writes(round++, false);
     }
-    const mid = checkpointState(`${db.dir}/state`);
+    const mid = checkpointProgress(`${db.dir}/state`);
     assert(
       mid !== null && mid.mode === "bootstrap" && mid.rows > 0,
       `partial bootstrap: ${JSON.stringify(mid)}`,

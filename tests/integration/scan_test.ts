@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
 import {
+  checkpointProgress,
   createTestDb,
   duckDemoRows,
   duckRows,
@@ -26,30 +27,13 @@ async function seed(db: TestDb, rows: number): Promise<void> {
     FROM generate_series(1, ${rows}) g`);
 }
 
-function rowsCopied(stateDir: string): { mode: string; rows: number } | null {
-  try {
-    const db = new DatabaseSync(`${stateDir}/checkpoint.sqlite`, { readOnly: true });
-    try {
-      db.exec("PRAGMA busy_timeout = 2000");
-      const row = db.prepare("SELECT mode, rows_copied FROM tables").get() as
-        | Record<string, unknown>
-        | undefined;
-      return row ? { mode: String(row.mode), rows: Number(row.rows_copied) } : null;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return null;
-  }
-}
-
 /** Waits until the checkpoint counts at least `rows` copied rows (or the child ends). */
 async function waitForRows(db: TestDb, rows: number, child: Deno.ChildProcess): Promise<void> {
   let ended = false;
   child.status.then(() => (ended = true));
   const deadline = Date.now() + 60_000;
   while (!ended && Date.now() < deadline) {
-    if ((rowsCopied(`${db.dir}/state`)?.rows ?? 0) >= rows) return;
+    if ((checkpointProgress(`${db.dir}/state`)?.rows ?? 0) >= rows) return;
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`the sync ended or stalled before copying ${rows} rows`);
@@ -62,7 +46,7 @@ async function stopMidScan(db: TestDb, env: Record<string, string>, rows: number
   child.kill("SIGTERM");
   const out = await child.output();
   assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-  const state = rowsCopied(`${db.dir}/state`);
+  const state = checkpointProgress(`${db.dir}/state`);
   assert(state?.mode === "bootstrap", `stopped mid-scan: ${JSON.stringify(state)}`);
   return new TextDecoder().decode(out.stderr);
 }

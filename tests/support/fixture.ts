@@ -7,6 +7,7 @@ import { attachCluster, freePort, type PgCluster, startCluster } from "./pg_clus
 export const freePortForTest = freePort;
 import { DuckDBInstance } from "@duckdb/node-api";
 import pg from "pg";
+import { DatabaseSync } from "node:sqlite";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const MAIN = `${REPO}/main.ts`;
@@ -238,4 +239,28 @@ function pgTs(value: unknown): string {
   const [whole, frac] = String(value).split(".");
   const trimmed = frac ? frac.replace(/0+$/, "") : "";
   return `${whole}${trimmed ? "." + trimmed : ""}+00`;
+}
+
+/** A table's mode and rows copied from the checkpoint, read while a sync may be writing it. */
+export function checkpointProgress(stateDir: string): { mode: string; rows: number } | null {
+  try {
+    Deno.statSync(`${stateDir}/checkpoint.sqlite`);
+  } catch {
+    return null;
+  }
+  // Read while a sync may be writing: a busy moment just means "look again".
+  try {
+    const db = new DatabaseSync(`${stateDir}/checkpoint.sqlite`, { readOnly: true });
+    try {
+      db.exec("PRAGMA busy_timeout = 2000");
+      const row = db.prepare("SELECT mode, rows_copied FROM tables").get() as
+        | Record<string, unknown>
+        | undefined;
+      return row ? { mode: String(row.mode), rows: Number(row.rows_copied) } : null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
 }
