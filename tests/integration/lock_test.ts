@@ -7,11 +7,23 @@ import { createTestDb, REPO, runMain, sharedCluster, spawnMain } from "../suppor
 
 const cluster = await sharedCluster();
 
-/** Another program holding the DuckDB file open read-write for `ms`. */
+/**
+ * Another program holding the DuckDB file open read-write for `ms`. It takes
+ * the file as soon as a running sync lets go of it (retrying up to 30 s), so a
+ * cycle that happens to hold the file at that moment does not fail the test.
+ */
 function holdLock(path: string, ms: number): Deno.ChildProcess {
   const code = `
     import { DuckDBInstance } from "@duckdb/node-api";
-    const i = await DuckDBInstance.create(${JSON.stringify(path)});
+    let i;
+    for (let tries = 0; !i; tries++) {
+      try {
+        i = await DuckDBInstance.create(${JSON.stringify(path)});
+      } catch (error) {
+        if (tries > 300) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     console.log("locked");
     await new Promise((r) => setTimeout(r, ${ms}));
     i.closeSync();`;
