@@ -151,9 +151,10 @@ Deno.test("several tables, one failing for good and the others meeting a busy fi
     assertEquals((await runMain(["sync", "--once"], env)).code, 2, "priv fails, good syncs");
     const loop = spawnMain(["sync", "--loop"], env);
     await new Promise((r) => setTimeout(r, 2500));
-    await db.sql(`INSERT INTO s.good (v) VALUES ('while busy')`);
-    const holder = holdLock(path, 4000);
+    const holder = holdLock(path, 5000);
     const reader = await waitForLine(holder);
+    // A row to copy while the file is held: the next cycle needs the file.
+    await db.sql(`INSERT INTO s.good (v) VALUES ('while busy')`);
     await holder.status;
     reader.releaseLock();
     await holder.stdout.cancel().catch(() => {});
