@@ -177,7 +177,7 @@ export class BatchRunner {
       this.#ctx.emit({
         type: "notice",
         message:
-          `${this.table}: ${removed} older duplicate row(s) removed before adding the primary key (a writer set ${this.#info.keyset.cursor.name} to an older value during the first copy; run verify)`,
+          `${this.table}: ${removed} row(s) met twice during the first copy (moved by updates while it ran) were merged before adding the primary key; the rows written during the copy are read again next`,
       });
     }
   }

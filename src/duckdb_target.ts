@@ -214,10 +214,10 @@ export class Warehouse {
   }
 
   /**
-   * Gives a table loaded without one its primary key. Should a key be held
-   * twice (only if a writer set the cursor column to an older value while the
-   * scan ran), the copy with the newest cursor is kept; returns how many rows
-   * were removed for that.
+   * Gives a table loaded without one its primary key. A key held twice (a row
+   * an UPDATE moved while the scan ran, without a newer cursor) keeps its copy
+   * with the newest cursor; the caller then re-reads every row written during
+   * the scan. Returns how many rows were removed.
    */
   async addPrimaryKey(table: string, key: readonly string[], cursor: string): Promise<number> {
     const t = quoteIdent(table);

@@ -35,6 +35,12 @@ export interface TableInfo {
   readonly cursorIsTime: boolean;
   /** True for a `timestamp without time zone` cursor (compared in the database's zone). */
   readonly cursorWithoutZone: boolean;
+  /**
+   * Fractional digits a timestamp cursor keeps (6 unless declared, e.g.
+   * `timestamptz(0)`): now() is rounded to it, so a writer's cursor can be up to
+   * half a unit earlier than its transaction's start.
+   */
+  readonly cursorPrecision?: number;
   readonly estimatedRows: number | null;
   /** pg_class.relkind (r table, p partitioned, v view...). */
   readonly kind?: string;
@@ -324,6 +330,7 @@ export function tableInfoOf(
     },
     cursorIsTime: cursor.baseTypeName === "timestamptz" || cursor.baseTypeName === "timestamp",
     cursorWithoutZone: cursor.baseTypeName === "timestamp",
+    cursorPrecision: Number(/^timestamp\((\d)\)/.exec(cursor.baseType)?.[1] ?? 6),
     estimatedRows: description.estimatedRows,
     kind: description.kind,
     hasChildren: description.hasChildren ?? false,
@@ -409,7 +416,11 @@ export async function readHorizon(client: pg.Client, lookbackSeconds: number): P
 
 /** The horizon as a value comparable with the cursor column. */
 export function horizonValue(info: TableInfo, horizon: Horizon): string {
-  const at = `${quoteLiteral(horizon.at)}::timestamptz`;
+  // A cursor rounded to fewer digits (timestamptz(0)) can fall up to half a
+  // unit before its writer's start: the horizon moves back one whole unit.
+  const precision = info.cursorPrecision ?? 6;
+  const rounding = precision < 6 ? ` - make_interval(secs => ${10 ** -precision})` : "";
+  const at = `(${quoteLiteral(horizon.at)}::timestamptz${rounding})`;
   return info.cursorWithoutZone ? `(${at} AT TIME ZONE ${quoteLiteral(horizon.zone)})` : at;
 }
 

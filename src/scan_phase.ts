@@ -191,7 +191,8 @@ async function copyChangedSinceScan(
     started,
     cursorFrom: `block ${state.blocks} of ${state.blocks}`,
     cursorTo: "rows written during the scan",
-    scan: state,
+    // Past the last block: a stop after this batch does not read the table again.
+    scan: { ...state, nextBlock: state.blocks },
   }));
 }
 

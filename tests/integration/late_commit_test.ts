@@ -164,3 +164,66 @@ Deno.test("a prepared (two-phase) transaction committed later still arrives", as
     await db.cleanup();
   }
 });
+
+/** Opens a transaction whose start has a fractional second in [0.21, 0.30). */
+async function openAtFraction(db: TestDb): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  for (;;) {
+    await c.query("BEGIN");
+    const r = await c.query("SELECT extract(microseconds FROM now())::int % 1000000 AS us");
+    const us = Number(r.rows[0].us);
+    if (us >= 210_000 && us < 300_000) return c;
+    await c.query("ROLLBACK");
+    await new Promise((r) => setTimeout(r, 7));
+  }
+}
+
+// A timestamptz(0) cursor (as Laravel's timestamps() create) rounds now() to
+// the second, so an open transaction's cursor can fall up to 0.5 s before its
+// start: before a horizon of "start - 200 ms". The horizon must allow for it.
+for (const phase of ["bootstrap", "incremental"]) {
+  Deno.test(`a cursor of precision 0: a late commit rounded below its start is copied (${phase})`, async () => {
+    const db = await createTestDb(cluster, { demo: false });
+    try {
+      await db.sql(`
+        CREATE SCHEMA s AUTHORIZATION ${db.user};
+        SET ROLE ${db.user};
+        CREATE TABLE s.items (id bigint PRIMARY KEY, n int NOT NULL,
+          updated_at timestamptz(0) NOT NULL DEFAULT now());
+        CREATE INDEX ON s.items (updated_at, id);
+        CREATE FUNCTION s.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+        CREATE TRIGGER touch BEFORE UPDATE ON s.items FOR EACH ROW EXECUTE FUNCTION s.touch();
+        INSERT INTO s.items SELECT g, 0, now() - interval '1 day' + g * interval '1 s'
+          FROM generate_series(1, 2000) g;`);
+      const env = db.env({ POSTGRES_SCHEMA: "s", POSTGRES_TABLE: "items", BATCH_SIZE: "500" });
+      if (phase === "incremental") {
+        assertEquals((await runMain(["sync", "--once"], env)).code, 0);
+      }
+      const other = new pg.Client({ connectionString: db.url });
+      await other.connect();
+      // The oldest open transaction; its cursor rounds down below its start - 200 ms.
+      const late = await openAtFraction(db);
+      // Started within the same rounded second, committed now, sorted after the late row.
+      await other.query("UPDATE s.items SET n = 222 WHERE id = 20");
+      await late.query("UPDATE s.items SET n = 111 WHERE id = 10");
+      await other.end();
+      const first = await runMain(["sync", "--once"], env);
+      assertEquals(first.code, 0, first.stderr);
+      await late.query("COMMIT");
+      await late.end();
+      const second = await runMain(["sync", "--once"], env);
+      assertEquals(second.code, 0, second.stderr);
+      const rows = await duckRows(
+        `${db.dir}/lake/warehouse.duckdb`,
+        "SELECT id::VARCHAR AS id, n::VARCHAR AS n FROM s_items WHERE id IN (10, 20) ORDER BY id",
+      );
+      assertEquals(rows, [{ id: "10", n: "111" }, { id: "20", n: "222" }]);
+      const verify = await runMain(["verify"], env);
+      assertEquals(verify.code, 0, verify.stdout + verify.stderr);
+    } finally {
+      await db.cleanup();
+    }
+  });
+}
