@@ -21,6 +21,7 @@ import { quoteIdent } from "./src/sql.ts";
 import { listBatchFiles } from "./src/batch_files.ts";
 import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } from "./src/demo.ts";
 import { join } from "node:path";
+import type { ScanState } from "./src/block_scan.ts";
 import { formatVerdict, verifyTables } from "./src/verify.ts";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
@@ -225,10 +226,21 @@ async function commandVerify(parsed: Parsed): Promise<number> {
         verdicts.filter((v) => v.status !== "skipped").length
       } tables are not equal: ${
         bad.map((v) => `${v.table} (${v.status.replace("_", " ")})`).join(", ")
-      }${parsed.values.repair ? "" : " (run verify --repair to re-copy the differing rows)"}`,
+      }${
+        parsed.values.repair || bad.every((v) => v.status === "not_synced")
+          ? ""
+          : " (run verify --repair to re-copy the differing rows)"
+      }`,
     );
   }
   return 0;
+}
+
+/** "block 221 of 3421 (6%)" while a first copy by block ranges is under way. */
+function firstCopyProgress(scan: ScanState | null): string | null {
+  if (!scan) return null;
+  const percent = scan.blocks > 0 ? Math.floor((scan.nextBlock / scan.blocks) * 100) : 100;
+  return `block ${scan.nextBlock} of ${scan.blocks} (${percent}%)`;
 }
 
 function commandStatus(parsed: Parsed): number {
@@ -245,6 +257,7 @@ function commandStatus(parsed: Parsed): number {
     rowsCopied: t.rowsCopied,
     batches: t.batches,
     lastBatchAt: t.lastBatchAt,
+    firstCopy: firstCopyProgress(store?.scan(t.table) ?? null),
   }));
   store?.close();
   if (parsed.values.json) {
@@ -263,7 +276,7 @@ function commandStatus(parsed: Parsed): number {
         r.key ? r.key.join(",") : "-"
       }, ${r.rowsCopied} rows copied in ${r.batches} batches, last batch ${
         r.lastBatchAt ?? "never"
-      }`,
+      }${r.firstCopy ? `, first copy at ${r.firstCopy}` : ""}`,
     );
   }
   return 0;

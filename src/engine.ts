@@ -311,12 +311,13 @@ export class SyncEngine {
     }
     if (/Out of Memory Error/i.test(errorMessage(error))) {
       const limit = this.#config.duckdbMemoryLimit;
-      return new SyncError(
+      // A setting to change, so exit 2 (and a loop does not retry it).
+      return configError(
         "DUCKDB_ERROR",
         `DuckDB ran out of memory${limit ? ` (DUCKDB_MEMORY_LIMIT=${limit})` : ""}: ${
           errorMessage(error).split("\n")[0]
         } (raise DUCKDB_MEMORY_LIMIT, or leave it empty for DuckDB's default of 80% of RAM; a table's primary-key index must fit in memory)`,
-        { cause: error },
+        error,
       );
     }
     return new SyncError("DUCKDB_ERROR", `DuckDB error: ${errorMessage(error)}`, {

@@ -158,7 +158,7 @@ export async function runScan(
   await runner.ensureKey();
   await copyChangedSinceScan(runner, client, info, scan.state);
   const start = await lastPositionBefore(client, info, scan.state.horizon);
-  ctx.store.advance({
+  const saved = ctx.store.advance({
     table: runner.table,
     source: info.source,
     origin: ctx.config.pgOrigin,
@@ -167,6 +167,14 @@ export async function runScan(
     key: start?.key ?? null,
     batch: null,
     scan: null,
+  });
+  ctx.emit({
+    type: "checkpoint_advanced",
+    table: runner.table,
+    mode: runner.mode,
+    cursor: saved.cursor,
+    key: saved.key,
+    rowsCopied: saved.rowsCopied,
   });
   return { caughtUp, start };
 }

@@ -385,6 +385,8 @@ async function verifyOne(
       "not_synced",
       checkpoint.mode === "full_refresh"
         ? "it was copied by full refresh and now syncs incrementally: run sync --once first"
+        : checkpoint.rowsCopied > 0
+        ? `its first copy is not finished (${checkpoint.rowsCopied} rows copied so far): run sync to finish it`
         : "no batch of it has been checkpointed yet (run sync --once)",
     );
   }

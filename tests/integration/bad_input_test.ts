@@ -116,11 +116,11 @@ Deno.test("unwritable STATE_DIR: exit 2 with the fix", async () => {
   );
 });
 
-Deno.test("a DUCKDB_MEMORY_LIMIT too small to load a batch: exit 1, names the setting to raise", async () => {
+Deno.test("a DUCKDB_MEMORY_LIMIT too small to load a batch: exit 2, names the setting to raise", async () => {
   const d = await createTestDb(cluster);
   try {
     const r = await runMain(["sync", "--once"], d.env({ DUCKDB_MEMORY_LIMIT: "1MB" }));
-    assertEquals(r.code, 1, r.stderr);
+    assertEquals(r.code, 2, r.stderr);
     assertMatch(
       r.stderr,
       /^error DUCKDB_ERROR: DuckDB ran out of memory \(DUCKDB_MEMORY_LIMIT=1MB\): .*\(raise DUCKDB_MEMORY_LIMIT/,

@@ -122,7 +122,13 @@ Deno.test("a scan batch DuckDB committed but the checkpoint did not record is lo
     await stopMidScan(db, env, 5_000);
     const verifyMid = await runMain(["verify"], env);
     assertEquals(verifyMid.code, 1, "a half-done scan is not reported equal");
-    assertMatch(verifyMid.stdout + verifyMid.stderr, /not synced/);
+    assertMatch(
+      verifyMid.stdout + verifyMid.stderr,
+      /not synced: its first copy is not finished \(\d+ rows copied so far\): run sync to finish it/,
+    );
+    assert(!/--repair/.test(verifyMid.stderr), verifyMid.stderr);
+    const status = await runMain(["status"], env);
+    assertMatch(status.stdout, /bootstrap, cursor -, .*first copy at block \d+ of \d+ \(\d+%\)/);
     // Undo the last batch in the checkpoint only: as if the process died
     // between DuckDB's commit and the checkpoint's.
     const sqlite = new DatabaseSync(`${db.dir}/state/checkpoint.sqlite`);
