@@ -327,9 +327,13 @@ export async function verifyTables(options: VerifyOptions): Promise<TableVerdict
     const schemas = [...new Set(config.tables.map((t) => t.schema))];
     const { plans } = planTables(config, await listRelations(client, schemas));
     for (const plan of plans) {
-      const verdict = await verifyOne(client, warehouse, store, plan, options).catch((error) =>
-        blank(plan, "error", errorMessage(error).split("\n")[0] ?? "")
-      );
+      const verdict = await verifyOne(client, warehouse, store, plan, options).catch((error) => {
+        // The one table asked for is not there: the same error (and exit 2) as sync.
+        if (!config.multiTable && error instanceof SyncError && error.code === "TABLE_MISSING") {
+          throw error;
+        }
+        return blank(plan, "error", errorMessage(error).split("\n")[0] ?? "");
+      });
       verdicts.push(verdict);
       options.onTable?.(verdict);
     }

@@ -72,6 +72,13 @@ Deno.test("missing table, cursor column or primary key: exit 2 with the fix", as
     2,
     /^error TABLE_MISSING: Cannot find table analytics\.nope .*check POSTGRES_SCHEMA and POSTGRES_TABLE/,
   );
+  assertEquals((await runMain(["sync", "--once"], db.env())).code, 0, "a DuckDB file to verify");
+  await expectFailure(
+    { POSTGRES_TABLE: "nope" },
+    2,
+    /^error TABLE_MISSING: Cannot find table analytics\.nope .*check POSTGRES_SCHEMA and POSTGRES_TABLE/,
+    ["verify"],
+  );
   await expectFailure(
     { CURSOR_COLUMN: "modified_at" },
     2,
