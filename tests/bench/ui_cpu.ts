@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { startCluster } from "../support/pg_cluster.ts";
 import { createTestDb, MAIN, REPO } from "../support/fixture.ts";
-import { tmux } from "../support/tmux.ts";
+import { newSession, tmux } from "../support/tmux.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "20" } } });
 const seconds = Number(values.seconds);
@@ -52,15 +52,10 @@ const marker = db.dir;
 const env = db.env({ SYNC_INTERVAL_SECONDS: "1" });
 const assignments = Object.entries({ ...env, PATH: Deno.env.get("PATH") ?? "" })
   .map(([k, v]) => `${k}='${v}'`).join(" ");
-await tmux(
-  "new-session",
-  "-d",
-  "-s",
+await newSession(
   session,
-  "-x",
-  "100",
-  "-y",
-  "30",
+  100,
+  30,
   `cd ${REPO} && env ${assignments} TERM=xterm-256color ${Deno.execPath()} run -A ${MAIN} --state-dir ${marker}/state; sleep 5`,
 );
 try {

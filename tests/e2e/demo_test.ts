@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { REPO } from "../support/fixture.ts";
-import { tmux, waitForScreen } from "../support/tmux.ts";
+import { newSession, tmux, waitForScreen } from "../support/tmux.ts";
 
 async function run(cmd: string, args: string[], cwd: string, env: Record<string, string>) {
   const out = await new Deno.Command(cmd, {
@@ -27,15 +27,10 @@ async function run(cmd: string, args: string[], cwd: string, env: Record<string,
 async function startAndQuit(dir: string, exitFile: string, check: (screen: string) => void) {
   const session = `pds-demo-${crypto.randomUUID().slice(0, 8)}`;
   const deno = Deno.execPath();
-  await tmux(
-    "new-session",
-    "-d",
-    "-s",
+  await newSession(
     session,
-    "-x",
-    "100",
-    "-y",
-    "30",
+    100,
+    30,
     `cd '${dir}' && env -i PATH='${Deno.env.get("PATH")}' HOME='${
       Deno.env.get("HOME")
     }' TERM=xterm-256color '${deno}' task start; echo $? > '${exitFile}'; sleep 30`,

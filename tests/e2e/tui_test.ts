@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, MAIN, REPO, sharedCluster } from "../support/fixture.ts";
-import { shellQuote, tmux, waitForScreen } from "../support/tmux.ts";
+import { newSession, shellQuote, tmux, waitForScreen } from "../support/tmux.ts";
 
 const cluster = await sharedCluster();
 
@@ -27,17 +27,7 @@ async function startApp(
   const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
     shellQuote(Deno.execPath())
   } run -A ${shellQuote(MAIN)}; echo $? > ${shellQuote(exitFile)}; sleep 30`;
-  await tmux(
-    "new-session",
-    "-d",
-    "-s",
-    session,
-    "-x",
-    String(columns),
-    "-y",
-    String(rows),
-    command,
-  );
+  await newSession(session, columns, rows, command);
   return { session, exitFile };
 }
 

@@ -10,6 +10,26 @@ export async function tmux(...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
+/** Starts a detached session of `columns` x `rows` running the shell `command`. */
+export async function newSession(
+  session: string,
+  columns: number,
+  rows: number,
+  command: string,
+): Promise<void> {
+  await tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    String(columns),
+    "-y",
+    String(rows),
+    command,
+  );
+}
+
 export function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
