@@ -18,9 +18,9 @@
 
 import type pg from "pg";
 import type { Horizon, TableInfo } from "./pg_source.ts";
-import { copyQueryToCsv, horizonValue } from "./pg_source.ts";
+import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./pg_source.ts";
 import type { CopyResult } from "./pg_source.ts";
-import { orderBy, type Position, positionFromRow, positionSelect } from "./keyset.ts";
+import type { Position } from "./keyset.ts";
 import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
 
 /** Persisted in the checkpoint while a block scan is under way. */
@@ -175,12 +175,9 @@ export async function copyBlocksToCsv(
          AND ${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
       path,
     );
-    const r = await client.query(
-      "SELECT pg_relation_filenode($1::regclass)::text AS filenode",
-      [table],
-    );
+    const filenode = await currentFilenode(client, info);
     await client.query("COMMIT");
-    return { ...copied, filenode: String(r.rows[0]!.filenode) };
+    return { ...copied, filenode };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
@@ -218,10 +215,5 @@ export async function lastPositionBefore(
   info: TableInfo,
   horizon: Horizon,
 ): Promise<Position | null> {
-  const r = await client.query(
-    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
-     WHERE ${quoteIdent(info.keyset.cursor.name)} < ${horizonValue(info, horizon)}
-     ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
-  );
-  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
+  return await lastPositionWhere(client, info, whereHorizon(info, horizon));
 }

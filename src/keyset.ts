@@ -44,6 +44,16 @@ export function upToPredicate(columns: KeysetColumns, upTo: Position): string {
   return `${tuple(columns)} <= ${literalTuple(columns, upTo)}`;
 }
 
+/** Rows in (after, upTo], or after `after` when there is no upper bound. */
+export function rangePredicate(
+  columns: KeysetColumns,
+  after: Position | null,
+  upTo?: Position,
+): string {
+  const lower = afterPredicate(columns, after);
+  return upTo ? `${lower} AND ${upToPredicate(columns, upTo)}` : lower;
+}
+
 export function orderBy(columns: KeysetColumns, descending = false): string {
   const dir = descending ? " DESC" : "";
   return [columns.cursor, ...columns.key].map((c) => `${quoteIdent(c.name)}${dir}`).join(", ");

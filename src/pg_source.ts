@@ -20,7 +20,7 @@ import {
   type Position,
   positionFromRow,
   positionSelect,
-  upToPredicate,
+  rangePredicate,
 } from "./keyset.ts";
 
 export interface TableInfo {
@@ -481,20 +481,27 @@ export async function nextBatchEnd(
   upTo?: Position,
 ): Promise<Position | null> {
   const from = qualified(info.schema, info.table);
-  const where = `${afterPredicate(info.keyset, after)}${
-    upTo ? ` AND ${upToPredicate(info.keyset, upTo)}` : ""
-  }`;
-  const select = positionSelect(info.keyset);
+  const where = rangePredicate(info.keyset, after, upTo);
   const nth = await client.query(
-    `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${orderBy(info.keyset)} OFFSET ${
-      size - 1
-    } LIMIT 1`,
+    `SELECT ${positionSelect(info.keyset)} FROM ${from} WHERE ${where} ORDER BY ${
+      orderBy(info.keyset)
+    } OFFSET ${size - 1} LIMIT 1`,
   );
   if (nth.rows[0]) return positionFromRow(nth.rows[0], info.keyset.key.length);
-  const last = await client.query(
-    `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
+  return await lastPositionWhere(client, info, where);
+}
+
+/** The last (cursor, key) position among the rows matching `where` (one index probe), or null. */
+export async function lastPositionWhere(
+  client: pg.Client,
+  info: TableInfo,
+  where: string,
+): Promise<Position | null> {
+  const r = await client.query(
+    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
+     WHERE ${where} ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
   );
-  return last.rows[0] ? positionFromRow(last.rows[0], info.keyset.key.length) : null;
+  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
 }
 
 /** The last position in (after, upTo] whose cursor is before the horizon. */
@@ -505,13 +512,11 @@ export async function lastSettledPosition(
   upTo: Position,
   horizon: Horizon,
 ): Promise<Position | null> {
-  const r = await client.query(
-    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
-     WHERE ${afterPredicate(info.keyset, after)} AND ${upToPredicate(info.keyset, upTo)}
-       AND ${whereHorizon(info, horizon)}
-     ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
+  return await lastPositionWhere(
+    client,
+    info,
+    `${rangePredicate(info.keyset, after, upTo)} AND ${whereHorizon(info, horizon)}`,
   );
-  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
 }
 
 /** True when the cursor of `position` is before the horizon. */
@@ -545,9 +550,7 @@ export async function copyRangeToCsv(
   wholeTable = false,
 ): Promise<CopyResult> {
   const select = columns.map((m) => m.pgSelect).join(", ");
-  const where = wholeTable
-    ? "true"
-    : `${afterPredicate(info.keyset, after)} AND ${upToPredicate(info.keyset, upTo)}`;
+  const where = wholeTable ? "true" : rangePredicate(info.keyset, after, upTo);
   const sql = `COPY (SELECT ${select} FROM ${
     qualified(info.schema, info.table)
   } WHERE ${where}) TO STDOUT WITH (FORMAT csv)`;
@@ -615,10 +618,8 @@ export async function copyNextBatchToCsv(
 ): Promise<CopyResult & { end: Position | null }> {
   const select = info.mappings.map((m) => m.pgSelect).join(", ");
   const sql = `COPY (SELECT ${select} FROM ${qualified(info.schema, info.table)} WHERE ${
-    afterPredicate(info.keyset, after)
-  }${upTo ? ` AND ${upToPredicate(info.keyset, upTo)}` : ""} ORDER BY ${
-    orderBy(info.keyset)
-  } LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
+    rangePredicate(info.keyset, after, upTo)
+  } ORDER BY ${orderBy(info.keyset)} LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
   const tracker = new CsvLastRow();
   const copied = await streamCopy(client, sql, path, (chunk) => tracker.push(chunk));
   const last = tracker.lastRow();
@@ -638,11 +639,7 @@ export async function copyNextBatchToCsv(
  * are the next cycle's, so a cycle ends even under a steady stream of writes.
  */
 export async function lastPosition(client: pg.Client, info: TableInfo): Promise<Position | null> {
-  const r = await client.query(
-    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
-     WHERE ${afterPredicate(info.keyset, null)} ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
-  );
-  return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
+  return await lastPositionWhere(client, info, afterPredicate(info.keyset, null));
 }
 
 /** True when any row lies after `after` (one index probe). */

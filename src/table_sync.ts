@@ -191,7 +191,8 @@ export async function syncIncremental(
     signal: ctx.signal,
     onWait: (message) => ctx.emit({ type: "notice", message }),
   });
-  let runner: BatchRunner | null = null;
+  // What the cycle did, once its batches are through (set at the end of the try).
+  let done = { rows: 0, batches: 0, mode };
   try {
     // A first copy reads the heap in block order when it can (scan_phase.ts)
     // into a table without its primary key, which is added at the end.
@@ -213,13 +214,12 @@ export async function syncIncremental(
     if (partitions && partitionsChanged) {
       await copyAttachedPartitions(ctx, plan, warehouse, client, info, position, snapshot);
     }
-    runner = new BatchRunner(ctx, table, info, warehouse, {
+    const runner = new BatchRunner(ctx, table, info, warehouse, {
       mode,
       keyed: (await warehouse.primaryKey(table)).length > 0,
       // Never reuse a number still on disk: pruning keeps the highest ones.
       lastSeq: Math.max(ctx.store.lastBatchSeq(table), await maxBatchSeq(config.parquetDir, table)),
     });
-    const batchRunner = runner;
 
     let start = position;
     let caughtUp = true;
@@ -243,7 +243,7 @@ export async function syncIncremental(
     const fields = positionFieldIndexes(info);
     const fetchBatch = async (from: Position | null): Promise<FetchedBatch | null> => {
       const started = performance.now();
-      const csv = batchRunner.nextCsv();
+      const csv = runner.nextCsv();
       let to: Position | null;
       let rows: number;
       if (fields) {
@@ -279,7 +279,7 @@ export async function syncIncremental(
       }
       const cursorFrom = from?.cursor ?? null;
       return {
-        ...batchRunner.number(cursorFrom, to.cursor),
+        ...runner.number(cursorFrom, to.cursor),
         csv,
         rows,
         started,
@@ -294,7 +294,7 @@ export async function syncIncremental(
       caughtUp = await pipelined(
         fetchBatch(start),
         (batch) => fetchBatch(batch.to!),
-        (batch) => batchRunner.apply(batch),
+        (batch) => runner.apply(batch),
         ctx.signal,
       );
     }
@@ -322,11 +322,12 @@ export async function syncIncremental(
         } rows copied; incremental from now on`,
       });
     }
+    done = { rows: runner.rows, batches: runner.batches, mode: runner.mode };
   } finally {
     warehouse.close();
   }
   const durationMs = performance.now() - started;
-  const { rows, batches, mode: finalMode } = runner!; // set unless the try threw
+  const { rows, batches, mode: finalMode } = done;
   ctx.emit({
     type: "cycle_finished",
     table,

@@ -7,6 +7,7 @@ import {
   orderBy,
   positionFromRow,
   positionSelect,
+  rangePredicate,
   upToPredicate,
 } from "../../src/keyset.ts";
 
@@ -78,6 +79,15 @@ Deno.test("upToPredicate() selects rows at or before the position", () => {
     upToPredicate(composite, { cursor: "c", key: ["1", "a"] }),
     `("updated_at", "tenant_id", "code") <= ('c'::timestamp with time zone, '1'::integer, 'a'::text)`,
   );
+});
+
+Deno.test("rangePredicate() joins the lower and upper bounds, or is the lower bound alone", () => {
+  const upTo = { cursor: "2024-05-06 07:08:09+00", key: ["100"] };
+  assertEquals(
+    rangePredicate(single, null, upTo),
+    `${afterPredicate(single, null)} AND ${upToPredicate(single, upTo)}`,
+  );
+  assertEquals(rangePredicate(single, upTo), afterPredicate(single, upTo));
 });
 
 Deno.test("upToPredicate() throws RangeError when the key length does not match", () => {
