@@ -389,12 +389,15 @@ export class CheckpointStore {
     });
   }
 
-  setMode(table: string, mode: SyncMode): void {
-    this.#db.prepare("UPDATE tables SET mode = ?, updated_at = ? WHERE table_name = ?").run(
-      mode,
-      new Date().toISOString(),
-      table,
-    );
+  /**
+   * Ends a table's bootstrap: incremental from now on, its rows copied set to
+   * the rows its first copy holds (the scan's re-read of rows written while it
+   * ran, and the catch-up's overlap, would count some rows twice).
+   */
+  completeBootstrap(table: string, rowsInCopy: number): void {
+    this.#db.prepare(
+      "UPDATE tables SET mode = 'incremental', rows_copied = ?, updated_at = ? WHERE table_name = ?",
+    ).run(rowsInCopy, new Date().toISOString(), table);
   }
 
   /** Forgets one table: its checkpoint, batch history and drift history. */

@@ -249,6 +249,14 @@ export class Warehouse {
     return reader.getRowsJson().length > 0;
   }
 
+  /** The table's row count. */
+  async countRows(table: string): Promise<number> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT count(*) AS n FROM ${quoteIdent(table)}`,
+    );
+    return Number(reader.getRowsJson()[0]![0]);
+  }
+
   /**
    * Replaces the whole table with a Parquet file's rows, atomically: a staging
    * table is loaded and renamed over the old one in one transaction, so readers

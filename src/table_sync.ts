@@ -313,13 +313,22 @@ export async function syncIncremental(
           batch: null,
         });
       }
-      ctx.store.setMode(table, "incremental");
+      const rowsInCopy = await warehouse.countRows(table);
+      ctx.store.completeBootstrap(table, rowsInCopy);
       runner.mode = "incremental";
+      const saved = ctx.store.get(table)!;
+      ctx.emit({
+        type: "checkpoint_advanced",
+        table,
+        mode: runner.mode,
+        cursor: saved.cursor,
+        key: saved.key,
+        rowsCopied: saved.rowsCopied,
+      });
       ctx.emit({
         type: "notice",
-        message: `Bootstrap of ${info.source} complete: ${
-          ctx.store.get(table)?.rowsCopied ?? runner.rows
-        } rows copied; incremental from now on`,
+        message:
+          `Bootstrap of ${info.source} complete: ${rowsInCopy} rows copied; incremental from now on`,
       });
     }
     done = { rows: runner.rows, batches: runner.batches, mode: runner.mode };

@@ -233,6 +233,30 @@ Deno.test("an UPDATE that leaves the cursor alone but moves rows behind the scan
   }
 });
 
+Deno.test("rows copied by a first copy equals the rows it holds, even when rows are read twice", async () => {
+  const db = await createTestDb(cluster);
+  const holder = await db.client();
+  try {
+    // A transaction holding an xid older than the rows (another application's
+    // long write) makes the pass over rows written since the scan began read
+    // every row a second time.
+    await holder.query("BEGIN");
+    await holder.query("SELECT txid_current()");
+    await seed(db, 5_000);
+    const r = await runMain(["sync", "--once"], db.env({ BATCH_SIZE: "2000" }));
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /rows written during the scan/);
+    await holder.query("ROLLBACK");
+    const total = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
+    assertMatch(r.stderr, new RegExp(`complete: ${total} rows copied`));
+    assertEquals(checkpointProgress(`${db.dir}/state`)?.rows, total);
+    await assertExactCopy(db);
+  } finally {
+    await holder.end();
+    await db.cleanup();
+  }
+});
+
 Deno.test("a table with inheritance children bootstraps in keyset order and copies the children's rows", async () => {
   const db = await createTestDb(cluster);
   try {
