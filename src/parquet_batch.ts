@@ -10,8 +10,9 @@ import type { ColumnMapping } from "./type_map.ts";
 
 /**
  * read_csv() arguments matching Postgres' COPY ... WITH (FORMAT csv) output.
- * `maxLineSize` bounds a row's length in bytes; DuckDB refuses a longer row
- * with an error (never a split or cut row), see BatchConverter.csvToParquet.
+ * No row is longer than its file, so `maxLineSize` is the file's size: every
+ * row fits, and DuckDB's read buffer (a multiple of it) stays small for small
+ * files (a fixed 256 MiB made each batch's read measurably slower).
  */
 export function readCsvSql(
   path: string,
@@ -29,20 +30,6 @@ export function readCsvSql(
 }
 
 const MIN_LINE_SIZE = 1 << 20;
-
-/**
- * The row length a batch is first read with. DuckDB's read buffer is a
- * multiple of max_line_size, and a buffer larger than the file leaves its CSV
- * parse on one thread: a file-sized limit made the CSV -> Parquet pass 1.75x
- * slower than this one (tests/bench/stages.ts). A batch with a longer row is
- * read again with its file's size, which every row fits in.
- */
-export const FAST_LINE_SIZE = 2 << 20;
-
-/** DuckDB's error for a row longer than read_csv's max_line_size. */
-export function isLineTooLong(error: unknown): boolean {
-  return /Maximum line size of \d+ bytes exceeded/.test(String(error));
-}
 
 export function selectFromCsv(columns: readonly ColumnMapping[]): string {
   return columns.map((c) =>
@@ -70,33 +57,17 @@ export class BatchConverter {
     return new BatchConverter(instance, connection);
   }
 
-  /**
-   * Writes the CSV batch as a zstd Parquet file; returns its size in bytes.
-   * Read with FAST_LINE_SIZE first, and again with the file's size when a row
-   * is longer (the failed attempt's output is overwritten).
-   */
+  /** Writes the CSV batch as a zstd Parquet file; returns its size in bytes. */
   async csvToParquet(
     csvPath: string,
     parquetPath: string,
     columns: readonly ColumnMapping[],
   ): Promise<number> {
-    const fileSize = (await Deno.stat(csvPath)).size;
-    const write = (maxLineSize: number) =>
-      this.#connection.run(
-        `COPY (SELECT ${selectFromCsv(columns)} FROM ${
-          readCsvSql(csvPath, columns, maxLineSize)
-        }) TO ${quoteLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
-      );
-    if (fileSize <= FAST_LINE_SIZE) {
-      await write(fileSize);
-    } else {
-      try {
-        await write(FAST_LINE_SIZE);
-      } catch (error) {
-        if (!isLineTooLong(error)) throw error;
-        await write(fileSize);
-      }
-    }
+    await this.#connection.run(
+      `COPY (SELECT ${selectFromCsv(columns)} FROM ${
+        readCsvSql(csvPath, columns, (await Deno.stat(csvPath)).size)
+      }) TO ${quoteLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
+    );
     return (await Deno.stat(parquetPath)).size;
   }
 

@@ -5,7 +5,8 @@
 // peak RSS at N and 2N rows (also with DUCKDB_MEMORY_LIMIT, --memory-limit,
 // default 64MB), an incremental cycle after 10,000 updated rows and
 // an idle cycle inside a running loop, `verify` on the synced copy, and the
-// terminal UI's CPU. Prints a table
+// terminal UI's CPU, and the CPU seconds the baseline and a bootstrap cost
+// (client process and Postgres). Prints a table
 // and writes bench-results/bench-<time>.json.
 // Usage: deno task bench [--rows 1000000] [--reps 3] [--skip-ui] [--memory-limit 64MB]
 
@@ -62,6 +63,40 @@ async function copyBaseline(db: TestDb): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = Number(
+  new TextDecoder().decode(new Deno.Command("getconf", { args: ["CLK_TCK"] }).outputSync().stdout),
+) || 100;
+
+/** CPU seconds (user + system) of a process's waited-for children, from /proc/<pid>/stat. */
+function reapedChildrenCpu(pid: number | "self"): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 16 and 17 (cutime, cstime); the slice starts at field 3.
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+/**
+ * Measures the CPU a run costs: the bench's own children (psql, main.ts, all
+ * their threads) and Postgres' backends, which the postmaster reaps once the
+ * client disconnects.
+ */
+async function cpuOf<T>(run: () => Promise<T>): Promise<{ result: T; client: number; pg: number }> {
+  const postmaster = Number(
+    Deno.readTextFileSync(`${cluster.dataDir}/postmaster.pid`).split("\n")[0],
+  );
+  const client0 = reapedChildrenCpu("self");
+  const pg0 = reapedChildrenCpu(postmaster);
+  const result = await run();
+  // Backends exit after their client; give the postmaster time to reap them.
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    result,
+    client: reapedChildrenCpu("self") - client0,
+    pg: reapedChildrenCpu(postmaster) - pg0,
+  };
+}
+
 function vmHwmKb(pid: number): number {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -105,12 +140,15 @@ async function pgBatchRead(db: TestDb): Promise<{ keyset: number; blocks: number
   };
 }
 
-/** Runs main.ts with fresh state; returns seconds and peak RSS (MB). */
+/**
+ * Runs main.ts with fresh state; returns seconds and peak RSS (MB). Its state
+ * directory is removed unless `keep` (then the caller removes `dir`).
+ */
 async function bootstrap(
   db: TestDb,
-  afterwards?: (env: Record<string, string>) => Promise<void>,
   extraEnv: Record<string, string> = {},
-): Promise<{ seconds: number; peakMb: number; stderr: string }> {
+  keep = false,
+): Promise<{ seconds: number; peakMb: number; env: Record<string, string>; dir: string }> {
   const dir = await Deno.makeTempDir({ prefix: "pds-bench-" });
   const env = {
     ...db.env(),
@@ -126,11 +164,9 @@ async function bootstrap(
   const out = await child.output();
   clearInterval(poll);
   const seconds = (performance.now() - started) / 1000;
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(stderr);
-  await afterwards?.(env);
-  await Deno.remove(dir, { recursive: true });
-  return { seconds, peakMb: peak / 1024, stderr };
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  if (!keep) await Deno.remove(dir, { recursive: true });
+  return { seconds, peakMb: peak / 1024, env, dir };
 }
 
 /** Idle and 10k-row incremental cycle durations inside one running loop. */
@@ -232,15 +268,29 @@ try {
   let verify: number[] = [];
   const keysetReads: number[] = [];
   const blockReads: number[] = [];
+  const cpu = {
+    baselineClient: [] as number[],
+    baselinePg: [] as number[],
+    bootClient: [] as number[],
+    bootPg: [] as number[],
+  };
+  // Untimed: the table's pages in cache for every measured run alike, and the
+  // backends of the set-up reaped before CPU is counted.
+  await copyBaseline(db);
   for (let rep = 0; rep < REPS; rep++) {
-    baseline.push(await copyBaseline(db));
+    const copied = await cpuOf(() => copyBaseline(db));
+    baseline.push(copied.result);
+    cpu.baselineClient.push(copied.client);
+    cpu.baselinePg.push(copied.pg);
     const read = await pgBatchRead(db);
     keysetReads.push(read.keyset);
     blockReads.push(read.blocks);
-    const b = await bootstrap(
-      db,
-      rep === 0 ? async (env) => void (verify = await verifyRuns(env)) : undefined,
-    );
+    const booted = await cpuOf(() => bootstrap(db, {}, true));
+    const b = booted.result;
+    cpu.bootClient.push(booted.client);
+    cpu.bootPg.push(booted.pg);
+    if (rep === 0) verify = await verifyRuns(b.env);
+    await Deno.remove(b.dir, { recursive: true });
     boot.push(b.seconds);
     peaks.push(b.peakMb);
   }
@@ -255,6 +305,13 @@ try {
     keysetOrder: round(median(keysetReads)),
     blockRange: round(median(blockReads)),
     ratio: round(median(blockReads) / median(keysetReads), 2),
+  };
+  const cpuMedian = (xs: number[]) => round(median(xs), 2);
+  results.cpuSeconds = {
+    cores: navigator.hardwareConcurrency,
+    baseline: { client: cpuMedian(cpu.baselineClient), postgres: cpuMedian(cpu.baselinePg) },
+    bootstrap: { client: cpuMedian(cpu.bootClient), postgres: cpuMedian(cpu.bootPg) },
+    runs: cpu,
   };
   results.verifySeconds = { median: round(median(verify)), runs: verify.map((x) => round(x)) };
   results.verifyToBaselineRatio = round(median(verify) / baselineS, 2);
@@ -271,11 +328,11 @@ try {
 
   // Memory with DuckDB's memory_limit set for the warehouse (DUCKDB_MEMORY_LIMIT).
   const limited = { DUCKDB_MEMORY_LIMIT: MEMORY_LIMIT };
-  const limited1x = await bootstrap(db, undefined, limited);
+  const limited1x = await bootstrap(db, limited);
 
   await insertRows(db, ROWS + 1, ROWS);
   const big = await bootstrap(db);
-  const limited2x = await bootstrap(db, undefined, limited);
+  const limited2x = await bootstrap(db, limited);
   results.peakRssLimited = {
     memoryLimit: MEMORY_LIMIT,
     mb1x: round(limited1x.peakMb, 1),
@@ -309,6 +366,29 @@ const table = [
     } s, ${results.bootstrapRowsPerSecond} rows/s`,
   ],
   ["bootstrap / baseline", `${results.bootstrapToBaselineRatio}x (target <= 2.0x)`],
+  ...(() => {
+    const c = results.cpuSeconds as {
+      cores: number;
+      baseline: { client: number; postgres: number };
+      bootstrap: { client: number; postgres: number };
+    };
+    const total = c.bootstrap.client + c.bootstrap.postgres;
+    const base = (results.copyBaselineSeconds as { median: number }).median;
+    return [
+      [
+        "CPU, baseline: psql + Postgres",
+        `${c.baseline.client} + ${c.baseline.postgres} s`,
+      ],
+      [
+        "CPU, bootstrap: sync process + Postgres",
+        `${c.bootstrap.client} + ${c.bootstrap.postgres} = ${
+          round(total, 2)
+        } s; spread over ${c.cores} cores at best ${round(total / c.cores, 2)} s (${
+          round(total / c.cores / base, 2)
+        }x the baseline)`,
+      ],
+    ];
+  })(),
   [
     "Postgres read of a quarter, keyset / blocks",
     (() => {
