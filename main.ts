@@ -23,6 +23,7 @@ import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } fr
 import { join } from "node:path";
 import type { ScanState } from "./src/block_scan.ts";
 import { formatVerdict, verifyTables } from "./src/verify.ts";
+import { count } from "./src/counts.ts";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
 
@@ -128,7 +129,11 @@ async function withDemo<T>(
   }
 }
 
-function count(parsed: Parsed, name: "inserts" | "updates" | "deletes", fallback: number): number {
+function seedCount(
+  parsed: Parsed,
+  name: "inserts" | "updates" | "deletes",
+  fallback: number,
+): number {
   const raw = parsed.values[name];
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) > 1_000_000) {
@@ -272,11 +277,11 @@ function commandStatus(parsed: Parsed): number {
     console.log(
       `${r.table} (${r.source} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
         r.cursor ?? "-"
-      }, key ${
-        r.key ? r.key.join(",") : "-"
-      }, ${r.rowsCopied} rows copied in ${r.batches} batches, last batch ${
-        r.lastBatchAt ?? "never"
-      }${r.firstCopy ? `, first copy at ${r.firstCopy}` : ""}`,
+      }, key ${r.key ? r.key.join(",") : "-"}, ${count(r.rowsCopied, "row")} copied in ${
+        count(r.batches, "batch", "batches")
+      }, last batch ${r.lastBatchAt ?? "never"}${
+        r.firstCopy ? `, first copy at ${r.firstCopy}` : ""
+      }`,
     );
   }
   return 0;
@@ -323,9 +328,9 @@ function ids(list: readonly string[]): string {
 async function seedWith(parsed: Parsed, config: Config): Promise<number> {
   const secrets = secretsOf(config);
   const counts = {
-    inserts: count(parsed, "inserts", 1),
-    updates: count(parsed, "updates", 1),
-    deletes: count(parsed, "deletes", 1),
+    inserts: seedCount(parsed, "inserts", 1),
+    updates: seedCount(parsed, "updates", 1),
+    deletes: seedCount(parsed, "deletes", 1),
   };
   const client = await connectPg(config, secrets);
   try {
@@ -456,7 +461,7 @@ async function commandReplay(parsed: Parsed): Promise<number> {
     for (const file of files.sort()) {
       const written = await warehouse.replayParquet(config.duckdbTable, file, config.cursorColumn);
       console.log(
-        `replayed ${file}: ${written} row(s) written (rows already newer in DuckDB kept)`,
+        `replayed ${file}: ${count(written, "row")} written (rows already newer in DuckDB kept)`,
       );
     }
   } finally {

@@ -14,6 +14,7 @@ import type { ScanState } from "./block_scan.ts";
 import type { SyncMode } from "./protocol.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
+import { count } from "./counts.ts";
 
 /** One batch read from Postgres into a CSV file, not yet in DuckDB. */
 export interface FetchedBatch {
@@ -176,8 +177,9 @@ export class BatchRunner {
     if (removed > 0) {
       this.#ctx.emit({
         type: "notice",
-        message:
-          `${this.table}: ${removed} row(s) met twice during the first copy (moved by updates while it ran) were merged before adding the primary key; the rows written during the copy are read again next`,
+        message: `${this.table}: ${
+          count(removed, "row")
+        } met twice during the first copy (moved by updates while it ran) were merged before adding the primary key; the rows written during the copy are read again next`,
       });
     }
   }

@@ -5,6 +5,7 @@
 import type { LogFormat } from "./config.ts";
 import type { EngineEvent } from "./protocol.ts";
 import { assertNever } from "./protocol.ts";
+import { count } from "./counts.ts";
 
 export function formatRate(rows: number, ms: number): string {
   if (ms <= 0) return "-";
@@ -32,9 +33,9 @@ function formatEventText(event: EngineEvent, format: LogFormat, at: Date): strin
   const time = at.toISOString();
   switch (event.type) {
     case "batch_finished":
-      return `${time} batch ${event.table} #${event.seq} ${event.mode}: ${event.rows} rows, ${
-        event.cursorFrom ?? "start"
-      } .. ${event.cursorTo}, ${Math.round(event.durationMs)} ms, ${
+      return `${time} batch ${event.table} #${event.seq} ${event.mode}: ${
+        count(event.rows, "row")
+      }, ${event.cursorFrom ?? "start"} .. ${event.cursorTo}, ${Math.round(event.durationMs)} ms, ${
         formatRate(event.rows, event.durationMs)
       }, ${formatBytes(event.bytes)}`;
     case "cycle_started":
@@ -50,9 +51,9 @@ function formatEventText(event: EngineEvent, format: LogFormat, at: Date): strin
     case "cycle_finished":
       return event.idle
         ? `${time} cycle ${event.table}: up to date (${Math.round(event.durationMs)} ms)`
-        : `${time} cycle ${event.table} ${event.mode}: ${event.rows} rows in ${event.batches} batch(es), ${
-          Math.round(event.durationMs)
-        } ms`;
+        : `${time} cycle ${event.table} ${event.mode}: ${count(event.rows, "row")} in ${
+          count(event.batches, "batch", "batches")
+        }, ${Math.round(event.durationMs)} ms`;
     case "cycle_idle":
       return null;
     case "notice":

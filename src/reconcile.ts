@@ -12,6 +12,7 @@ import { compareTable } from "./verify.ts";
 import { keyHashIn } from "./table_compare.ts";
 import { qualified, quoteIdent } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
+import { count } from "./counts.ts";
 
 /** Finds rows deleted outright in Postgres and removes (or marks) them in DuckDB. */
 export async function reconcileDeletes(
@@ -86,10 +87,11 @@ export async function reconcileDeletes(
       : "";
     ctx.emit({
       type: "notice",
-      message:
-        `${plan.target}: ${gone.length} row(s) gone from Postgres, ${verb} in DuckDB [${shown}${
-          gone.length > 10 ? "; …" : ""
-        }]${fallback}${result.partial ? "; more remain for the next reconcile" : ""}`,
+      message: `${plan.target}: ${
+        count(gone.length, "row")
+      } gone from Postgres, ${verb} in DuckDB [${shown}${
+        gone.length > 10 ? "; …" : ""
+      }]${fallback}${result.partial ? "; more remain for the next reconcile" : ""}`,
     });
     return gone.length;
   } finally {

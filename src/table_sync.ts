@@ -37,6 +37,7 @@ import { BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
 import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
+import { count } from "./counts.ts";
 
 /** What every table's sync shares with the engine. */
 export interface TableSyncContext {
@@ -131,8 +132,9 @@ export async function syncIncremental(
     if (nulls > 0) {
       ctx.emit({
         type: "notice",
-        message:
-          `${nulls} row(s) of ${info.source} have a NULL ${info.keyset.cursor.name} and are not synced (give them a value, e.g. UPDATE ... SET ${info.keyset.cursor.name} = now() WHERE ${info.keyset.cursor.name} IS NULL)`,
+        message: `${count(nulls, "row")} of ${info.source} ${
+          nulls === 1 ? "has" : "have"
+        } a NULL ${info.keyset.cursor.name} and are not synced (give them a value, e.g. UPDATE ... SET ${info.keyset.cursor.name} = now() WHERE ${info.keyset.cursor.name} IS NULL)`,
       });
     }
   }
@@ -327,8 +329,9 @@ export async function syncIncremental(
       });
       ctx.emit({
         type: "notice",
-        message:
-          `Bootstrap of ${info.source} complete: ${rowsInCopy} rows copied; incremental from now on`,
+        message: `Bootstrap of ${info.source} complete: ${
+          count(rowsInCopy, "row")
+        } copied; incremental from now on`,
       });
     }
     done = { rows: runner.rows, batches: runner.batches, mode: runner.mode };
@@ -545,8 +548,9 @@ async function copyAttachedPartitions(
       );
       ctx.emit({
         type: "notice",
-        message:
-          `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${copied.rows} row(s)`,
+        message: `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${
+          count(copied.rows, "row")
+        }`,
       });
     }
     const detached = [...known].filter((n) => !currentNames.includes(n));

@@ -37,6 +37,7 @@ import {
 import { BatchConverter } from "./parquet_batch.ts";
 import { withScratchFiles } from "./batch_files.ts";
 import type { TargetColumn } from "./drift.ts";
+import { count } from "./counts.ts";
 
 /** Differing buckets whose rows are listed per query. */
 const BUCKETS_PER_QUERY = 64;
@@ -390,7 +391,9 @@ async function verifyOne(
       checkpoint.mode === "full_refresh"
         ? "it was copied by full refresh and now syncs incrementally: run sync --once first"
         : checkpoint.rowsCopied > 0
-        ? `its first copy is not finished (${checkpoint.rowsCopied} rows copied so far): run sync to finish it`
+        ? `its first copy is not finished (${
+          count(checkpoint.rowsCopied, "row")
+        } copied so far): run sync to finish it`
         : "no batch of it has been checkpointed yet (run sync --once)",
     );
   }
@@ -518,14 +521,16 @@ export function formatVerdict(v: TableVerdict): string {
   const notes: string[] = [];
   if (v.pending > 0) {
     notes.push(
-      `${v.pending} row(s) changed since the last sync (or with a NULL cursor), not compared`,
+      `${
+        count(v.pending, "row")
+      } changed since the last sync (or with a NULL cursor), not compared`,
     );
   }
   if (v.markedDeleted > 0) {
-    notes.push(`${v.markedDeleted} row(s) gone from Postgres and marked deleted in DuckDB`);
+    notes.push(`${count(v.markedDeleted, "row")} gone from Postgres and marked deleted in DuckDB`);
   }
   if (v.uncompared.length > 0) notes.push(`columns not compared: ${v.uncompared.join(", ")}`);
-  if (v.repaired > 0) notes.push(`repaired ${v.repaired} row(s)`);
+  if (v.repaired > 0) notes.push(`repaired ${count(v.repaired, "row")}`);
   const tail = notes.length > 0 ? ` (${notes.join("; ")})` : "";
   switch (v.status) {
     case "equal":

@@ -134,7 +134,7 @@ Deno.test("a DUCKDB_MEMORY_LIMIT too small to load a batch: exit 2, names the se
     );
     const ok = await runMain(["sync", "--once"], d.env({ DUCKDB_MEMORY_LIMIT: "256MB" }));
     assertEquals(ok.code, 0, ok.stderr);
-    assertMatch(ok.stderr, /Bootstrap of analytics.subscriptions complete: 10000 rows/);
+    assertMatch(ok.stderr, /Bootstrap of analytics.subscriptions complete: 10,000 rows/);
   } finally {
     await d.cleanup();
   }
@@ -170,7 +170,7 @@ Deno.test("a corrupt checkpoint is an error, never a silent re-bootstrap; reset 
     assertEquals(reset.code, 0, reset.stderr);
     const again = await runMain(["sync", "--once"], d.env());
     assertEquals(again.code, 0, again.stderr);
-    assertMatch(again.stderr, /Bootstrap of analytics.subscriptions complete: 10000 rows/);
+    assertMatch(again.stderr, /Bootstrap of analytics.subscriptions complete: 10,000 rows/);
   } finally {
     await d.cleanup();
   }

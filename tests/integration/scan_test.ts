@@ -101,7 +101,7 @@ Deno.test("a bootstrap read in block ranges while rows are updated, inserted and
     await writer;
     const stderr = new TextDecoder().decode(out.stderr);
     assertEquals(out.code, 0, stderr);
-    assertMatch(stderr, /bootstrap: \d+ rows, block \d+ \.\. block \d+ of \d+/);
+    assertMatch(stderr, /bootstrap: [\d,]+ rows, block \d+ \.\. block \d+ of \d+/);
     assert(writesDuringSync >= 3, `only ${writesDuringSync} write rounds ran during the scan`);
     assert(!/met twice/.test(stderr), stderr);
     const again = await runMain(["sync", "--once"], env);
@@ -124,7 +124,7 @@ Deno.test("a scan batch DuckDB committed but the checkpoint did not record is lo
     assertEquals(verifyMid.code, 1, "a half-done scan is not reported equal");
     assertMatch(
       verifyMid.stdout + verifyMid.stderr,
-      /not synced: its first copy is not finished \(\d+ rows copied so far\): run sync to finish it/,
+      /not synced: its first copy is not finished \([\d,]+ rows copied so far\): run sync to finish it/,
     );
     assert(!/--repair/.test(verifyMid.stderr), verifyMid.stderr);
     const status = await runMain(["status"], env);
@@ -248,7 +248,7 @@ Deno.test("rows copied by a first copy equals the rows it holds, even when rows 
     assertMatch(r.stderr, /rows written during the scan/);
     await holder.query("ROLLBACK");
     const total = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
-    assertMatch(r.stderr, new RegExp(`complete: ${total} rows copied`));
+    assertMatch(r.stderr, new RegExp(`complete: ${total.toLocaleString("en-US")} rows copied`));
     assertEquals(checkpointProgress(`${db.dir}/state`)?.rows, total);
     await assertExactCopy(db);
   } finally {

@@ -36,7 +36,7 @@ Deno.test("formatBytes() picks B, KiB or MiB", () => {
 Deno.test("formatEvent() text line for batch_finished has table, rows, range, ms and rate", () => {
   assertEquals(
     formatEvent(batchFinished, "text", at),
-    `${stamp} batch analytics_subscriptions #3 bootstrap: 5000 rows, ` +
+    `${stamp} batch analytics_subscriptions #3 bootstrap: 5,000 rows, ` +
       `2024-01-01 00:00:00+00 .. 2024-01-02 00:00:00+00, 250 ms, 19,968 rows/s, 2.0 KiB`,
   );
 });
@@ -111,7 +111,7 @@ Deno.test("formatEvent() text line for cycle_finished differs when idle", () => 
   assertEquals(formatEvent(base, "text", at), `${stamp} cycle t: up to date (13 ms)`);
   assertEquals(
     formatEvent({ ...base, idle: false, rows: 120, batches: 2, durationMs: 1500 }, "text", at),
-    `${stamp} cycle t incremental: 120 rows in 2 batch(es), 1500 ms`,
+    `${stamp} cycle t incremental: 120 rows in 2 batches, 1500 ms`,
   );
 });
 
