@@ -524,6 +524,23 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * With no Postgres configured, `sync`, `verify` and the like use the docker
+ * compose defaults (localhost:5437); a refused connection there most likely
+ * means the user expected the demo or their own server.
+ */
+function defaultsHint(error: SyncError): string {
+  if (error.code !== "PG_UNREACHABLE") return "";
+  try {
+    if (postgresConfigured(envLookup, flagsFrom(parse(Deno.args)))) return "";
+  } catch {
+    return "";
+  }
+  return "; nothing is configured, so this is the docker compose database's address: start it " +
+    "(docker compose up -d postgres), set DATABASE_URL for your own server, or use `deno task start` " +
+    "for the embedded demo";
+}
+
 if (import.meta.main) {
   let code: number;
   try {
@@ -536,7 +553,7 @@ if (import.meta.main) {
     const e = error instanceof SyncError
       ? error
       : new SyncError("INTERNAL", errorMessage(error), { cause: error });
-    const message = scrub(e.message.replaceAll("\n", " "), secrets);
+    const message = scrub(e.message.replaceAll("\n", " "), secrets) + defaultsHint(e);
     const json = Deno.env.get("LOG_FORMAT") === "json" ||
       Deno.args.some((a, i) =>
         a === "--log-format=json" || (a === "--log-format" && Deno.args[i + 1] === "json")

@@ -62,8 +62,28 @@ Deno.test("unreachable host: exit 1 with the fix", async () => {
   await expectFailure(
     { POSTGRES_PORT: String(freePortForTest()) },
     1,
-    /^error PG_UNREACHABLE: Cannot reach Postgres at .*is the server running\? check POSTGRES_HOST and POSTGRES_PORT/,
+    /^error PG_UNREACHABLE: Cannot reach Postgres at .*is the server running\? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL\)$/,
   );
+});
+
+Deno.test("nothing configured: sync names the compose default, DATABASE_URL and the demo", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pds-test-" });
+  try {
+    const r = await runMain(["sync", "--once"], {
+      STATE_DIR: `${dir}/state`,
+      DUCKDB_PATH: `${dir}/w.duckdb`,
+      PARQUET_DIR: `${dir}/parquet`,
+    });
+    assertEquals(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assertMatch(
+      lines[0]!,
+      /^error PG_UNREACHABLE: Cannot reach Postgres at postgres:\/\/analyst:\*\*\*@localhost:5437\/analyst: .*nothing is configured.*docker compose up -d postgres.*DATABASE_URL.*deno task start/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("missing table, cursor column or primary key: exit 2 with the fix", async () => {
