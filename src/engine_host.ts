@@ -132,9 +132,9 @@ export class EngineHost {
         this.#post({
           type: "seed_result",
           ok: true,
-          message: `seeded: inserted ${r.inserted.join(",") || "none"}, updated ${
-            r.updated.join(",") || "none"
-          }, soft-deleted ${r.deleted.join(",") || "none"}`,
+          message: `seeded: inserted ${idList(r.inserted)}, updated ${
+            idList(r.updated)
+          }, soft-deleted ${idList(r.deleted)}`,
         });
       } finally {
         await client.end().catch(() => {});
@@ -185,4 +185,10 @@ export class EngineHost {
       });
     }
   }
+}
+
+/** Seeded rows by key, so they never read as counts: "id 10001", "ids 3, 7", "none". */
+function idList(ids: readonly unknown[]): string {
+  if (ids.length === 0) return "none";
+  return `${ids.length === 1 ? "id" : "ids"} ${ids.join(", ")}`;
 }

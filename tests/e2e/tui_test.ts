@@ -62,7 +62,7 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
     // `s` seeds one insert, one update and one soft delete into Postgres.
     const before = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
     await tmux("send-keys", "-t", session, "s");
-    await waitForScreen(session, /seeded: inserted \d+/, 20_000);
+    await waitForScreen(session, /seeded: inserted ids? \d+/, 20_000);
     const after = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
     assertEquals(after, before + 1);
     // The seed wakes a cycle: the new row reaches DuckDB.
