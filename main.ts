@@ -363,9 +363,55 @@ function resetTargets(config: Config): string[] {
   }
 }
 
+/**
+ * Whether STATE_DIR holds a checkpoint for `table` (a corrupt checkpoint file
+ * counts: it may hold it, and reset removes it whole).
+ */
+function hasCheckpoint(config: Config, table: string): boolean {
+  try {
+    const store = CheckpointStore.openExisting(config.stateDir);
+    const found = store?.get(table) != null;
+    store?.close();
+    return found;
+  } catch {
+    return true;
+  }
+}
+
+/** Whether the DuckDB file exists and has `table`. */
+async function warehouseHas(config: Config, table: string): Promise<boolean> {
+  try {
+    await Deno.stat(config.duckdbPath);
+  } catch {
+    return false;
+  }
+  const warehouse = await Warehouse.open(config.duckdbPath, {
+    lockWaitSeconds: config.lockWaitSeconds,
+    memoryLimit: config.duckdbMemoryLimit,
+  });
+  try {
+    return (await warehouse.columns(table)) !== null;
+  } finally {
+    warehouse.close();
+  }
+}
+
 async function commandReset(parsed: Parsed): Promise<number> {
   const config = configFrom(parsed);
   const targets = resetTargets(config);
+  // Without this STATE_DIR's checkpoint, a DuckDB table of that name (and its
+  // Parquet files) may be another STATE_DIR's copy: never drop it from here.
+  if (!config.multiTable && !hasCheckpoint(config, config.duckdbTable)) {
+    if (await warehouseHas(config, config.duckdbTable)) {
+      throw new UsageError(
+        `Nothing reset: ${config.stateDir} holds no checkpoint for ${config.duckdbTable}, so its DuckDB table in ${config.duckdbPath} may be another STATE_DIR's copy (check STATE_DIR; to copy the table again into it, just run sync)`,
+      );
+    }
+    console.log(
+      `reset: nothing to reset, ${config.stateDir} holds no checkpoint for ${config.duckdbTable}`,
+    );
+    return 0;
+  }
   if (!parsed.values.yes) {
     if (!Deno.stdin.isTerminal()) {
       throw new UsageError(
@@ -429,7 +475,7 @@ async function commandReset(parsed: Parsed): Promise<number> {
       dropped.length > 0
         ? `, DuckDB table${dropped.length === 1 ? "" : "s"} ${dropped.join(", ")} dropped`
         : ""
-    }, ${files} Parquet batch file(s) removed; the next sync bootstraps`,
+    }, ${count(files, "Parquet batch file")} removed; the next sync bootstraps`,
   );
   return 0;
 }

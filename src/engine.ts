@@ -60,6 +60,8 @@ export class SyncEngine {
   #idle: { client: pg.Client; since: number }[] = [];
   #converter: Promise<BatchConverter> | null = null;
   readonly #writer = new Mutex();
+  /** Tables whose DuckDB table was seen to exist (see checkTargetOnce in table_sync.ts). */
+  readonly #targetsSeen = new Set<string>();
   readonly warehouseFile: WarehouseFile;
   /** This cycle's number, counted across runs in the checkpoint. */
   #cycles = 0;
@@ -177,6 +179,7 @@ export class SyncEngine {
       now: this.#now,
       store: this.#store,
       warehouseFile: this.warehouseFile,
+      targetsSeen: this.#targetsSeen,
       converter: () => this.#converter ??= BatchConverter.create(),
       writer: this.#writer,
       signal,

@@ -46,6 +46,8 @@ export interface TableSyncContext {
   readonly now: () => Date;
   readonly store: CheckpointStore;
   readonly warehouseFile: WarehouseFile;
+  /** Tables whose DuckDB table this process has seen exist (checked once, even by idle cycles). */
+  readonly targetsSeen: Set<string>;
   /** The shared CSV -> Parquet converter (use it only while holding `writer`). */
   readonly converter: () => Promise<BatchConverter>;
   /** The one DuckDB writer: held for every write to the warehouse. */
@@ -70,6 +72,33 @@ export function checkOrigin(ctx: TableSyncContext, target: string): void {
       `The checkpoint for ${target} in ${config.stateDir} was made from ${checkpoint.origin}, not ${config.pgOrigin}: syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,
     );
   }
+}
+
+/**
+ * An idle cycle does not open DuckDB; the first one of a process checks once
+ * that the table the checkpoint copied into is still there. When it is not,
+ * the cycle runs in full, which reports it (TARGET_MISSING) rather than
+ * calling the table up to date.
+ */
+async function targetExists(ctx: TableSyncContext, table: string): Promise<boolean> {
+  if (ctx.targetsSeen.has(table)) return true;
+  try {
+    await Deno.stat(ctx.config.duckdbPath);
+  } catch {
+    return false;
+  }
+  const warehouse = await ctx.warehouseFile.acquire({
+    lockWaitSeconds: ctx.config.lockWaitSeconds,
+    signal: ctx.signal,
+    onWait: (message) => ctx.emit({ type: "notice", message }),
+  });
+  try {
+    if (!(await warehouse.columns(table))) return false;
+  } finally {
+    warehouse.close();
+  }
+  ctx.targetsSeen.add(table);
+  return true;
 }
 
 export function targetMissing(config: Config, table: string): SyncError {
@@ -167,7 +196,7 @@ export async function syncIncremental(
     );
   const batchSize = mode === "bootstrap" ? config.bootstrapBatchSize : config.batchSize;
   let pending = await hasRowsAfter(client, info, position);
-  if (!pending && !schemaChanged && mode === "incremental") {
+  if (!pending && !schemaChanged && mode === "incremental" && await targetExists(ctx, table)) {
     const durationMs = performance.now() - started;
     ctx.emit({
       type: "cycle_finished",
@@ -213,6 +242,7 @@ export async function syncIncremental(
         scanStart === null,
       )
     );
+    ctx.targetsSeen.add(table);
     if (partitions && partitionsChanged) {
       await copyAttachedPartitions(ctx, plan, warehouse, client, info, position, snapshot);
     }

@@ -377,6 +377,15 @@ async function verifyOne(
   if (decision.kind === "skip") return blank(plan, "skipped", decision.reason);
   const checkpoint = store?.get(plan.target) ?? null;
   const target = await warehouse.columns(plan.target);
+  if (checkpoint && checkpoint.rowsCopied > 0 && !target) {
+    return blank(
+      plan,
+      "not_synced",
+      `its DuckDB table is missing from ${options.config.duckdbPath} although the checkpoint says ${
+        count(checkpoint.rowsCopied, "row")
+      } were copied (restore the file, or run \`reset --yes\` to copy it again)`,
+    );
+  }
   if (!checkpoint || !target) {
     return blank(plan, "not_synced", "run sync --once first");
   }

@@ -2,10 +2,12 @@
 // 1 for runtime failures, no password in the output, and nothing lost or
 // half-written (the checkpoint and DuckDB stay as they were).
 
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { DuckDBInstance } from "@duckdb/node-api";
 import {
   createTestDb,
   duckDemoRows,
+  duckRows,
   freePortForTest,
   runMain,
   sharedCluster,
@@ -207,6 +209,45 @@ Deno.test("a DuckDB file deleted behind a checkpoint is an error, not a partial 
     assertMatch(
       r.stderr.trim(),
       /^error TARGET_MISSING: DuckDB table analytics_subscriptions .* is missing .*reset --yes/,
+    );
+  } finally {
+    await d.cleanup();
+  }
+});
+
+Deno.test("a DuckDB table dropped behind its checkpoint: sync and verify say so even with no changes; reset from another STATE_DIR drops nothing", async () => {
+  const d = await createTestDb(cluster);
+  try {
+    assertEquals((await runMain(["sync", "--once"], d.env())).code, 0);
+    const duck = `${d.dir}/lake/warehouse.duckdb`;
+    const other = await runMain(["reset", "--yes"], d.env({ STATE_DIR: `${d.dir}/other-state` }));
+    assertEquals(other.code, 2, other.stderr);
+    assertMatch(
+      other.stderr.trim(),
+      /^error CONFIG_INVALID: Nothing reset: \S+other-state holds no checkpoint for analytics_subscriptions, so its DuckDB table .* may be another STATE_DIR's copy/,
+    );
+    assertEquals(
+      await duckRows(duck, "SELECT count(*)::INTEGER AS n FROM analytics_subscriptions"),
+      [
+        { n: 10000 },
+      ],
+    );
+    const instance = await DuckDBInstance.create(duck);
+    const connection = await instance.connect();
+    await connection.run("DROP TABLE analytics_subscriptions");
+    connection.closeSync();
+    instance.closeSync();
+    const idle = await runMain(["sync", "--once"], d.env());
+    assertEquals(idle.code, 1, idle.stderr);
+    assertMatch(
+      idle.stderr,
+      /error TARGET_MISSING: DuckDB table analytics_subscriptions .* is missing/,
+    );
+    const verify = await runMain(["verify"], d.env());
+    assert(verify.code !== 0, verify.stdout);
+    assertMatch(
+      verify.stdout,
+      /its DuckDB table is missing from .* although the checkpoint says 10,000 rows were copied/,
     );
   } finally {
     await d.cleanup();
