@@ -47,6 +47,12 @@ export interface ScanState {
    * one an UPDATE moved without changing the cursor (copyChangedSinceToCsv).
    */
   readonly xmin: string;
+  /**
+   * The most rows per block seen so far or estimated from the statistics
+   * (absent in scans saved before it was kept): a batch never spans more
+   * blocks than would hold its rows at this density.
+   */
+  readonly densest?: number;
 }
 
 /** The PostgreSQL release that has TID Range Scans (a ctid range read sequentially). */
@@ -76,17 +82,27 @@ export function blocksFor(batchRows: number, rowsPerBlock: number): number {
 
 /**
  * The next batch's block count from the last one's yield: aim at `batchRows`,
- * but never more than 8x the last step (a sparse stretch of dead tuples must
- * not turn one batch into the rest of a dense table).
+ * but never more than 8x the last step, nor more blocks than would hold
+ * `batchRows` at the densest rows per block known (`densest`): after a sparse
+ * stretch of dead tuples (a big UPDATE before the first sync), the next dense
+ * stretch must not turn one batch into millions of rows.
  */
 export function nextBlocksPerBatch(
   batchRows: number,
   previousBlocks: number,
   rowsSeen: number,
+  densest = 0,
 ): number {
-  if (rowsSeen <= 0) return Math.max(1, previousBlocks * 2);
-  const wanted = blocksFor(batchRows, rowsSeen / previousBlocks);
-  return Math.min(Math.max(1, wanted), previousBlocks * 8);
+  const grown = rowsSeen <= 0
+    ? previousBlocks * 2
+    : Math.min(blocksFor(batchRows, rowsSeen / previousBlocks), previousBlocks * 8);
+  const dense = Math.max(densest, rowsSeen / previousBlocks);
+  return Math.max(1, dense > 0 ? Math.min(grown, blocksFor(batchRows, dense)) : grown);
+}
+
+/** The densest rows per block known after a batch of `blocks` blocks that held `rows`. */
+export function densestAfter(densest: number | undefined, blocks: number, rows: number): number {
+  return Math.max(densest ?? 0, blocks > 0 ? rows / blocks : 0);
 }
 
 /** The half-open block range [from, to) of the next batch, or null when done. */
@@ -142,6 +158,7 @@ export async function beginScan(
     blocksPerBatch: blocksFor(batchRows, perBlock),
     recentFrom: String(row.recent_from),
     xmin: String(row.xmin),
+    ...(perBlock > 0 ? { densest: perBlock } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   copyBlocksToCsv,
   copyChangedSinceToCsv,
   currentFilenode,
+  densestAfter,
   lastPositionBefore,
   nextBlocksPerBatch,
   nextRange,
@@ -140,7 +141,13 @@ export async function runScan(
       scan: {
         ...state,
         nextBlock: range.to,
-        blocksPerBatch: nextBlocksPerBatch(batchSize, range.to - range.from, copied.rows),
+        blocksPerBatch: nextBlocksPerBatch(
+          batchSize,
+          range.to - range.from,
+          copied.rows,
+          state.densest,
+        ),
+        densest: densestAfter(state.densest, range.to - range.from, copied.rows),
       },
     });
   };

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../support/assert.ts";
 import {
   blocksFor,
   canScan,
+  densestAfter,
   nextBlocksPerBatch,
   nextRange,
   type ScanState,
@@ -46,6 +47,20 @@ Deno.test("nextBlocksPerBatch adapts to the rows seen, doubles on empty stretche
   assertEquals(nextBlocksPerBatch(1_000, 20, 0), 40);
   assertEquals(nextBlocksPerBatch(100_000, 10, 10), 80);
   assert(nextBlocksPerBatch(1_000, 1, 100_000) >= 1);
+});
+
+Deno.test("nextBlocksPerBatch after a sparse stretch stays within the densest rows per block known", () => {
+  // 250,000 rows wanted; the statistics said 48 rows per block, but the first
+  // 5,208 blocks held 362 live rows (dead tuples of a big UPDATE).
+  const next = nextBlocksPerBatch(250_000, 5_208, 362, 48);
+  assertEquals(next, 5_208);
+  // Without the density known (a scan saved before it was kept): up to 8x.
+  assertEquals(nextBlocksPerBatch(250_000, 5_208, 362), 41_664);
+  // A denser stretch than estimated shrinks the next batch to it.
+  assertEquals(nextBlocksPerBatch(250_000, 5_208, 500_000, 48), 2_604);
+  assertEquals(densestAfter(48, 5_208, 362), 48);
+  assertEquals(densestAfter(48, 1_000, 96_000), 96);
+  assertEquals(densestAfter(undefined, 0, 0), 0);
 });
 
 Deno.test("canScan: only ordinary heap tables without children, with a timestamp cursor, on PostgreSQL 14+", () => {
