@@ -24,6 +24,7 @@ import { join } from "node:path";
 import type { ScanState } from "./src/block_scan.ts";
 import { formatVerdict, verifyTables } from "./src/verify.ts";
 import { count } from "./src/counts.ts";
+import { sameOrigin } from "./src/origin.ts";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
 
@@ -252,10 +253,14 @@ function commandStatus(parsed: Parsed): number {
   const config = configFrom(parsed);
   const store = CheckpointStore.openExisting(config.stateDir);
   const tables = store?.list() ?? [];
+  // With Postgres configured, a checkpoint made from another server or
+  // database is named as such (sync would refuse it: SOURCE_CHANGED).
+  const configured = postgresConfigured(envLookup, flagsFrom(parsed));
   const rows = tables.map((t) => ({
     table: t.table,
     source: t.source,
     origin: t.origin,
+    fromConfiguredSource: configured && t.origin ? sameOrigin(t.origin, config.pgOrigin) : null,
     mode: t.mode,
     cursor: t.cursor,
     key: t.key,
@@ -277,10 +282,14 @@ function commandStatus(parsed: Parsed): number {
     console.log(
       `${r.table} (${r.source} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
         r.cursor ?? "-"
-      }, key ${r.key ? r.key.join(",") : "-"}, ${count(r.rowsCopied, "row")} copied in ${
+      }, key ${r.key ? r.key.join(", ") : "-"}, ${count(r.rowsCopied, "row")} copied in ${
         count(r.batches, "batch", "batches")
       }, last batch ${r.lastBatchAt ?? "never"}${
         r.firstCopy ? `, first copy at ${r.firstCopy}` : ""
+      }${
+        r.fromConfiguredSource === false
+          ? `; NOT the configured source ${config.pgOrigin} (sync would refuse it: SOURCE_CHANGED)`
+          : ""
       }`,
     );
   }

@@ -38,6 +38,7 @@ import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
 import { count } from "./counts.ts";
+import { sameOrigin } from "./origin.ts";
 
 /** What every table's sync shares with the engine. */
 export interface TableSyncContext {
@@ -66,7 +67,7 @@ export interface TableCycleResult {
 export function checkOrigin(ctx: TableSyncContext, target: string): void {
   const config = ctx.config;
   const checkpoint = ctx.store.get(target);
-  if (checkpoint?.origin && checkpoint.origin !== config.pgOrigin) {
+  if (checkpoint?.origin && !sameOrigin(checkpoint.origin, config.pgOrigin)) {
     throw configError(
       "SOURCE_CHANGED",
       `The checkpoint for ${target} in ${config.stateDir} was made from ${checkpoint.origin}, not ${config.pgOrigin}: syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,

@@ -278,6 +278,18 @@ Deno.test("a checkpoint made from another database is refused (no mixing two sou
       /^error SOURCE_CHANGED: The checkpoint for analytics_subscriptions .* was made from 127\.0\.0\.1:\d+\/t\w+, not 127\.0\.0\.1:\d+\/t\w+: .*reset --yes/,
     );
     assertEquals(await Deno.readFile(`${a.dir}/state/checkpoint.sqlite`), before);
+    // status names it too, without connecting.
+    const status = await runMain(["status"], env);
+    assertEquals(status.code, 0, status.stderr);
+    assertMatch(
+      status.stdout,
+      /; NOT the configured source 127\.0\.0\.1:\d+\/t\w+ \(sync would refuse it/,
+    );
+    // The same server by another loopback name is the same source.
+    const local = await runMain(["sync", "--once"], a.env({ POSTGRES_HOST: "localhost" }));
+    assertEquals(local.code, 0, local.stderr);
+    const same = await runMain(["status"], a.env({ POSTGRES_HOST: "localhost" }));
+    assertEquals(same.stdout.includes("NOT the configured source"), false, same.stdout);
   } finally {
     await a.cleanup();
     await b.cleanup();
