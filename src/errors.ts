@@ -8,6 +8,7 @@ export type ErrorCode =
   | "PG_UNREACHABLE"
   | "PG_CONNECTION_LOST"
   | "PG_DATABASE_MISSING"
+  | "PG_SSL_FAILED"
   | "PG_ERROR"
   | "TABLE_MISSING"
   | "CURSOR_COLUMN_MISSING"

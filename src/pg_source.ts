@@ -78,6 +78,52 @@ export function classifyPgError(
   const e = error as { code?: string; message?: string };
   const msg = scrub(errorMessage(error), secrets);
   const where = config.pgDisplay;
+  // SSL: sslmode in the URL (see pgConnectionUrl in config.ts), or PGSSLMODE
+  // read by node-postgres itself when no URL sets it.
+  const sslmode = (mode: string) =>
+    config.pg.connectionString ? `sslmode=${mode} in DATABASE_URL` : `PGSSLMODE=${mode}`;
+  if (/does not support SSL/i.test(msg)) {
+    return configError(
+      "PG_SSL_FAILED",
+      `The server at ${where} does not accept SSL connections (set ${
+        sslmode("disable")
+      }, or enable ssl on the server)`,
+      error,
+    );
+  }
+  if (e.code === "28000" && /no encryption/i.test(msg)) {
+    return configError(
+      "PG_SSL_FAILED",
+      `The server at ${where} accepts only SSL connections (set ${sslmode("require")})`,
+      error,
+    );
+  }
+  const certificateErrors = [
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "CERT_UNTRUSTED",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+  ];
+  if (e.code && certificateErrors.includes(e.code)) {
+    const reason = msg.replace(/[:\s]+$/, "");
+    const fix = e.code === "ERR_TLS_CERT_ALTNAME_INVALID"
+      ? "connect by a host name the certificate lists, use sslmode=verify-ca with sslrootcert=/path/to/ca.pem to skip the host name check"
+      : /^CERT_(HAS_EXPIRED|NOT_YET_VALID)$/.test(e.code)
+      ? "renew the server's certificate"
+      : "add sslrootcert=/path/to/ca.pem naming the CA that signed it";
+    return configError(
+      "PG_SSL_FAILED",
+      `The server certificate at ${where} failed verification (${reason}): ${fix}, or set ${
+        sslmode("require")
+      } to encrypt without verifying the certificate`,
+      error,
+    );
+  }
   switch (e.code) {
     case "28P01":
     case "28000":

@@ -1,4 +1,6 @@
 import nodeAssert from "node:assert/strict";
+import process from "node:process";
+import pg from "pg";
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
 import { CONFIG_ENV_NAMES, ENV_DEFAULTS, loadConfig, secretsOf } from "../../src/config.ts";
 import { SyncError } from "../../src/errors.ts";
@@ -150,7 +152,7 @@ Deno.test("loadConfig() uses DATABASE_URL as the connection string and masks it"
   }));
   assertEquals(
     config.pg.connectionString,
-    "postgres://app:s3cr3t@db.example.com:6543/appdb?sslmode=require",
+    "postgres://app:s3cr3t@db.example.com:6543/appdb?sslmode=require&uselibpqcompat=true",
   );
   assertEquals(config.pgDisplay, "postgres://app:***@db.example.com:6543/appdb?sslmode=require");
 });
@@ -407,4 +409,130 @@ Deno.test("loadConfig() names POSTGRES_URL when that is the bad one, and rejects
   );
   const secrets = secretsOf(loadConfig(env({ DATABASE_URL: "postgres://u:p%40ssword@h/db" })));
   assert(secrets.includes("p@ssword") && secrets.includes("p%40ssword"), JSON.stringify(secrets));
+});
+
+// sslmode: libpq's meaning, through node-postgres's connection-string parser.
+
+/** The ssl option node-postgres builds from the Config's connection string. */
+function pgSsl(url: string, readText?: (path: string) => string): unknown {
+  const config = loadConfig(envOf({ DATABASE_URL: url }), {}, readText);
+  const client = new pg.Client({ connectionString: config.pg.connectionString! });
+  return (client as unknown as { connectionParameters: { ssl: unknown } }).connectionParameters
+    .ssl;
+}
+
+/** Runs `body` and returns the process warnings it emitted. */
+function warningsOf(body: () => void): string[] {
+  const warnings: string[] = [];
+  const original = process.emitWarning;
+  process.emitWarning = ((warning: string | Error) => {
+    warnings.push(String(warning));
+  }) as typeof process.emitWarning;
+  try {
+    body();
+  } finally {
+    process.emitWarning = original;
+  }
+  return warnings;
+}
+
+const BASE = "postgres://app:p%40ss@db.example.com:6543/appdb";
+
+Deno.test("sslmode in DATABASE_URL takes libpq's meaning, with no node-postgres warning", () => {
+  const ca = Deno.makeTempFileSync({ suffix: ".pem" });
+  Deno.writeTextFileSync(ca, "-----BEGIN CERTIFICATE-----\nnot checked here\n");
+  const readText = (path: string) => Deno.readTextFileSync(path);
+  try {
+    const warnings = warningsOf(() => {
+      assertEquals(pgSsl(`${BASE}?sslmode=disable`), false);
+      assertEquals(pgSsl(`${BASE}?sslmode=allow`), false);
+      assertEquals(pgSsl(`${BASE}?sslmode=prefer`), { rejectUnauthorized: false });
+      assertEquals(pgSsl(`${BASE}?sslmode=require`), { rejectUnauthorized: false });
+      assertEquals(pgSsl(`${BASE}?sslmode=no-verify`), { rejectUnauthorized: false });
+      // verify-full: node-postgres's defaults verify the certificate and host name.
+      assertEquals(pgSsl(`${BASE}?sslmode=verify-full`), {});
+      const verifyFullCa = pgSsl(`${BASE}?sslmode=verify-full&sslrootcert=${ca}`, readText) as {
+        ca: string;
+        checkServerIdentity?: unknown;
+      };
+      assertMatch(verifyFullCa.ca, /not checked here/);
+      assertEquals(verifyFullCa.checkServerIdentity, undefined);
+      // verify-ca, and require with a root certificate (as libpq): the CA is
+      // checked, the host name is not.
+      for (const mode of ["verify-ca", "require"]) {
+        const ssl = pgSsl(`${BASE}?sslmode=${mode}&sslrootcert=${ca}`, readText) as {
+          ca: string;
+          rejectUnauthorized?: boolean;
+          checkServerIdentity?: unknown;
+        };
+        assertMatch(ssl.ca, /not checked here/, mode);
+        assertEquals(ssl.rejectUnauthorized, undefined, mode);
+        assertEquals(typeof ssl.checkServerIdentity, "function", mode);
+      }
+      // No sslmode: the URL is left alone (no SSL unless PGSSLMODE says so).
+      if (Deno.env.get("PGSSLMODE") === undefined) assertEquals(pgSsl(BASE), false);
+    });
+    assertEquals(warnings, []);
+    // The warning that the rewrite avoids (and proof that warningsOf sees it).
+    const raw = warningsOf(() => {
+      new pg.Client({ connectionString: `${BASE}?sslmode=require` });
+    });
+    assertEquals(raw.length, 1);
+    assertMatch(raw[0]!, /SECURITY WARNING/);
+  } finally {
+    Deno.removeSync(ca);
+  }
+});
+
+Deno.test("sslmode rewriting keeps the rest of DATABASE_URL as written", () => {
+  const url = (query: string) =>
+    loadConfig(envOf({ DATABASE_URL: `${BASE}${query}` })).pg.connectionString;
+  assertEquals(url(""), BASE);
+  assertEquals(url("?application_name=x"), `${BASE}?application_name=x`);
+  assertEquals(
+    url("?sslmode=require&options=-c%20statement_timeout%3D0"),
+    `${BASE}?options=-c%20statement_timeout%3D0&sslmode=require&uselibpqcompat=true`,
+  );
+  // The last sslmode wins (as in node-postgres); its own uselibpqcompat is replaced.
+  assertEquals(
+    url("?sslmode=disable&uselibpqcompat=false&sslmode=verify-full"),
+    `${BASE}?sslmode=verify-full&uselibpqcompat=true`,
+  );
+  assertEquals(url("?sslmode=allow"), `${BASE}?sslmode=disable`);
+  assertEquals(url("?sslmode=prefer"), `${BASE}?sslmode=prefer&uselibpqcompat=true`);
+  assertEquals(url("?sslmode=no-verify"), `${BASE}?sslmode=require&uselibpqcompat=true`);
+  // POSTGRES_URL is rewritten the same way; the display keeps what was written.
+  const config = loadConfig(envOf({ POSTGRES_URL: `${BASE}?sslmode=require` }));
+  assertEquals(config.pg.connectionString, `${BASE}?sslmode=require&uselibpqcompat=true`);
+  assertEquals(config.pgDisplay, "postgres://app:***@db.example.com:6543/appdb?sslmode=require");
+});
+
+Deno.test("a bad sslmode, verify-ca without a CA, or an unreadable CA file is one clear line", () => {
+  const unknown = configErrorMessage({ DATABASE_URL: `${BASE}?sslmode=required` });
+  assertMatch(
+    unknown,
+    /DATABASE_URL has sslmode="required", which is not an SSL mode \(use disable, allow, prefer, require, verify-ca or verify-full\)/,
+  );
+  assertNotMatch(unknown, /p%40ss|p@ss/);
+  assertMatch(
+    configErrorMessage({ POSTGRES_URL: `${BASE}?sslmode=verify-ca` }),
+    /POSTGRES_URL has sslmode=verify-ca but no sslrootcert \(add sslrootcert=\/path\/to\/ca\.pem/,
+  );
+  const missing = "/nonexistent/ca.pem";
+  let caught: unknown = null;
+  try {
+    loadConfig(
+      envOf({ DATABASE_URL: `${BASE}?sslmode=verify-full&sslrootcert=${missing}` }),
+      {},
+      (path) => Deno.readTextFileSync(path),
+    );
+  } catch (error) {
+    caught = error;
+  }
+  assert(caught instanceof SyncError && caught.code === "CONFIG_INVALID", String(caught));
+  assertMatch(
+    caught.message,
+    /DATABASE_URL names sslrootcert="\/nonexistent\/ca\.pem", which cannot be read \(.*\); point sslrootcert at a readable PEM file/,
+  );
+  assertEquals(caught.message.includes("\n"), false);
 });
