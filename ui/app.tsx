@@ -89,7 +89,8 @@ export function App(props: AppProps) {
   const topHeight = Math.max(7, Math.min(Math.max(8, tableCount + 3), Math.floor(height / 3)));
   // A fatal error (bad configuration) stops the engine: show all of it, taking
   // rows from the Query pane.
-  const stopped = state.status === "stopping" && state.lastError !== null;
+  const stopped = (state.status === "stopping" || state.status === "stopped") &&
+    state.lastError !== null;
   const driftHeight = state.help
     ? 0
     : stopped

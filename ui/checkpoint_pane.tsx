@@ -28,6 +28,8 @@ export function countdown(state: UiState): string {
       return "starting";
     case "stopping":
       return "stopping";
+    case "stopped":
+      return "stopped";
     default:
       return state.nextCycleAt === null
         ? "-"
@@ -50,6 +52,14 @@ function modeColor(mode: TableView["mode"]): string {
   return mode === "bootstrap" ? "yellow" : mode === "full_refresh" ? "cyan" : "green";
 }
 
+/**
+ * The key and the rows copied so far. Re-reads of recent rows count again, so
+ * this is not the table's size and is not labelled "rows".
+ */
+export function keyLine(t: TableView): string {
+  return `key ${t.key ? t.key.join(", ") : "-"}  copied ${t.rowsCopied.toLocaleString("en-US")}`;
+}
+
 /** One line per table when they do not fit in full: name, mode, rows, cursor age. */
 export function compactLine(t: TableView, now: number): string {
   const lagMs = cursorTime(t.cursor);
@@ -67,7 +77,14 @@ export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
   const inner = width - 4;
   const tables = Object.values(state.tables);
   const lines: { text: string; color?: string }[] = [];
-  if (tables.length === 0) lines.push({ text: "waiting for the first cycle…", color: "gray" });
+  if (tables.length === 0) {
+    lines.push({
+      text: state.status === "stopped" || state.status === "stopping"
+        ? `${countdown(state)} before the first cycle`
+        : "waiting for the first cycle…",
+      color: "gray",
+    });
+  }
   const room = Math.max(0, height - 3);
   const detailed = tables.length * 5 <= Math.max(5, room);
   if (!detailed) {
@@ -87,9 +104,7 @@ export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
     lines.push({ text: modeText(t), color: modeColor(t.mode) });
     if (t.error) lines.push({ text: `failed ${t.error}`, color: "red" });
     lines.push({ text: `cursor ${t.cursor ?? "-"}` });
-    lines.push({
-      text: `key ${t.key ? t.key.join(", ") : "-"}  rows ${t.rowsCopied.toLocaleString("en-US")}`,
-    });
+    lines.push({ text: keyLine(t) });
     lines.push({
       text: `cursor age ${lagMs === null ? "-" : formatDuration(state.now - lagMs)}  ${
         countdown(state)

@@ -1,5 +1,5 @@
 // Owns the pure text helpers of the terminal UI: sparklines, compact numbers,
-// durations, lag from an exact cursor text, clipping to a width.
+// durations, lag from an exact cursor text, clipping and wrapping to a width.
 
 const BLOCKS = "▁▂▃▄▅▆▇█";
 
@@ -54,4 +54,41 @@ export function clip(text: string, width: number): string {
   if (width <= 0) return "";
   const flat = text.replace(/[\r\n\t]/g, " ");
   return flat.length > width ? `${flat.slice(0, Math.max(0, width - 1))}…` : flat;
+}
+
+/**
+ * `text` word-wrapped into at most `maxLines` lines of at most `width`
+ * characters (words longer than a line are split); when it still does not fit,
+ * the last line ends with an ellipsis.
+ */
+export function wrap(text: string, width: number, maxLines: number): string[] {
+  if (width <= 0 || maxLines <= 0) return [];
+  const words = text.replace(/\s+/g, " ").trim().split(" ");
+  const lines: string[] = [];
+  let line = "";
+  for (let word of words) {
+    while (word !== "") {
+      const gap = line === "" ? 0 : 1;
+      if (line.length + gap + word.length <= width) {
+        line += (gap ? " " : "") + word;
+        word = "";
+      } else if (line === "") {
+        line = word.slice(0, width);
+        word = word.slice(width);
+      } else {
+        lines.push(line);
+        line = "";
+      }
+      if (word !== "" && line.length === width) {
+        lines.push(line);
+        line = "";
+      }
+    }
+  }
+  if (line !== "" || lines.length === 0) lines.push(line);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  const last = kept[maxLines - 1]!;
+  kept[maxLines - 1] = last.length < width ? `${last}…` : `${last.slice(0, width - 1)}…`;
+  return kept;
 }

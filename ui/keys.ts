@@ -38,6 +38,11 @@ const send = (command: WorkerCommand, ...actions: UiAction[]): KeyOutcome => ({
 
 export const PAGE = 5;
 
+const PAUSED_NOTICE = "paused: press p to resume syncing";
+const STOPPED_NOTICE = "the sync has stopped: press q to quit";
+
+const stopped = (state: UiState) => state.status === "stopping" || state.status === "stopped";
+
 export function mapKey(input: string, key: KeyFlags, state: UiState): KeyOutcome {
   if (key.ctrl && input === "c") return { actions: [], command: null, quit: true };
   if (key.pageUp) return act({ type: "scroll", by: -PAGE });
@@ -88,12 +93,15 @@ export function mapKey(input: string, key: KeyFlags, state: UiState): KeyOutcome
         { type: "notice", message: "seeding changes into Postgres…" },
       );
     case "r":
-      if (state.status === "paused") {
-        return act({ type: "notice", message: "paused: press p to resume syncing" });
-      }
+      if (stopped(state)) return act({ type: "notice", message: STOPPED_NOTICE });
+      if (state.status === "paused") return act({ type: "notice", message: PAUSED_NOTICE });
       return send({ type: "sync_now" }, { type: "notice", message: "sync requested" });
     case "p":
-      return send(state.status === "paused" ? { type: "resume" } : { type: "pause" });
+      if (stopped(state)) return act({ type: "notice", message: STOPPED_NOTICE });
+      // Each press replaces the newest notice, so a paused hint never outlives the pause.
+      return state.status === "paused"
+        ? send({ type: "resume" }, { type: "notice", message: "resumed" })
+        : send({ type: "pause" }, { type: "notice", message: PAUSED_NOTICE });
     case "?":
       return act({ type: "help_toggle" });
     case "/":

@@ -1,9 +1,10 @@
 // The Query pane: a DuckDB prompt (the SQL runs in the worker) and the result
-// as an aligned table with row count and elapsed time; errors in red.
+// as an aligned table with row count and elapsed time; errors in red, wrapped
+// over the lines the result would use.
 
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
-import { clip } from "./format.ts";
+import { clip, wrap } from "./format.ts";
 import { resultLines } from "./result_table.ts";
 import type { UiState } from "./state.ts";
 
@@ -52,7 +53,9 @@ export function QueryPane({ state, width, height }: QueryPaneProps) {
         {focused ? <Text inverse>{CURSOR_CELL}</Text> : ""}
       </Text>
       {state.queryError
-        ? <Text color="red" wrap="truncate">{clip(`error: ${state.queryError}`, inner)}</Text>
+        ? wrap(`error: ${state.queryError}`, inner, Math.max(1, bodyHeight)).map((l, i) => (
+          <Text key={i} color="red" wrap="truncate">{l}</Text>
+        ))
         : r
         ? lines.map((l, i) => <Text key={i} wrap="truncate">{l}</Text>)
         : null}

@@ -1,6 +1,7 @@
 // Owns the pure layout of a query result inside the Query pane: aligned
-// columns, wide values clipped, columns that do not fit dropped with a marker,
-// a window of rows starting at the scroll offset.
+// columns (numbers right, text left, NULL as its column), wide values clipped,
+// columns that do not fit dropped with a marker, a window of rows starting at
+// the scroll offset.
 
 import { cellText } from "../src/query_result.ts";
 import { clip } from "./format.ts";
@@ -38,11 +39,13 @@ export function resultLines(
     shown += 1;
   }
   const hidden = widths.length - shown;
-  // Numbers align right, like in every SQL shell.
-  const numeric = headers.map((_, i) =>
-    visibleRows.length > 0 &&
-    visibleRows.every((row) => row[i] === null || /^-?\d+(\.\d+)?$/.test(cellText(row[i])))
-  );
+  // Numbers align right, like in every SQL shell, and NULL follows its column. A
+  // column is numeric when it has a value and all its values (over every kept
+  // row, so scrolling keeps the alignment) are numbers.
+  const numeric = headers.map((_, i) => {
+    const values = result.rows.map((row) => row[i]).filter((v) => v !== null && v !== undefined);
+    return values.length > 0 && values.every((v) => /^-?\d+(\.\d+)?$/.test(cellText(v)));
+  });
   const pad = (v: string, i: number, isHeader: boolean) =>
     numeric[i] && !isHeader ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0);
   const line = (values: readonly string[], isHeader = false) => {

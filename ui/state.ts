@@ -23,7 +23,15 @@ export interface BatchPoint {
   readonly durationMs: number;
 }
 
-export type LoopStatus = "starting" | "syncing" | "waiting" | "paused" | "retrying" | "stopping";
+export type LoopStatus =
+  | "starting"
+  | "syncing"
+  | "waiting"
+  | "paused"
+  | "retrying"
+  | "stopping"
+  /** The engine has stopped (after a shutdown or a fatal error). */
+  | "stopped";
 
 export interface QueryView {
   readonly columns: readonly string[];
@@ -209,12 +217,12 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         ...state,
         status: event.state === "paused"
           ? "paused"
-          : event.state === "stopping"
-          ? "stopping"
+          : event.state === "stopping" || event.state === "stopped"
+          ? event.state
           : state.status === "paused"
           ? "waiting"
           : state.status,
-        nextCycleAt: event.state === "paused" ? null : state.nextCycleAt,
+        nextCycleAt: event.state === "running" ? state.nextCycleAt : null,
       };
     case "query_result":
       return {
@@ -236,7 +244,13 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
     case "seed_result":
       return addNotice(state, event.message);
     case "fatal":
-      return { ...state, status: "stopping", lastError: `${event.code}: ${event.message}` };
+      // The engine closes next and then reports loop_state "stopped".
+      return {
+        ...state,
+        status: state.status === "stopped" ? "stopped" : "stopping",
+        lastError: `${event.code}: ${event.message}`,
+        nextCycleAt: null,
+      };
     default:
       return assertNever(event);
   }

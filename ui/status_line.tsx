@@ -29,10 +29,12 @@ export function statusText(state: UiState): { text: string; color: string } {
     case "starting":
       return { text: "starting", color: "yellow" };
     case "stopping":
-      return {
-        text: state.lastError ? `stopped: ${state.lastError}` : "stopping…",
-        color: state.lastError ? "red" : "yellow",
-      };
+    case "stopped":
+      // A fatal error stops the engine: it is reported as stopped at once.
+      if (state.lastError) return { text: `stopped: ${state.lastError}`, color: "red" };
+      return state.status === "stopped"
+        ? { text: "stopped", color: "yellow" }
+        : { text: "stopping…", color: "yellow" };
   }
 }
 

@@ -34,7 +34,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
   worker.onerror = (error: ErrorEvent) => {
     error.preventDefault();
     deliver({ type: "fatal", code: "INTERNAL", message: error.message, exitCode: 1 });
-    markStopped();
+    // The worker is gone: nothing else will report that the engine stopped.
+    deliver({ type: "loop_state", state: "stopped" });
   };
   const init: WorkerInit = {
     type: "init",

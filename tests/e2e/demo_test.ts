@@ -38,7 +38,7 @@ async function startAndQuit(dir: string, exitFile: string, check: (screen: strin
   try {
     const screen = await waitForScreen(
       session,
-      /rows 10,00\d[\s\S]*embedded demo database/,
+      /copied 10,00\d[\s\S]*embedded demo database/,
       120_000,
     );
     check(screen);

@@ -57,7 +57,7 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
     }
     assertMatch(first, /postgres:\/\/u_\w+:\*\*\*@127\.0\.0\.1/);
     assert(!first.includes(db.password), "password on screen");
-    await waitForScreen(session, /rows 10,000/, 30_000);
+    await waitForScreen(session, /copied 10,000/, 30_000);
 
     // `s` seeds one insert, one update and one soft delete into Postgres.
     const before = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
@@ -66,7 +66,7 @@ Deno.test("terminal UI in tmux: panes, seed key, DuckDB query, bad query, quit",
     const after = Number(await db.sql("SELECT count(*) FROM analytics.subscriptions"));
     assertEquals(after, before + 1);
     // The seed wakes a cycle: the new row reaches DuckDB.
-    await waitForScreen(session, /rows 10,00[1-9]/, 30_000);
+    await waitForScreen(session, /copied 10,00[1-9]/, 30_000);
 
     await tmux("send-keys", "-t", session, "Tab");
     await tmux(

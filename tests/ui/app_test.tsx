@@ -155,7 +155,7 @@ Deno.test("App shows the exact cursor, rows copied and a rows/s figure after syn
     const lines = frame.split("\n");
     const cursorLine = lines[lineIndex(lines, "cursor ")]!;
     assertMatch(cursorLine, /│ cursor 2024-05-01 12:34:56\.123456\+00 │/);
-    assertMatch(frame, /key 1234 {2}rows 1,234/);
+    assertMatch(frame, /key 1234 {2}copied 1,234/);
     assertMatch(frame, /│ public\.orders +│/);
     assertMatch(frame, /│ bootstrap 1234 \/ ~2000 rows \(61%\)/);
     // 1234 rows in 250 ms = 4936 rows/s.

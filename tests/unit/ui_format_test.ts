@@ -6,12 +6,13 @@ import {
   formatBytesShort,
   formatDuration,
   sparkline,
+  wrap,
 } from "../../ui/format.ts";
 import { MAX_CELL_WIDTH, resultLines } from "../../ui/result_table.ts";
-import { bootstrapProgress, countdown } from "../../ui/checkpoint_pane.tsx";
+import { bootstrapProgress, compactLine, countdown, keyLine } from "../../ui/checkpoint_pane.tsx";
 import { driftLine } from "../../ui/drift_pane.tsx";
 import { statusText } from "../../ui/status_line.tsx";
-import { initialState, type QueryView, type UiState } from "../../ui/state.ts";
+import { initialState, type QueryView, type TableView, type UiState } from "../../ui/state.ts";
 import type { DriftRecord } from "../../src/protocol.ts";
 
 const T0 = 1_700_000_000_000;
@@ -240,6 +241,7 @@ Deno.test("countdown() names the status or counts down to the next cycle", () =>
   assertEquals(countdown(at({ status: "paused", nextCycleAt: T0 + 5000 })), "paused");
   assertEquals(countdown(at({ status: "starting" })), "starting");
   assertEquals(countdown(at({ status: "stopping" })), "stopping");
+  assertEquals(countdown(at({ status: "stopped", nextCycleAt: T0 + 5000 })), "stopped");
   assertEquals(countdown(at({ status: "waiting", nextCycleAt: T0 + 12_000 })), "next in 12s");
   assertEquals(countdown(at({ status: "waiting", nextCycleAt: T0 + 90_000 })), "next in 1m 30s");
   assertEquals(countdown(at({ status: "retrying", nextCycleAt: T0 + 4_000 })), "next in 4s");
@@ -284,6 +286,7 @@ Deno.test("statusText() per loop status", () => {
   assertEquals(statusText(at({ status: "paused" })), { text: "paused", color: "yellow" });
   assertEquals(statusText(at({ status: "starting" })), { text: "starting", color: "yellow" });
   assertEquals(statusText(at({ status: "stopping" })), { text: "stopping…", color: "yellow" });
+  assertEquals(statusText(at({ status: "stopped" })), { text: "stopped", color: "yellow" });
 });
 
 Deno.test("statusText() shows the retry countdown and the last error", () => {
@@ -300,6 +303,10 @@ Deno.test("statusText() shows the retry countdown and the last error", () => {
 Deno.test("statusText() shows a fatal error as stopped", () => {
   assertEquals(
     statusText(at({ status: "stopping", lastError: "CONFIG: no tables" })),
+    { text: "stopped: CONFIG: no tables", color: "red" },
+  );
+  assertEquals(
+    statusText(at({ status: "stopped", lastError: "CONFIG: no tables" })),
     { text: "stopped: CONFIG: no tables", color: "red" },
   );
 });
@@ -320,4 +327,76 @@ Deno.test("resultLines() starts at firstColumn when scrolled right", () => {
   );
   assertEquals(lines[0], "b │ c");
   assertEquals(lines[2], "2 │ 3");
+});
+
+Deno.test("resultLines() aligns NULL like its column: left in text, right in numbers", () => {
+  const r = view(
+    ["id", "deleted_at", "email", "amount"],
+    [[1, null, "a@x", "12.50"], [2, null, null, null], [3, null, "c@x", "7"]],
+  );
+  assertEquals(resultLines(r, 60, 10, 0), [
+    "id │ deleted_at │ email │ amount",
+    "───┼────────────┼───────┼───────",
+    " 1 │ NULL       │ a@x   │  12.50",
+    " 2 │ NULL       │ NULL  │   NULL",
+    " 3 │ NULL       │ c@x   │      7",
+  ]);
+});
+
+Deno.test("resultLines() keeps a column's alignment while scrolling past its NULLs", () => {
+  const r = view(["note_text"], [["x"], [null], [null], ["12"], ["text"]]);
+  // Rows 2-3 are all NULL on screen; the column has text above and below.
+  assertEquals(resultLines(r, 40, 4, 1), ["note_text", "─────────", "NULL", "NULL"]);
+  // A column of numbers and NULLs stays right-aligned in a window of NULLs.
+  const n = view(["amount"], [["120"], [null], [null]]);
+  assertEquals(resultLines(n, 40, 4, 1), ["amount", "──────", "  NULL", "  NULL"]);
+});
+
+// --- checkpoint_pane.tsx: key line -------------------------------------------
+
+const table: TableView = {
+  table: "analytics.subscriptions",
+  mode: "incremental",
+  cursor: "2024-05-01 12:00:00+00",
+  key: ["10001"],
+  rowsCopied: 10_006,
+  estimatedRows: null,
+  error: null,
+};
+
+Deno.test("keyLine() labels the count as rows copied, not as the table's rows", () => {
+  assertEquals(keyLine(table), "key 10001  copied 10,006");
+  assertEquals(keyLine({ ...table, key: ["99", "2"] }), "key 99, 2  copied 10,006");
+  assertEquals(keyLine({ ...table, key: null, rowsCopied: 0 }), "key -  copied 0");
+});
+
+Deno.test("compactLine() also reads as rows copied", () => {
+  assertEquals(
+    compactLine(table, Date.parse("2024-05-01T12:00:09Z")),
+    "analytics.subscriptions  incr 10.0k copied age 9s",
+  );
+});
+
+// --- format.ts: wrap() ---------------------------------------------------------
+
+Deno.test("wrap() breaks at spaces within the width", () => {
+  assertEquals(wrap("error: Parser Error: syntax error at or near x", 20, 5), [
+    "error: Parser Error:",
+    "syntax error at or",
+    "near x",
+  ]);
+  assertEquals(wrap("short", 20, 3), ["short"]);
+  assertEquals(wrap("", 20, 3), [""]);
+});
+
+Deno.test("wrap() splits words longer than a line and flattens newlines", () => {
+  assertEquals(wrap("ab abcdefghij\nz", 4, 10), ["ab", "abcd", "efgh", "ij z"]);
+});
+
+Deno.test("wrap() cuts with an ellipsis only when the text does not fit in maxLines", () => {
+  assertEquals(wrap("one two three four five", 9, 2), ["one two", "three…"]);
+  assertEquals(wrap("aaaa bbbb cccc", 4, 2), ["aaaa", "bbb…"]);
+  assertEquals(wrap("one two", 9, 0), []);
+  assertEquals(wrap("one two", 0, 3), []);
+  for (const line of wrap("x".repeat(300), 76, 5)) assert(line.length <= 76, line);
 });

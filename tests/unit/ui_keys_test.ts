@@ -53,6 +53,31 @@ Deno.test("mapKey() p pauses, and resumes when paused", () => {
   assertEquals(mapKey("p", {}, panes({ status: "paused" })).command, { type: "resume" });
 });
 
+Deno.test("mapKey() p says paused, and resuming replaces that message", () => {
+  const paused = mapKey("p", {}, panes({ status: "waiting" }));
+  assertEquals(paused.actions, [{ type: "notice", message: "paused: press p to resume syncing" }]);
+  let s = reduce(panes({ status: "waiting" }), paused.actions[0]!);
+  s = { ...s, status: "paused" };
+  const resumed = mapKey("p", {}, s);
+  assertEquals(resumed.command, { type: "resume" });
+  for (const action of resumed.actions) s = reduce(s, action);
+  // The newest notice is what the message line shows.
+  assertEquals(s.notices[s.notices.length - 1], "resumed");
+});
+
+Deno.test("mapKey() p and r after the engine stopped send nothing and say so", () => {
+  for (const status of ["stopping", "stopped"] as const) {
+    for (const key of ["p", "r"]) {
+      const out = mapKey(key, {}, panes({ status, lastError: "CONFIG: no tables" }));
+      assertEquals(out.command, null, `${key} ${status}`);
+      assertEquals(out.actions, [{
+        type: "notice",
+        message: "the sync has stopped: press q to quit",
+      }]);
+    }
+  }
+});
+
 Deno.test("mapKey() Tab toggles focus, / and : open the prompt", () => {
   assertEquals(mapKey("", { tab: true }, panes()), {
     actions: [{ type: "focus_toggle" }],

@@ -320,6 +320,24 @@ Deno.test("applyEvent() loop_state paused, running and stopping", () => {
   );
   s = applyEvent(s, { type: "loop_state", state: "stopping" }, T0);
   assertEquals(s.status, "stopping");
+  s = applyEvent(s, { type: "loop_state", state: "stopped" }, T0);
+  assertEquals(s.status, "stopped");
+});
+
+Deno.test("applyEvent() a fatal error then loop_state stopped reads stopped, error kept", () => {
+  let s = applyEvent(initialState(T0), { type: "cycle_idle", nextInSeconds: 10 }, T0);
+  s = applyEvent(s, { type: "fatal", code: "CONFIG", message: "no tables", exitCode: 2 }, T0);
+  assertEquals(s.status, "stopping");
+  assertEquals(s.nextCycleAt, null);
+  s = applyEvent(s, { type: "loop_state", state: "stopped" }, T0);
+  assertEquals(s.status, "stopped");
+  assertEquals(s.lastError, "CONFIG: no tables");
+  assertEquals(s.nextCycleAt, null);
+  // Nothing later turns a stopped engine back into a running one.
+  s = applyEvent(s, { type: "loop_state", state: "running" }, T0);
+  assertEquals(s.status, "stopped");
+  s = applyEvent(s, { type: "fatal", code: "INTERNAL", message: "late", exitCode: 1 }, T0);
+  assertEquals(s.status, "stopped");
 });
 
 Deno.test("applyEvent() query_result stores the result, clears running, error and scroll", () => {
