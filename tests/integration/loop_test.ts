@@ -110,7 +110,10 @@ Deno.test("SIGINT during a bootstrap finishes the batch in flight and exits 0; t
     assert(copied > 0 && copied < 50000, String(copied));
     const resumed = await runMain(["sync", "--once"], env);
     assertEquals(resumed.code, 0, resumed.stderr);
-    assertMatch(resumed.stderr, /Bootstrap of analytics.subscriptions complete: 50,000 rows copied/);
+    assertMatch(
+      resumed.stderr,
+      /Bootstrap of analytics.subscriptions complete: 50,000 rows copied/,
+    );
     const first = /batch analytics_subscriptions #(\d+) bootstrap/.exec(resumed.stderr);
     assert(Number(first![1]) > 3, "resumed from the checkpoint, not from the start");
   } finally {
