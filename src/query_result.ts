@@ -58,9 +58,16 @@ function csvField(value: unknown): string {
   return /[",\n\r]/.test(text) || text === "" ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/**
+ * An aligned text table; values longer than `maxWidth` are cut with "…", and
+ * the row count line then says so and names the formats that keep them whole.
+ */
 export function formatTable(result: QueryResult, maxWidth = 60): string {
-  const clip = (s: string) =>
-    (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s).replace(/\s/g, " ");
+  let cut = false;
+  const clip = (s: string) => {
+    if (s.length > maxWidth) cut = true;
+    return (s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s).replace(/\s/g, " ");
+  };
   const cells = result.rows.map((row) => row.map((v) => clip(cellText(v))));
   const widths = result.columns.map((c, i) =>
     Math.max(clip(c).length, ...cells.map((r) => r[i]?.length ?? 0))
@@ -71,7 +78,9 @@ export function formatTable(result: QueryResult, maxWidth = 60): string {
     line(result.columns.map(clip)),
     widths.map((w) => "-".repeat(w)).join("-+-"),
     ...cells.map(line),
-    `(${result.rows.length} row${result.rows.length === 1 ? "" : "s"})`,
+    `(${result.rows.length} row${result.rows.length === 1 ? "" : "s"}${
+      cut ? `; values over ${maxWidth} characters cut, --format csv or json shows them whole` : ""
+    })`,
   ];
   return out.join("\n");
 }

@@ -50,7 +50,13 @@ Deno.test("formatTable() prints headers and (0 rows) for an empty result", () =>
 
 Deno.test("formatTable() clips wide values with an ellipsis", () => {
   const out = formatTable({ columns: ["v"], rows: [["abcdefghij"], ["abc"]] }, 5);
-  assertEquals(out.split("\n"), ["v", "-----", "abcd…", "abc", "(2 rows)"]);
+  assertEquals(out.split("\n"), [
+    "v",
+    "-----",
+    "abcd…",
+    "abc",
+    "(2 rows; values over 5 characters cut, --format csv or json shows them whole)",
+  ]);
 });
 
 Deno.test("formatTable() clips at 60 characters by default", () => {
