@@ -24,6 +24,7 @@ import { join } from "node:path";
 import type { ScanState } from "./src/block_scan.ts";
 import { formatVerdict, verifyTables } from "./src/verify.ts";
 import { count } from "./src/counts.ts";
+import { closest } from "./src/did_you_mean.ts";
 import { sameOrigin } from "./src/origin.ts";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
@@ -63,6 +64,20 @@ class UsageError extends SyncError {
   }
 }
 
+/** Options of the commands themselves (the configuration flags are FLAG_TO_ENV). */
+const COMMAND_OPTIONS = {
+  once: { type: "boolean" },
+  loop: { type: "boolean" },
+  json: { type: "boolean" },
+  repair: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  format: { type: "string" },
+  inserts: { type: "string" },
+  updates: { type: "string" },
+  deletes: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 function parse(args: string[]) {
   const configOptions = Object.fromEntries(
     Object.keys(FLAG_TO_ENV).map((flag) => [flag, { type: "string" as const }]),
@@ -72,21 +87,19 @@ function parse(args: string[]) {
       args,
       allowPositionals: true,
       strict: true,
-      options: {
-        ...configOptions,
-        once: { type: "boolean" },
-        loop: { type: "boolean" },
-        json: { type: "boolean" },
-        repair: { type: "boolean" },
-        yes: { type: "boolean", short: "y" },
-        format: { type: "string" },
-        inserts: { type: "string" },
-        updates: { type: "string" },
-        deletes: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: { ...configOptions, ...COMMAND_OPTIONS },
     });
   } catch (error) {
+    const unknown = /Unknown option '([^']+)'/.exec(errorMessage(error))?.[1];
+    if (unknown) {
+      const known = [...Object.keys(FLAG_TO_ENV), ...Object.keys(COMMAND_OPTIONS)];
+      const near = closest(unknown.replace(/^-+/, "").split("=")[0]!, known);
+      throw new UsageError(
+        `Unknown option ${unknown}${
+          near ? ` (did you mean --${near}?)` : ""
+        }; run with --help for usage`,
+      );
+    }
     throw new UsageError(`${errorMessage(error)} (run with --help for usage)`);
   }
 }

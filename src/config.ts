@@ -430,9 +430,23 @@ export function loadConfig(
     wideNumeric: wideNumeric as WideNumeric,
   };
   if (problems.length > 0) {
-    throw configError("CONFIG_INVALID", `Invalid configuration: ${problems.join("; ")}`);
+    const named = problems.map((problem) => asFlag(problem, flags));
+    throw configError("CONFIG_INVALID", `Invalid configuration: ${named.join("; ")}`);
   }
   return Object.freeze(config);
+}
+
+/**
+ * A problem with a value given as a flag names the flag the user typed
+ * ("--batch-size=\"0\" ..."), not the environment variable it stands for.
+ */
+function asFlag(problem: string, flags: ConfigFlags): string {
+  for (const [flag, name] of Object.entries(FLAG_TO_ENV)) {
+    if (flags[flag as keyof ConfigFlags] !== undefined && problem.startsWith(`${name}=`)) {
+      return problem.replaceAll(`${name}=`, `--${flag}=`);
+    }
+  }
+  return problem;
 }
 
 /** libpq's sslmode values, and node-postgres's own "no-verify" (read as require). */

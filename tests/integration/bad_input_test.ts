@@ -131,7 +131,23 @@ Deno.test("bad values: every one named in one line, exit 2", async () => {
     2,
     /^error CONFIG_INVALID: (?=.*BATCH_SIZE="abc" is not a whole number .*e\.g\. BATCH_SIZE=10000)(?=.*LOG_FORMAT="xml" must be text or json)/,
   );
-  await expectFailure({}, 2, /^error CONFIG_INVALID: .*--bogus/, ["sync", "--once", "--bogus"]);
+  await expectFailure({}, 2, /^error CONFIG_INVALID: Unknown option --bogus; run with --help/, [
+    "sync",
+    "--once",
+    "--bogus",
+  ]);
+  await expectFailure(
+    {},
+    2,
+    /^error CONFIG_INVALID: Unknown option --bath-size \(did you mean --batch-size\?\)/,
+    ["sync", "--once", "--bath-size", "5"],
+  );
+  await expectFailure(
+    {},
+    2,
+    /^error CONFIG_INVALID: Invalid configuration: --batch-size="0" is not a whole number .*e\.g\. --batch-size=10000\)$/,
+    ["sync", "--once", "--batch-size", "0"],
+  );
   await expectFailure({}, 2, /^error CONFIG_INVALID: Unknown command "frobnicate"/, ["frobnicate"]);
 });
 

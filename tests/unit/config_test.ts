@@ -141,9 +141,9 @@ Deno.test("loadConfig() lets flags override environment variables", () => {
   assertEquals(config.parquetKeepBatches, 3);
 });
 
-Deno.test("loadConfig() validates flag values like environment values", () => {
+Deno.test("loadConfig() validates flag values like environment values, naming the flag", () => {
   const message = configErrorMessage({ BATCH_SIZE: "10" }, { "batch-size": "many" });
-  assertMatch(message, /BATCH_SIZE="many"/);
+  assertMatch(message, /--batch-size="many" is not a whole number .*e\.g\. --batch-size=/);
 });
 
 Deno.test("loadConfig() uses DATABASE_URL as the connection string and masks it", () => {
