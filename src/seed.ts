@@ -30,6 +30,12 @@ export async function seedChanges(
   config: Config,
   counts: SeedCounts,
 ): Promise<SeedResult> {
+  if (config.multiTable) {
+    throw configError(
+      "SEED_UNSUPPORTED",
+      "Cannot seed changes: several tables are selected (POSTGRES_TABLES or a sync file), and seeding writes to one, the demo table (select it alone: POSTGRES_SCHEMA=analytics POSTGRES_TABLE=subscriptions)",
+    );
+  }
   const table = qualified(config.schema, config.table);
   const cols = await client.query(
     `SELECT a.attname AS name FROM pg_attribute a

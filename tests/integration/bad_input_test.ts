@@ -328,6 +328,13 @@ Deno.test("seed-changes refuses a demo-shaped table that is not marked as the de
     ),
     "1 pro 100.00",
   );
+  // Several tables selected: seeding names the selection, not a table never chosen.
+  const several = await runMain(["seed-changes"], db.env({ POSTGRES_TABLES: "analytics.*" }));
+  assertEquals(several.code, 2, several.stderr);
+  assertMatch(
+    several.stderr.trim(),
+    /^error SEED_UNSUPPORTED: Cannot seed changes: several tables are selected .*POSTGRES_TABLE=subscriptions\)$/,
+  );
 });
 
 Deno.test("a role without SELECT on the table: exit 2 with the GRANT to run", async () => {
