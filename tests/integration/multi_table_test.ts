@@ -169,7 +169,7 @@ Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes
     assertEquals(differs.code, 1, differs.stdout + differs.stderr);
     assertMatch(
       differs.stdout,
-      /^shop_customers: DIFFERS: .*1 missing in DuckDB \[tenant_id=1, id=2\].*1 only in DuckDB \(gone from Postgres\) \[tenant_id=3, id=400\].*1 row\(s\) changed since the last sync \(or with a NULL cursor\), not compared/m,
+      /^shop_customers: DIFFERS: .*1 missing in DuckDB \[tenant_id=1, id=2\].*1 only in DuckDB \(gone from Postgres\) \[tenant_id=3, id=400\].*1 row changed since the last sync \(or with a NULL cursor\), not compared/m,
     );
     assertMatch(
       differs.stdout,
@@ -183,8 +183,8 @@ Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes
 
     const repaired = await runMain(["verify", "--repair"], env);
     assertEquals(repaired.code, 0, repaired.stdout + repaired.stderr);
-    assertMatch(repaired.stdout, /^shop_customers: equal, .*repaired 2 row\(s\)/m);
-    assertMatch(repaired.stdout, /^shop_events: equal, .*repaired 1 row\(s\)/m);
+    assertMatch(repaired.stdout, /^shop_customers: equal, .*repaired 2 rows/m);
+    assertMatch(repaired.stdout, /^shop_events: equal, .*repaired 1 row/m);
     assertEquals(
       (await duckRows(path, "SELECT kind FROM shop_events WHERE id = 17"))[0]!.kind,
       "k3",
@@ -216,11 +216,11 @@ Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted
     assertEquals(on.code, 0, on.stderr);
     assertMatch(
       on.stderr,
-      /shop_customers: 2 row\(s\) gone from Postgres, deleted in DuckDB \[tenant_id=1, id=5; tenant_id=1, id=6\]/,
+      /shop_customers: 2 rows gone from Postgres, deleted in DuckDB \[tenant_id=1, id=5; tenant_id=1, id=6\]/,
     );
     assertMatch(
       on.stderr,
-      /shop_events: 1 row\(s\) gone from Postgres, deleted in DuckDB \[id=9, day=/,
+      /shop_events: 1 row gone from Postgres, deleted in DuckDB \[id=9, day=/,
     );
     assertEquals(await count(path, "shop_customers"), 1198);
     assertEquals(await count(path, "shop_events"), 1999);
@@ -234,7 +234,7 @@ Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted
     assertEquals(marked.code, 0, marked.stderr);
     assertMatch(
       marked.stderr,
-      /shop_customers: 1 row\(s\) gone from Postgres, marked deleted \(deleted_at set\)/,
+      /shop_customers: 1 row gone from Postgres, marked deleted \(deleted_at set\)/,
     );
     const row = await duckRows(
       path,
@@ -388,7 +388,7 @@ Deno.test("guards: a changed cursor or key, a key that repeats, a selection matc
     assertEquals(marked.code, 0, marked.stderr);
     assertMatch(
       marked.stderr,
-      /shop_customers: 1 row\(s\) gone from Postgres, marked deleted \(deleted_at set\) in DuckDB \[id=4, tenant_id=1\]/,
+      /shop_customers: 1 row gone from Postgres, marked deleted \(deleted_at set\) in DuckDB \[id=4, tenant_id=1\]/,
     );
     const again = await runMain(["sync", "--once"], markEnv);
     assertNotMatch(again.stderr, /gone from Postgres/);
@@ -397,7 +397,7 @@ Deno.test("guards: a changed cursor or key, a key that repeats, a selection matc
     assertEquals(verified.code, 0, verified.stdout + verified.stderr);
     assertMatch(
       verified.stdout,
-      /^shop_customers: equal, 1,198 rows \(1 row\(s\) changed since the last sync \(or with a NULL cursor\), not compared; 1 row\(s\) gone from Postgres and marked deleted in DuckDB\)/m,
+      /^shop_customers: equal, 1,198 rows \(1 row changed since the last sync \(or with a NULL cursor\), not compared; 1 row gone from Postgres and marked deleted in DuckDB\)/m,
     );
 
     // A selection that matches nothing is an error, not a quiet success.
