@@ -45,7 +45,8 @@ Commands:
                            run SQL on the DuckDB file (read-only)
   seed-changes [--inserts N --updates N --deletes N]
                            live changes into the demo table
-  reset [--yes]            remove the state so the next run bootstraps again
+  reset [--yes] [--force]  remove the state so the next run bootstraps again (--force: also
+                           a DuckDB table this STATE_DIR has no checkpoint for)
   replay FILE...           re-apply Parquet batch files (never regresses a newer row)
 
 Options (each overrides its environment variable; see README):
@@ -70,6 +71,7 @@ const COMMAND_OPTIONS = {
   loop: { type: "boolean" },
   json: { type: "boolean" },
   repair: { type: "boolean" },
+  force: { type: "boolean" },
   yes: { type: "boolean", short: "y" },
   format: { type: "string" },
   inserts: { type: "string" },
@@ -373,8 +375,13 @@ async function seedWith(parsed: Parsed, config: Config): Promise<number> {
 }
 
 /** The DuckDB tables `reset` removes: the one table, or every checkpointed one. */
+/** The one selected table's DuckDB name (a sync file's target, or DUCKDB_TABLE). */
+function singleTarget(config: Config): string {
+  return config.overrides[`${config.schema}.${config.table}`]?.target ?? config.duckdbTable;
+}
+
 function resetTargets(config: Config): string[] {
-  if (!config.multiTable) return [config.duckdbTable];
+  if (!config.multiTable) return [singleTarget(config)];
   try {
     const store = CheckpointStore.openExisting(config.stateDir);
     const tables = store?.list().map((t) => t.table) ?? [];
@@ -423,15 +430,14 @@ async function commandReset(parsed: Parsed): Promise<number> {
   const targets = resetTargets(config);
   // Without this STATE_DIR's checkpoint, a DuckDB table of that name (and its
   // Parquet files) may be another STATE_DIR's copy: never drop it from here.
-  if (!config.multiTable && !hasCheckpoint(config, config.duckdbTable)) {
-    if (await warehouseHas(config, config.duckdbTable)) {
+  const target = singleTarget(config);
+  if (!config.multiTable && !hasCheckpoint(config, target) && !parsed.values.force) {
+    if (await warehouseHas(config, target)) {
       throw new UsageError(
-        `Nothing reset: ${config.stateDir} holds no checkpoint for ${config.duckdbTable}, so its DuckDB table in ${config.duckdbPath} may be another STATE_DIR's copy (check STATE_DIR; to copy the table again into it, just run sync)`,
+        `Nothing reset: ${config.stateDir} holds no checkpoint for ${target}, so its DuckDB table in ${config.duckdbPath} may be another STATE_DIR's copy (check STATE_DIR; \`reset --yes --force\` drops it anyway)`,
       );
     }
-    console.log(
-      `reset: nothing to reset, ${config.stateDir} holds no checkpoint for ${config.duckdbTable}`,
-    );
+    console.log(`reset: nothing to reset, ${config.stateDir} holds no checkpoint for ${target}`);
     return 0;
   }
   if (!parsed.values.yes) {

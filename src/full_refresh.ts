@@ -11,7 +11,12 @@ import { mapColumn } from "./type_map.ts";
 import { diffForRefresh } from "./drift.ts";
 import type { DriftRecord } from "./protocol.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
-import { checkOrigin, type TableCycleResult, type TableSyncContext } from "./table_sync.ts";
+import {
+  checkOrigin,
+  refuseUnownedTarget,
+  type TableCycleResult,
+  type TableSyncContext,
+} from "./table_sync.ts";
 import type { TablePlan } from "./table_plan.ts";
 
 /** Copies the table whole and replaces the DuckDB table with it. */
@@ -52,6 +57,7 @@ export async function syncFullRefresh(
       onWait: (message) => ctx.emit({ type: "notice", message }),
     });
     try {
+      await refuseUnownedTarget(ctx, warehouse, table);
       await ctx.writer.run(async () => {
         const converter = await ctx.converter();
         bytes = await converter.csvToParquet(csv, parquetTmp, mappings);

@@ -88,11 +88,15 @@ async function targetExists(ctx: TableSyncContext, table: string): Promise<boole
   } catch {
     return false;
   }
-  const warehouse = await ctx.warehouseFile.acquire({
-    lockWaitSeconds: ctx.config.lockWaitSeconds,
-    signal: ctx.signal,
-    onWait: (message) => ctx.emit({ type: "notice", message }),
-  });
+  let warehouse: Warehouse;
+  try {
+    // No waiting: an idle cycle must not wait for (or fail on) another program
+    // reading the file; the check is then left to a later cycle.
+    warehouse = await ctx.warehouseFile.acquire({ lockWaitSeconds: 0, signal: ctx.signal });
+  } catch (error) {
+    if (error instanceof SyncError && error.code === "DUCKDB_LOCKED") return true;
+    throw error;
+  }
   try {
     if (!(await warehouse.columns(table))) return false;
   } finally {
@@ -100,6 +104,23 @@ async function targetExists(ctx: TableSyncContext, table: string): Promise<boole
   }
   ctx.targetsSeen.add(table);
   return true;
+}
+
+/**
+ * A table this STATE_DIR has no checkpoint for, whose DuckDB table already
+ * holds rows, is not ours: it may be another STATE_DIR's copy (or one whose
+ * checkpoint was lost). Copying into it would mix two sources in one table.
+ */
+export async function refuseUnownedTarget(
+  ctx: TableSyncContext,
+  warehouse: Warehouse,
+  table: string,
+): Promise<void> {
+  if (ctx.store.get(table) || !(await warehouse.hasRows(table))) return;
+  throw configError(
+    "TARGET_NOT_OWNED",
+    `DuckDB table ${table} in ${ctx.config.duckdbPath} already holds rows, but ${ctx.config.stateDir} has no checkpoint for it (another STATE_DIR's copy, or a lost checkpoint): copying into it could mix two sources (point STATE_DIR at its checkpoint, choose another DUCKDB_TABLE or DUCKDB_PATH, or drop it with \`reset --yes --force\` to copy it again)`,
+  );
 }
 
 export function targetMissing(config: Config, table: string): SyncError {
@@ -226,6 +247,7 @@ export async function syncIncremental(
   // What the cycle did, once its batches are through (set at the end of the try).
   let done = { rows: 0, batches: 0, mode };
   try {
+    await refuseUnownedTarget(ctx, warehouse, table);
     // A first copy reads the heap in block order when it can (scan_phase.ts)
     // into a table without its primary key, which is added at the end.
     const scanStart = await prepareScan(ctx, plan, warehouse, client, info, horizon, batchSize);

@@ -231,16 +231,25 @@ Deno.test("a DuckDB file deleted behind a checkpoint is an error, not a partial 
   }
 });
 
-Deno.test("a DuckDB table dropped behind its checkpoint: sync and verify say so even with no changes; reset from another STATE_DIR drops nothing", async () => {
+Deno.test("a DuckDB table dropped behind its checkpoint: sync and verify say so even with no changes; another STATE_DIR neither resets nor copies into it", async () => {
   const d = await createTestDb(cluster);
   try {
     assertEquals((await runMain(["sync", "--once"], d.env())).code, 0);
     const duck = `${d.dir}/lake/warehouse.duckdb`;
-    const other = await runMain(["reset", "--yes"], d.env({ STATE_DIR: `${d.dir}/other-state` }));
+    const otherState = { STATE_DIR: `${d.dir}/other-state` };
+    const other = await runMain(["reset", "--yes"], d.env(otherState));
     assertEquals(other.code, 2, other.stderr);
     assertMatch(
       other.stderr.trim(),
-      /^error CONFIG_INVALID: Nothing reset: \S+other-state holds no checkpoint for analytics_subscriptions, so its DuckDB table .* may be another STATE_DIR's copy/,
+      /^error CONFIG_INVALID: Nothing reset: \S+other-state holds no checkpoint for analytics_subscriptions, so its DuckDB table .* may be another STATE_DIR's copy .*reset --yes --force/,
+    );
+    // Nor does a sync from that STATE_DIR copy into the table it does not own.
+    await runMain(["seed-changes"], d.env());
+    const adopt = await runMain(["sync", "--once"], d.env(otherState));
+    assertEquals(adopt.code, 2, adopt.stderr);
+    assertMatch(
+      adopt.stderr,
+      /error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* already holds rows, but \S+other-state has no checkpoint for it/,
     );
     assertEquals(
       await duckRows(duck, "SELECT count(*)::INTEGER AS n FROM analytics_subscriptions"),
@@ -248,22 +257,31 @@ Deno.test("a DuckDB table dropped behind its checkpoint: sync and verify say so 
         { n: 10000 },
       ],
     );
-    const instance = await DuckDBInstance.create(duck);
-    const connection = await instance.connect();
-    await connection.run("DROP TABLE analytics_subscriptions");
-    connection.closeSync();
-    instance.closeSync();
-    const idle = await runMain(["sync", "--once"], d.env());
-    assertEquals(idle.code, 1, idle.stderr);
+    assertEquals((await runMain(["sync", "--once"], d.env())).code, 0);
+    // An idle cycle does not wait for, or fail on, another program reading the file.
+    const reader = await DuckDBInstance.create(duck, { access_mode: "READ_ONLY" });
+    try {
+      const idle = await runMain(["sync", "--once"], d.env({ LOCK_WAIT_SECONDS: "1" }));
+      assertEquals(idle.code, 0, idle.stderr);
+      assertMatch(idle.stderr, /up to date/);
+    } finally {
+      reader.closeSync();
+    }
+    // --force drops it from the other STATE_DIR; the owner then hears of it
+    // from its next cycle, idle as it is, and from verify.
+    const forced = await runMain(["reset", "--yes", "--force"], d.env(otherState));
+    assertEquals(forced.code, 0, forced.stderr);
+    const missing = await runMain(["sync", "--once"], d.env());
+    assertEquals(missing.code, 1, missing.stderr);
     assertMatch(
-      idle.stderr,
+      missing.stderr,
       /error TARGET_MISSING: DuckDB table analytics_subscriptions .* is missing/,
     );
     const verify = await runMain(["verify"], d.env());
     assert(verify.code !== 0, verify.stdout);
     assertMatch(
       verify.stdout,
-      /its DuckDB table is missing from .* although the checkpoint says 10,000 rows were copied/,
+      /its DuckDB table is missing from .* although the checkpoint says 10,00\d rows were copied/,
     );
   } finally {
     await d.cleanup();
