@@ -48,9 +48,10 @@ export interface ScanState {
    */
   readonly xmin: string;
   /**
-   * The most rows per block seen so far or estimated from the statistics
-   * (absent in scans saved before it was kept): a batch never spans more
-   * blocks than would hold its rows at this density.
+   * The most rows per block seen so far or estimated: from the statistics'
+   * average, and from how many rows of the sampled size fit in a block
+   * (absent in scans saved before it was kept). A batch never spans more
+   * blocks than would hold twice its rows at this density.
    */
   readonly densest?: number;
 }
@@ -71,6 +72,19 @@ export function canScan(info: TableInfo, serverVersion: number): boolean {
     serverVersion >= MIN_SCAN_SERVER_VERSION;
 }
 
+/** Rows whose size estimates how many fit in a full block. */
+const SIZE_SAMPLE_ROWS = 1000;
+
+/**
+ * Rows of `rowBytes` (pg_column_size of the row) that fit in one heap block:
+ * each takes its size rounded up to 8 bytes plus a 4-byte line pointer, after
+ * the 24-byte page header. 0 when unknown (an empty table).
+ */
+export function rowsPerFullBlock(blockSize: number, rowBytes: number): number {
+  if (!(rowBytes > 0) || !(blockSize > 0)) return 0;
+  return Math.floor((blockSize - 24) / (Math.ceil(rowBytes / 8) * 8 + 4));
+}
+
 /** Blocks counted to estimate rows per block when the statistics are missing. */
 const SAMPLE_BLOCKS = 16;
 
@@ -82,10 +96,12 @@ export function blocksFor(batchRows: number, rowsPerBlock: number): number {
 
 /**
  * The next batch's block count from the last one's yield: aim at `batchRows`,
- * but never more than 8x the last step, nor more blocks than would hold
+ * but never more than 8x the last step, nor more blocks than would hold twice
  * `batchRows` at the densest rows per block known (`densest`): after a sparse
  * stretch of dead tuples (a big UPDATE before the first sync), the next dense
- * stretch must not turn one batch into millions of rows.
+ * stretch must not turn one batch into millions of rows. (Twice: a safety
+ * bound, not a target, so an estimate a little denser than the table does
+ * not shrink every batch.)
  */
 export function nextBlocksPerBatch(
   batchRows: number,
@@ -97,7 +113,7 @@ export function nextBlocksPerBatch(
     ? previousBlocks * 2
     : Math.min(blocksFor(batchRows, rowsSeen / previousBlocks), previousBlocks * 8);
   const dense = Math.max(densest, rowsSeen / previousBlocks);
-  return Math.max(1, dense > 0 ? Math.min(grown, blocksFor(batchRows, dense)) : grown);
+  return Math.max(1, dense > 0 ? Math.min(grown, blocksFor(2 * batchRows, dense)) : grown);
 }
 
 /** The densest rows per block known after a batch of `blocks` blocks that held `rows`. */
@@ -131,7 +147,11 @@ export async function beginScan(
             (${horizonValue(info, horizon)} - interval '1 hour')::text AS recent_from,
             (pg_snapshot_xmin(pg_current_snapshot())::text::int8 % 4294967296)::text AS xmin,
             (pg_relation_size(c.oid) / current_setting('block_size')::int8)::int8 AS blocks,
-            c.reltuples::float8 AS tuples, c.relpages::int8 AS pages
+            c.reltuples::float8 AS tuples, c.relpages::int8 AS pages,
+            current_setting('block_size')::int8 AS block_size,
+            (SELECT avg(pg_column_size(s.*))::float8 FROM (SELECT * FROM ${
+      qualified(info.schema, info.table)
+    } LIMIT ${SIZE_SAMPLE_ROWS}) s) AS row_bytes
      FROM pg_class c WHERE c.oid = $1::regclass`,
     [qualified(info.schema, info.table)],
   );
@@ -150,15 +170,19 @@ export async function beginScan(
     );
     perBlock = Number(counted.rows[0]!.n) / sample;
   }
+  const fitting = rowsPerFullBlock(Number(row.block_size), Number(row.row_bytes));
+  const densest = Math.max(perBlock > 0 ? perBlock : 0, fitting);
   return {
     horizon,
     filenode: String(row.filenode),
     blocks,
     nextBlock: 0,
-    blocksPerBatch: blocksFor(batchRows, perBlock),
+    blocksPerBatch: densest > 0
+      ? Math.min(blocksFor(batchRows, perBlock), blocksFor(2 * batchRows, densest))
+      : blocksFor(batchRows, perBlock),
     recentFrom: String(row.recent_from),
     xmin: String(row.xmin),
-    ...(perBlock > 0 ? { densest: perBlock } : {}),
+    ...(densest > 0 ? { densest } : {}),
   };
 }
 

@@ -553,9 +553,10 @@ function originOf(url: string, pg: PgConnectionConfig): string {
   if (url) {
     try {
       const parsed = new URL(url);
-      return `${parsed.hostname}:${parsed.port || "5432"}/${
-        decodeURIComponent(parsed.pathname.slice(1))
-      }`;
+      // node-postgres lets ?host= and ?port= override the URL's own.
+      const host = parsed.searchParams.get("host") || parsed.hostname;
+      const port = parsed.searchParams.get("port") || parsed.port || "5432";
+      return `${host}:${port}/${decodeURIComponent(parsed.pathname.slice(1))}`;
     } catch { /* reported as a configuration problem */ }
   }
   return `${pg.host}:${pg.port}/${pg.database}`;

@@ -80,8 +80,12 @@ export function classifyPgError(
   const where = config.pgDisplay;
   // SSL: sslmode in the URL (see pgConnectionUrl in config.ts), or PGSSLMODE
   // read by node-postgres itself when no URL sets it.
+  // Without a URL node-postgres reads PGSSLMODE itself, where require means
+  // verify-full; its no-verify is libpq's require.
   const sslmode = (mode: string) =>
-    config.pg.connectionString ? `sslmode=${mode} in DATABASE_URL` : `PGSSLMODE=${mode}`;
+    config.pg.connectionString
+      ? `sslmode=${mode} in DATABASE_URL`
+      : `PGSSLMODE=${mode === "require" ? "no-verify" : mode}`;
   if (/does not support SSL/i.test(msg)) {
     return configError(
       "PG_SSL_FAILED",
@@ -92,9 +96,13 @@ export function classifyPgError(
     );
   }
   if (e.code === "28000" && /no encryption/i.test(msg)) {
+    // Postgres says "no encryption" in every refusal of a plain connection by
+    // pg_hba.conf: SSL may be required, or there is simply no entry.
     return configError(
-      "PG_SSL_FAILED",
-      `The server at ${where} accepts only SSL connections (set ${sslmode("require")})`,
+      "PG_AUTH_FAILED",
+      `Postgres at ${where} refused the connection: ${msg} (if the server accepts only SSL connections, set ${
+        sslmode("require")
+      }; otherwise add a pg_hba.conf entry for this host, user and database)`,
       error,
     );
   }

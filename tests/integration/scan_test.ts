@@ -274,9 +274,8 @@ Deno.test("after a big UPDATE leaves the first blocks full of dead rows, no scan
       (state.prepare("SELECT max(rows) AS n FROM batches").get() as { n: number }).n,
     );
     state.close();
-    // About the batch size; the last batch may take up to 1.25x, and a
-    // density a little above the estimate a little more.
-    assert(largest <= 4_000, `largest batch ${largest} rows for BOOTSTRAP_BATCH_SIZE=2000`);
+    // At most twice the batch size (the bound), the last batch up to 1.25x that.
+    assert(largest <= 5_000, `largest batch ${largest} rows for BOOTSTRAP_BATCH_SIZE=2000`);
     await assertExactCopy(db);
   } finally {
     await db.cleanup();

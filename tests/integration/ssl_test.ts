@@ -85,7 +85,7 @@ Deno.test("classifyPgError() names PGSSLMODE when no DATABASE_URL is used", () =
   assertEquals([error.code, error.exitCode, error.transient], ["PG_SSL_FAILED", 2, false]);
   assertMatch(
     error.message,
-    /failed verification \(self-signed certificate\): add sslrootcert=\/path\/to\/ca\.pem naming the CA that signed it, or set PGSSLMODE=require to encrypt without verifying the certificate$/,
+    /failed verification \(self-signed certificate\): add sslrootcert=\/path\/to\/ca\.pem naming the CA that signed it, or set PGSSLMODE=no-verify to encrypt without verifying the certificate$/,
   );
 });
 
@@ -138,9 +138,9 @@ Deno.test("a server with SSL: require encrypts without verifying, verify-* check
       urlOf(db, "sslmode=disable"),
       2,
       new RegExp(
-        `^error PG_SSL_FAILED: The server at ${
+        `^error PG_AUTH_FAILED: Postgres at ${
           display(db, "sslmode=disable")
-        } accepts only SSL connections \\(set sslmode=require in DATABASE_URL\\)$`,
+        } refused the connection: .*no encryption \\(if the server accepts only SSL connections, set sslmode=require in DATABASE_URL; otherwise add a pg_hba\\.conf entry`,
       ),
     );
     // libpq's require: encrypted, the certificate (unknown CA, other host) not verified.

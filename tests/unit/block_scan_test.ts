@@ -5,6 +5,7 @@ import {
   densestAfter,
   nextBlocksPerBatch,
   nextRange,
+  rowsPerFullBlock,
   type ScanState,
 } from "../../src/block_scan.ts";
 import type { TableInfo } from "../../src/pg_source.ts";
@@ -53,14 +54,23 @@ Deno.test("nextBlocksPerBatch after a sparse stretch stays within the densest ro
   // 250,000 rows wanted; the statistics said 48 rows per block, but the first
   // 5,208 blocks held 362 live rows (dead tuples of a big UPDATE).
   const next = nextBlocksPerBatch(250_000, 5_208, 362, 48);
-  assertEquals(next, 5_208);
+  assertEquals(next, 10_417); // 500,000 rows at 48 per block: at most twice the batch
   // Without the density known (a scan saved before it was kept): up to 8x.
   assertEquals(nextBlocksPerBatch(250_000, 5_208, 362), 41_664);
   // A denser stretch than estimated shrinks the next batch to it.
   assertEquals(nextBlocksPerBatch(250_000, 5_208, 500_000, 48), 2_604);
+  // As dense as estimated: the batch aims at its size, the bound does not bite.
+  assertEquals(nextBlocksPerBatch(250_000, 5_000, 240_000, 50), 5_208);
   assertEquals(densestAfter(48, 5_208, 362), 48);
   assertEquals(densestAfter(48, 1_000, 96_000), 96);
   assertEquals(densestAfter(undefined, 0, 0), 0);
+});
+
+Deno.test("rowsPerFullBlock: rows of a sampled size that fit in an 8 KiB block", () => {
+  // 100-byte rows take 104 + 4: (8192 - 24) / 108 = 75.
+  assertEquals(rowsPerFullBlock(8192, 100), 75);
+  assertEquals(rowsPerFullBlock(8192, 0), 0);
+  assertEquals(rowsPerFullBlock(8192, NaN), 0);
 });
 
 Deno.test("canScan: only ordinary heap tables without children, with a timestamp cursor, on PostgreSQL 14+", () => {

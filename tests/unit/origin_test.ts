@@ -12,4 +12,5 @@ Deno.test("sameOrigin() treats localhost, 127.0.0.1 and ::1 as one server", () =
   assert(!sameOrigin("127.0.0.1:5432/shop", "localhost:5432/other"));
   assert(!sameOrigin("db1:5432/shop", "db2:5432/shop"));
   assert(!sameOrigin("embedded demo database", "localhost:5432/postgres"));
+  assert(!sameOrigin("127.0.0.2:5432/shop", "127.0.0.1:5432/shop"));
 });
