@@ -1,5 +1,7 @@
 // The Checkpoint pane: per table its mode (bootstrap progress or incremental),
-// the exact cursor and key, rows copied, lag and the countdown to the next cycle.
+// the exact cursor and key, rows copied, lag and the countdown to the next cycle;
+// five lines per table when they fit, else two (mode and age; cursor and key),
+// else one.
 
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
@@ -87,7 +89,15 @@ export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
   }
   const room = Math.max(0, height - 3);
   const detailed = tables.length * 5 <= Math.max(5, room);
-  if (!detailed) {
+  // Two lines per table when five do not fit but two do: the cursor stays in view.
+  const twoLine = !detailed && tables.length * 2 <= room;
+  if (twoLine) {
+    for (const t of tables) {
+      lines.push({ text: compactLine(t, state.now), color: t.error ? "red" : modeColor(t.mode) });
+      lines.push({ text: `  cursor ${t.cursor ?? "-"}  ${keyLine(t)}` });
+    }
+  }
+  if (!detailed && !twoLine) {
     // One line per table (the countdown is on the status line too); failures first.
     const ordered = [...tables.filter((t) => t.error), ...tables.filter((t) => !t.error)];
     const shown = ordered.length > room ? ordered.slice(0, Math.max(0, room - 1)) : ordered;

@@ -98,3 +98,17 @@ Deno.test("CheckpointPane without tables says stopped instead of waiting after a
   assertMatch(text, /stopped before the first cycle/);
   assertNotMatch(text, /waiting for the first cycle/);
 });
+
+Deno.test("CheckpointPane with two tables in a short pane shows each in two lines, cursor included", () => {
+  const second = { ...ready.tables[0], table: "public_orders", key: ["7"], rowsCopied: 3 };
+  const state = applyEvent(initialState(T0), { ...ready, tables: [ready.tables[0], second] }, T0);
+  const lines = frameOf(createElement(CheckpointPane, { state, width: 100, height: 8 }));
+  const text = lines.join("\n");
+  assertMatch(text, /analytics_subscriptions {2}incr 10\.0k copied/);
+  assertMatch(text, /^ {2}cursor 2024-05-01 12:00:00\+00 {2}key 99, 2 {2}copied 10,006/m);
+  assertMatch(text, /^ {2}cursor 2024-05-01 12:00:00\+00 {2}key 7 {2}copied 3/m);
+  // Too short for two lines each: one line per table.
+  const tight = frameOf(createElement(CheckpointPane, { state, width: 100, height: 6 })).join("\n");
+  assertMatch(tight, /public_orders {2}incr 3 copied/);
+  assertNotMatch(tight, /cursor 2024/);
+});
