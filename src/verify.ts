@@ -6,7 +6,7 @@
 
 import type pg from "pg";
 import type { Config } from "./config.ts";
-import { errorMessage, SyncError } from "./errors.ts";
+import { configError, errorMessage, SyncError } from "./errors.ts";
 import { CheckpointStore } from "./checkpoint.ts";
 import {
   connectPg,
@@ -38,6 +38,7 @@ import { BatchConverter } from "./parquet_batch.ts";
 import { withScratchFiles } from "./batch_files.ts";
 import type { TargetColumn } from "./drift.ts";
 import { count } from "./counts.ts";
+import { sameOrigin } from "./origin.ts";
 
 /** Differing buckets whose rows are listed per query. */
 const BUCKETS_PER_QUERY = 64;
@@ -330,7 +331,10 @@ export async function verifyTables(options: VerifyOptions): Promise<TableVerdict
     for (const plan of plans) {
       const verdict = await verifyOne(client, warehouse, store, plan, options).catch((error) => {
         // The one table asked for is not there: the same error (and exit 2) as sync.
-        if (!config.multiTable && error instanceof SyncError && error.code === "TABLE_MISSING") {
+        if (
+          !config.multiTable && error instanceof SyncError &&
+          (error.code === "TABLE_MISSING" || error.code === "SOURCE_CHANGED")
+        ) {
           throw error;
         }
         return blank(plan, "error", errorMessage(error).split("\n")[0] ?? "");
@@ -376,6 +380,14 @@ async function verifyOne(
   const decision = decideSync(plan, shapeOf(description));
   if (decision.kind === "skip") return blank(plan, "skipped", decision.reason);
   const checkpoint = store?.get(plan.target) ?? null;
+  if (checkpoint?.origin && !sameOrigin(checkpoint.origin, options.config.pgOrigin)) {
+    // Comparing (let alone repairing) a copy against another database than the
+    // one it was made from would report, or write, the other database's rows.
+    throw configError(
+      "SOURCE_CHANGED",
+      `The checkpoint for ${plan.target} in ${options.config.stateDir} was made from ${checkpoint.origin}, not ${options.config.pgOrigin}: verify compares a copy only with its own source (configure ${checkpoint.origin}, or use another STATE_DIR and DUCKDB_PATH for this source)`,
+    );
+  }
   const target = await warehouse.columns(plan.target);
   if (checkpoint && checkpoint.rowsCopied > 0 && !target) {
     return blank(

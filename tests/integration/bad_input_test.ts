@@ -312,6 +312,14 @@ Deno.test("a checkpoint made from another database is refused (no mixing two sou
       /^error SOURCE_CHANGED: The checkpoint for analytics_subscriptions .* was made from 127\.0\.0\.1:\d+\/t\w+, not 127\.0\.0\.1:\d+\/t\w+: .*reset --yes/,
     );
     assertEquals(await Deno.readFile(`${a.dir}/state/checkpoint.sqlite`), before);
+    // verify neither compares with, nor repairs from, another database.
+    const verify = await runMain(["verify", "--repair"], env);
+    assertEquals(verify.code, 2, verify.stdout + verify.stderr);
+    assertMatch(
+      verify.stderr.trim(),
+      /^error SOURCE_CHANGED: The checkpoint for analytics_subscriptions .* verify compares a copy only with its own source/,
+    );
+    assertEquals(await Deno.readFile(`${a.dir}/state/checkpoint.sqlite`), before);
     // status names it too, without connecting.
     const status = await runMain(["status"], env);
     assertEquals(status.code, 0, status.stderr);
