@@ -483,6 +483,7 @@ async function commandReset(parsed: Parsed): Promise<number> {
       for (const table of targets) {
         if (await warehouse.columns(table)) {
           await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+          await warehouse.disown(table);
           dropped.push(table);
         }
       }

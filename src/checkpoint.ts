@@ -291,6 +291,23 @@ export class CheckpointStore {
     return row ? Number(row.value) : 0;
   }
 
+  /**
+   * This STATE_DIR's identity, made on first use: the DuckDB file records
+   * which STATE_DIR owns each table (Warehouse.owner), so two of them never
+   * write into one table.
+   */
+  stateId(): string {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'state_id'").get() as
+      | Row
+      | undefined;
+    if (row) return String(row.value);
+    const id = crypto.randomUUID();
+    this.#db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('state_id', ?) ON CONFLICT (key) DO NOTHING",
+    ).run(id);
+    return this.stateId();
+  }
+
   setCycleCount(count: number): void {
     this.#db.prepare(
       `INSERT INTO meta (key, value) VALUES ('cycles', ?)

@@ -81,6 +81,9 @@ function firstLine(text: string): string {
  * only while something (a cycle, a query from the UI) is using it, and two
  * instances of one file never coexist in a process (that silently loses data).
  */
+/** The table in the DuckDB file recording which STATE_DIR owns each synced table. */
+export const OWNERS_TABLE = "_sync_owners";
+
 export class WarehouseFile {
   readonly path: string;
   #instance: Promise<DuckDBInstance> | null = null;
@@ -247,6 +250,40 @@ export class Warehouse {
       `SELECT 1 FROM ${quoteIdent(table)} LIMIT 1`,
     );
     return reader.getRowsJson().length > 0;
+  }
+
+  /** Which STATE_DIR owns the table (see CheckpointStore.stateId), or null if none is recorded. */
+  async owner(table: string): Promise<{ stateId: string; origin: string } | null> {
+    if (!(await this.columns(OWNERS_TABLE))) return null;
+    const reader = await this.connection.runAndReadAll(
+      `SELECT state_id, origin FROM ${quoteIdent(OWNERS_TABLE)} WHERE target = ${
+        quoteLiteral(table)
+      }`,
+    );
+    const row = reader.getRowsJson()[0];
+    return row ? { stateId: String(row[0]), origin: String(row[1]) } : null;
+  }
+
+  /** Records `stateId` (copying from `origin`) as the table's owner. */
+  async claim(table: string, stateId: string, origin: string): Promise<void> {
+    await this.run(
+      `CREATE TABLE IF NOT EXISTS ${
+        quoteIdent(OWNERS_TABLE)
+      } (target VARCHAR PRIMARY KEY, state_id VARCHAR NOT NULL, origin VARCHAR NOT NULL)`,
+    );
+    await this.run(
+      `INSERT OR REPLACE INTO ${quoteIdent(OWNERS_TABLE)} VALUES (${quoteLiteral(table)}, ${
+        quoteLiteral(stateId)
+      }, ${quoteLiteral(origin)})`,
+    );
+  }
+
+  /** Forgets the table's owner (after the table is dropped). */
+  async disown(table: string): Promise<void> {
+    if (!(await this.columns(OWNERS_TABLE))) return;
+    await this.run(
+      `DELETE FROM ${quoteIdent(OWNERS_TABLE)} WHERE target = ${quoteLiteral(table)}`,
+    );
   }
 
   /** The table's row count. */

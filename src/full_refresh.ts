@@ -13,7 +13,7 @@ import type { DriftRecord } from "./protocol.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
 import {
   checkOrigin,
-  refuseUnownedTarget,
+  claimTarget,
   type TableCycleResult,
   type TableSyncContext,
 } from "./table_sync.ts";
@@ -57,7 +57,7 @@ export async function syncFullRefresh(
       onWait: (message) => ctx.emit({ type: "notice", message }),
     });
     try {
-      await refuseUnownedTarget(ctx, warehouse, table);
+      await claimTarget(ctx, warehouse, table);
       await ctx.writer.run(async () => {
         const converter = await ctx.converter();
         bytes = await converter.csvToParquet(csv, parquetTmp, mappings);

@@ -107,20 +107,37 @@ async function targetExists(ctx: TableSyncContext, table: string): Promise<boole
 }
 
 /**
- * A table this STATE_DIR has no checkpoint for, whose DuckDB table already
- * holds rows, is not ours: it may be another STATE_DIR's copy (or one whose
- * checkpoint was lost). Copying into it would mix two sources in one table.
+ * Makes sure the DuckDB table is this STATE_DIR's to write, and records it so.
+ * The file records each table's owner (Warehouse.owner): a table another
+ * STATE_DIR owns is refused while it exists. A table with no recorded owner
+ * (made before owners were recorded, or by hand) is taken over unless this
+ * STATE_DIR has no checkpoint for it and it already holds rows: it may be
+ * another STATE_DIR's copy, or one whose checkpoint was lost.
  */
-export async function refuseUnownedTarget(
+export async function claimTarget(
   ctx: TableSyncContext,
   warehouse: Warehouse,
   table: string,
 ): Promise<void> {
-  if (ctx.store.get(table) || !(await warehouse.hasRows(table))) return;
-  throw configError(
-    "TARGET_NOT_OWNED",
-    `DuckDB table ${table} in ${ctx.config.duckdbPath} already holds rows, but ${ctx.config.stateDir} has no checkpoint for it (another STATE_DIR's copy, or a lost checkpoint): copying into it could mix two sources (point STATE_DIR at its checkpoint, choose another DUCKDB_TABLE or DUCKDB_PATH, or drop it with \`reset --yes --force\` to copy it again)`,
-  );
+  const { config } = ctx;
+  const me = ctx.store.stateId();
+  const owner = await warehouse.owner(table);
+  if (owner?.stateId === me) return;
+  const fix =
+    `point STATE_DIR at its checkpoint, choose another DUCKDB_TABLE or DUCKDB_PATH, or drop it with \`reset --yes --force\` to copy it again`;
+  if (owner && (await warehouse.columns(table))) {
+    throw configError(
+      "TARGET_NOT_OWNED",
+      `DuckDB table ${table} in ${config.duckdbPath} belongs to another STATE_DIR (its copy of ${owner.origin}), not ${config.stateDir}: copying into it would mix two sources (${fix})`,
+    );
+  }
+  if (!owner && !ctx.store.get(table) && (await warehouse.hasRows(table))) {
+    throw configError(
+      "TARGET_NOT_OWNED",
+      `DuckDB table ${table} in ${config.duckdbPath} already holds rows, but ${config.stateDir} has no checkpoint for it (another STATE_DIR's copy, or a lost checkpoint): copying into it could mix two sources (${fix})`,
+    );
+  }
+  await ctx.writer.run(() => warehouse.claim(table, me, config.pgOrigin));
 }
 
 export function targetMissing(config: Config, table: string): SyncError {
@@ -247,7 +264,7 @@ export async function syncIncremental(
   // What the cycle did, once its batches are through (set at the end of the try).
   let done = { rows: 0, batches: 0, mode };
   try {
-    await refuseUnownedTarget(ctx, warehouse, table);
+    await claimTarget(ctx, warehouse, table);
     // A first copy reads the heap in block order when it can (scan_phase.ts)
     // into a table without its primary key, which is added at the end.
     const scanStart = await prepareScan(ctx, plan, warehouse, client, info, horizon, batchSize);

@@ -249,7 +249,7 @@ Deno.test("a DuckDB table dropped behind its checkpoint: sync and verify say so 
     assertEquals(adopt.code, 2, adopt.stderr);
     assertMatch(
       adopt.stderr,
-      /error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* already holds rows, but \S+other-state has no checkpoint for it/,
+      /error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* belongs to another STATE_DIR .*, not \S+other-state/,
     );
     assertEquals(
       await duckRows(duck, "SELECT count(*)::INTEGER AS n FROM analytics_subscriptions"),
@@ -282,6 +282,47 @@ Deno.test("a DuckDB table dropped behind its checkpoint: sync and verify say so 
     assertMatch(
       verify.stdout,
       /its DuckDB table is missing from .* although the checkpoint says 10,00\d rows were copied/,
+    );
+  } finally {
+    await d.cleanup();
+  }
+});
+
+Deno.test("the DuckDB file records which STATE_DIR owns a table: another one never copies into it, even empty, and the owner notices a takeover", async () => {
+  const d = await createTestDb(cluster, { seedRows: false });
+  try {
+    const owner = d.env();
+    const other = d.env({ STATE_DIR: `${d.dir}/other-state` });
+    assertEquals((await runMain(["sync", "--once"], owner)).code, 0);
+    const refused = await runMain(["sync", "--once"], other);
+    assertEquals(refused.code, 2, refused.stderr);
+    assertMatch(
+      refused.stderr.trim(),
+      /^error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+\), not \S+other-state/,
+    );
+    // Dropped on purpose by the other STATE_DIR and copied again there: the
+    // owner's next cycle refuses rather than merging its changes into it.
+    assertEquals((await runMain(["reset", "--yes", "--force"], other)).code, 0);
+    await runMain(["seed-changes"], d.env());
+    assertEquals((await runMain(["sync", "--once"], other)).code, 0);
+    const taken = await runMain(["sync", "--once"], owner);
+    assertEquals(taken.code, 2, taken.stderr);
+    assertMatch(
+      taken.stderr,
+      /TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* belongs to another STATE_DIR/,
+    );
+    // A file from before owners were recorded: a table with rows and no
+    // checkpoint in this STATE_DIR is still refused.
+    const instance = await DuckDBInstance.create(`${d.dir}/lake/warehouse.duckdb`);
+    const connection = await instance.connect();
+    await connection.run("DROP TABLE _sync_owners");
+    connection.closeSync();
+    instance.closeSync();
+    const legacy = await runMain(["sync", "--once"], d.env({ STATE_DIR: `${d.dir}/third-state` }));
+    assertEquals(legacy.code, 2, legacy.stderr);
+    assertMatch(
+      legacy.stderr,
+      /TARGET_NOT_OWNED: .* already holds rows, but \S+third-state has no checkpoint for it/,
     );
   } finally {
     await d.cleanup();
