@@ -81,8 +81,12 @@ function firstLine(text: string): string {
  * only while something (a cycle, a query from the UI) is using it, and two
  * instances of one file never coexist in a process (that silently loses data).
  */
-/** The table in the DuckDB file recording which STATE_DIR owns each synced table. */
-export const OWNERS_TABLE = "_sync_owners";
+/**
+ * The table in the DuckDB file recording which STATE_DIR owns each synced
+ * table, in its own schema so that `SHOW TABLES` lists only synced tables.
+ */
+const OWNERS_SCHEMA = "_sync";
+const OWNERS_TABLE = `${quoteIdent(OWNERS_SCHEMA)}.${quoteIdent("owners")}`;
 
 export class WarehouseFile {
   readonly path: string;
@@ -254,25 +258,31 @@ export class Warehouse {
 
   /** Which STATE_DIR owns the table (see CheckpointStore.stateId), or null if none is recorded. */
   async owner(table: string): Promise<{ stateId: string; origin: string } | null> {
-    if (!(await this.columns(OWNERS_TABLE))) return null;
+    if (!(await this.#hasOwners())) return null;
     const reader = await this.connection.runAndReadAll(
-      `SELECT state_id, origin FROM ${quoteIdent(OWNERS_TABLE)} WHERE target = ${
-        quoteLiteral(table)
-      }`,
+      `SELECT state_id, origin FROM ${OWNERS_TABLE} WHERE target = ${quoteLiteral(table)}`,
     );
     const row = reader.getRowsJson()[0];
     return row ? { stateId: String(row[0]), origin: String(row[1]) } : null;
   }
 
+  async #hasOwners(): Promise<boolean> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT 1 FROM duckdb_tables() WHERE schema_name = ${
+        quoteLiteral(OWNERS_SCHEMA)
+      } AND table_name = 'owners'`,
+    );
+    return reader.getRowsJson().length > 0;
+  }
+
   /** Records `stateId` (copying from `origin`) as the table's owner. */
   async claim(table: string, stateId: string, origin: string): Promise<void> {
+    await this.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OWNERS_SCHEMA)}`);
     await this.run(
-      `CREATE TABLE IF NOT EXISTS ${
-        quoteIdent(OWNERS_TABLE)
-      } (target VARCHAR PRIMARY KEY, state_id VARCHAR NOT NULL, origin VARCHAR NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${OWNERS_TABLE} (target VARCHAR PRIMARY KEY, state_id VARCHAR NOT NULL, origin VARCHAR NOT NULL)`,
     );
     await this.run(
-      `INSERT OR REPLACE INTO ${quoteIdent(OWNERS_TABLE)} VALUES (${quoteLiteral(table)}, ${
+      `INSERT OR REPLACE INTO ${OWNERS_TABLE} VALUES (${quoteLiteral(table)}, ${
         quoteLiteral(stateId)
       }, ${quoteLiteral(origin)})`,
     );
@@ -280,9 +290,9 @@ export class Warehouse {
 
   /** Forgets the table's owner (after the table is dropped). */
   async disown(table: string): Promise<void> {
-    if (!(await this.columns(OWNERS_TABLE))) return;
+    if (!(await this.#hasOwners())) return;
     await this.run(
-      `DELETE FROM ${quoteIdent(OWNERS_TABLE)} WHERE target = ${quoteLiteral(table)}`,
+      `DELETE FROM ${OWNERS_TABLE} WHERE target = ${quoteLiteral(table)}`,
     );
   }
 

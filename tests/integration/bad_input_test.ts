@@ -315,7 +315,7 @@ Deno.test("the DuckDB file records which STATE_DIR owns a table: another one nev
     // checkpoint in this STATE_DIR is still refused.
     const instance = await DuckDBInstance.create(`${d.dir}/lake/warehouse.duckdb`);
     const connection = await instance.connect();
-    await connection.run("DROP TABLE _sync_owners");
+    await connection.run("DROP TABLE _sync.owners");
     connection.closeSync();
     instance.closeSync();
     const legacy = await runMain(["sync", "--once"], d.env({ STATE_DIR: `${d.dir}/third-state` }));

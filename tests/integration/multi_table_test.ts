@@ -92,7 +92,7 @@ Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes
     assertNotMatch(first.stderr, /big_customers/);
     const tables = await duckRows(
       path,
-      "SELECT table_name AS t FROM information_schema.tables ORDER BY 1",
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1",
     );
     assertEquals(tables.map((r) => r.t), ["shop_countries", "shop_customers", "shop_events"]);
     assertEquals(await count(path, "shop_customers"), 1200);
@@ -298,7 +298,7 @@ Deno.test("sync file: targets, keys and modes per table; a keyless table refresh
     const path = env.DUCKDB_PATH!;
     const tables = await duckRows(
       path,
-      "SELECT table_name AS t FROM information_schema.tables ORDER BY 1",
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1",
     );
     assertEquals(tables.map((x) => x.t), ["customers", "shop_countries", "shop_log_lines"]);
     assertEquals(await count(path, "shop_log_lines"), 1);
