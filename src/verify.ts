@@ -398,6 +398,16 @@ async function verifyOne(
       } were copied (restore the file, or run \`reset --yes\` to copy it again)`,
     );
   }
+  if (!checkpoint && target) {
+    const owner = await warehouse.owner(plan.target);
+    if (owner && owner.stateId !== store?.stateId()) {
+      return blank(
+        plan,
+        "not_synced",
+        `${options.config.stateDir} has no checkpoint for it: its DuckDB table belongs to another STATE_DIR (its copy of ${owner.origin}); verify with that STATE_DIR`,
+      );
+    }
+  }
   if (!checkpoint || !target) {
     return blank(plan, "not_synced", "run sync --once first");
   }

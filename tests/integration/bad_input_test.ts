@@ -300,6 +300,11 @@ Deno.test("the DuckDB file records which STATE_DIR owns a table: another one nev
       refused.stderr.trim(),
       /^error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+\), not \S+other-state/,
     );
+    const otherVerify = await runMain(["verify"], other);
+    assertMatch(
+      otherVerify.stdout,
+      /has no checkpoint for it: its DuckDB table belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+\); verify with that STATE_DIR/,
+    );
     // Dropped on purpose by the other STATE_DIR and copied again there: the
     // owner's next cycle refuses rather than merging its changes into it.
     assertEquals((await runMain(["reset", "--yes", "--force"], other)).code, 0);
