@@ -11,10 +11,28 @@ import type { TableInfo } from "./pg_source.ts";
 import type { Warehouse } from "./duckdb_target.ts";
 import type { Position } from "./keyset.ts";
 import type { ScanState } from "./block_scan.ts";
+import type { TableCheckpoint } from "./checkpoint.ts";
 import type { SyncMode } from "./protocol.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
 import { count } from "./counts.ts";
+
+/** Tells the UI and the log where a table's checkpoint now stands. */
+export function announceCheckpoint(
+  ctx: TableSyncContext,
+  table: string,
+  mode: SyncMode,
+  saved: TableCheckpoint,
+): void {
+  ctx.emit({
+    type: "checkpoint_advanced",
+    table,
+    mode,
+    cursor: saved.cursor,
+    key: saved.key,
+    rowsCopied: saved.rowsCopied,
+  });
+}
 
 /** One batch read from Postgres into a CSV file, not yet in DuckDB. */
 export interface FetchedBatch {
@@ -135,14 +153,7 @@ export class BatchRunner {
       cursorTo: batch.cursorTo,
       file: batch.name,
     });
-    this.#ctx.emit({
-      type: "checkpoint_advanced",
-      table,
-      mode: this.mode,
-      cursor: saved.cursor,
-      key: saved.key,
-      rowsCopied: saved.rowsCopied,
-    });
+    announceCheckpoint(this.#ctx, table, this.mode, saved);
     await pruneBatchFiles(config.parquetDir, table, config.parquetKeepBatches);
   }
 

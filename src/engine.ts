@@ -60,7 +60,7 @@ export class SyncEngine {
   #idle: { client: pg.Client; since: number }[] = [];
   #converter: Promise<BatchConverter> | null = null;
   readonly #writer = new Mutex();
-  /** Tables whose DuckDB table was seen to exist (see checkTargetOnce in table_sync.ts). */
+  /** Tables whose DuckDB table was seen to exist (see targetExists in table_sync.ts). */
   readonly #targetsSeen = new Set<string>();
   readonly warehouseFile: WarehouseFile;
   /** This cycle's number, counted across runs in the checkpoint. */

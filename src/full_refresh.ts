@@ -11,6 +11,7 @@ import { mapColumn } from "./type_map.ts";
 import { diffForRefresh } from "./drift.ts";
 import type { DriftRecord } from "./protocol.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
+import { announceCheckpoint } from "./batch_runner.ts";
 import {
   checkOrigin,
   claimTarget,
@@ -124,14 +125,7 @@ export async function syncFullRefresh(
     cursorTo: "full refresh",
     file: name,
   });
-  ctx.emit({
-    type: "checkpoint_advanced",
-    table,
-    mode: "full_refresh",
-    cursor: null,
-    key: null,
-    rowsCopied: saved.rowsCopied,
-  });
+  announceCheckpoint(ctx, table, "full_refresh", saved);
   // Each file is the whole table: older ones are superseded, keep only the latest.
   await pruneBatchFiles(config.parquetDir, table, Math.min(config.parquetKeepBatches, 1));
   ctx.emit({

@@ -26,7 +26,12 @@ import {
   type ScanState,
   serverVersion,
 } from "./block_scan.ts";
-import { type BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
+import {
+  announceCheckpoint,
+  type BatchRunner,
+  type FetchedBatch,
+  pipelined,
+} from "./batch_runner.ts";
 
 /** Rewrites during first copies after which a table bootstraps in keyset order instead. */
 const MAX_SCAN_RESTARTS = 3;
@@ -175,14 +180,7 @@ export async function runScan(
     batch: null,
     scan: null,
   });
-  ctx.emit({
-    type: "checkpoint_advanced",
-    table: runner.table,
-    mode: runner.mode,
-    cursor: saved.cursor,
-    key: saved.key,
-    rowsCopied: saved.rowsCopied,
-  });
+  announceCheckpoint(ctx, runner.table, runner.mode, saved);
   return { caughtUp, start };
 }
 

@@ -33,7 +33,7 @@ import type { Warehouse, WarehouseFile } from "./duckdb_target.ts";
 import { keysetOf, type Position, sameKeyset } from "./keyset.ts";
 import { maxBatchSeq, withScratchFiles } from "./batch_files.ts";
 import type { Mutex } from "./mutex.ts";
-import { BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
+import { announceCheckpoint, BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
 import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
@@ -66,11 +66,28 @@ export interface TableCycleResult {
 /** Refuses a checkpoint made from another server before anything is written. */
 export function checkOrigin(ctx: TableSyncContext, target: string): void {
   const config = ctx.config;
-  const checkpoint = ctx.store.get(target);
-  if (checkpoint?.origin && !sameOrigin(checkpoint.origin, config.pgOrigin)) {
+  refuseOtherSource(
+    config,
+    target,
+    ctx.store.get(target)?.origin,
+    `syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,
+  );
+}
+
+/**
+ * SOURCE_CHANGED when the checkpoint of `target` was made from another server
+ * or database than the configured one; `consequence` says what going on would do.
+ */
+export function refuseOtherSource(
+  config: Config,
+  target: string,
+  origin: string | null | undefined,
+  consequence: string,
+): void {
+  if (origin && !sameOrigin(origin, config.pgOrigin)) {
     throw configError(
       "SOURCE_CHANGED",
-      `The checkpoint for ${target} in ${config.stateDir} was made from ${checkpoint.origin}, not ${config.pgOrigin}: syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,
+      `The checkpoint for ${target} in ${config.stateDir} was made from ${origin}, not ${config.pgOrigin}: ${consequence}`,
     );
   }
 }
@@ -388,15 +405,7 @@ export async function syncIncremental(
       const rowsInCopy = await warehouse.countRows(table);
       ctx.store.completeBootstrap(table, rowsInCopy);
       runner.mode = "incremental";
-      const saved = ctx.store.get(table)!;
-      ctx.emit({
-        type: "checkpoint_advanced",
-        table,
-        mode: runner.mode,
-        cursor: saved.cursor,
-        key: saved.key,
-        rowsCopied: saved.rowsCopied,
-      });
+      announceCheckpoint(ctx, table, runner.mode, ctx.store.get(table)!);
       ctx.emit({
         type: "notice",
         message: `Bootstrap of ${info.source} complete: ${

@@ -6,7 +6,7 @@
 
 import type pg from "pg";
 import type { Config } from "./config.ts";
-import { configError, errorMessage, SyncError } from "./errors.ts";
+import { errorMessage, SyncError } from "./errors.ts";
 import { CheckpointStore } from "./checkpoint.ts";
 import {
   connectPg,
@@ -38,7 +38,7 @@ import { BatchConverter } from "./parquet_batch.ts";
 import { withScratchFiles } from "./batch_files.ts";
 import type { TargetColumn } from "./drift.ts";
 import { count } from "./counts.ts";
-import { sameOrigin } from "./origin.ts";
+import { refuseOtherSource } from "./table_sync.ts";
 
 /** Differing buckets whose rows are listed per query. */
 const BUCKETS_PER_QUERY = 64;
@@ -380,14 +380,14 @@ async function verifyOne(
   const decision = decideSync(plan, shapeOf(description));
   if (decision.kind === "skip") return blank(plan, "skipped", decision.reason);
   const checkpoint = store?.get(plan.target) ?? null;
-  if (checkpoint?.origin && !sameOrigin(checkpoint.origin, options.config.pgOrigin)) {
-    // Comparing (let alone repairing) a copy against another database than the
-    // one it was made from would report, or write, the other database's rows.
-    throw configError(
-      "SOURCE_CHANGED",
-      `The checkpoint for ${plan.target} in ${options.config.stateDir} was made from ${checkpoint.origin}, not ${options.config.pgOrigin}: verify compares a copy only with its own source (configure ${checkpoint.origin}, or use another STATE_DIR and DUCKDB_PATH for this source)`,
-    );
-  }
+  // Comparing (let alone repairing) a copy against another database than the
+  // one it was made from would report, or write, the other database's rows.
+  refuseOtherSource(
+    options.config,
+    plan.target,
+    checkpoint?.origin,
+    `verify compares a copy only with its own source (configure ${checkpoint?.origin}, or use another STATE_DIR and DUCKDB_PATH for this source)`,
+  );
   const target = await warehouse.columns(plan.target);
   if (checkpoint && checkpoint.rowsCopied > 0 && !target) {
     return blank(
