@@ -248,7 +248,7 @@ async function commandVerify(parsed: Parsed): Promise<number> {
       } tables are not equal: ${
         bad.map((v) => `${v.table} (${v.status.replace("_", " ")})`).join(", ")
       }${
-        parsed.values.repair || bad.every((v) => v.status === "not_synced")
+        parsed.values.repair || !bad.some((v) => v.status === "differs")
           ? ""
           : " (run verify --repair to re-copy the differing rows)"
       }`,

@@ -21,7 +21,7 @@ import type { Horizon, TableInfo } from "./pg_source.ts";
 import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./pg_source.ts";
 import type { CopyResult } from "./pg_source.ts";
 import type { Position } from "./keyset.ts";
-import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "./sql.ts";
 
 /** Persisted in the checkpoint while a block scan is under way. */
 export interface ScanState {
@@ -150,7 +150,7 @@ export async function beginScan(
             c.reltuples::float8 AS tuples, c.relpages::int8 AS pages,
             current_setting('block_size')::int8 AS block_size,
             (SELECT avg(pg_column_size(s.*))::float8 FROM (SELECT * FROM ${
-      qualified(info.schema, info.table)
+      sourceFrom(info)
     } LIMIT ${SIZE_SAMPLE_ROWS}) s) AS row_bytes
      FROM pg_class c WHERE c.oid = $1::regclass`,
     [qualified(info.schema, info.table)],
@@ -165,7 +165,7 @@ export async function beginScan(
   const sample = Math.min(blocks, SAMPLE_BLOCKS);
   if (!(perBlock > 0) && sample > 0) {
     const counted = await client.query(
-      `SELECT count(*)::int8 AS n FROM ${qualified(info.schema, info.table)}
+      `SELECT count(*)::int8 AS n FROM ${sourceFrom(info)}
        WHERE ctid < '(${sample},0)'::tid`,
     );
     perBlock = Number(counted.rows[0]!.n) / sample;
@@ -206,7 +206,7 @@ export async function copyBlocksToCsv(
   path: string,
 ): Promise<CopyResult & { filenode: string }> {
   const select = info.mappings.map((m) => m.pgSelect).join(", ");
-  const table = qualified(info.schema, info.table);
+  const table = sourceFrom(info);
   await client.query("BEGIN");
   try {
     const copied = await copyQueryToCsv(
@@ -240,7 +240,7 @@ export async function copyChangedSinceToCsv(
   const select = info.mappings.map((m) => m.pgSelect).join(", ");
   return await copyQueryToCsv(
     client,
-    `SELECT ${select} FROM ${qualified(info.schema, info.table)}
+    `SELECT ${select} FROM ${sourceFrom(info)}
      WHERE age(xmin) <= age(${quoteLiteral(xmin)}::xid)
        AND ${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,
     path,

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "DEMO_FAILED"
   | "SOURCE_CHANGED"
   | "PG_PERMISSION_DENIED"
+  | "PG_ROW_SECURITY"
   | "KEYSET_CHANGED"
   | "KEY_NOT_UNIQUE"
   | "TABLES_FAILED"

@@ -51,7 +51,7 @@ export async function syncFullRefresh(
   let rows = 0;
   let bytes = 0;
   try {
-    rows = (await copyTableToCsv(client, plan.schema, plan.table, mappings, csv)).rows;
+    rows = (await copyTableToCsv(client, description, mappings, csv)).rows;
     const warehouse = await ctx.warehouseFile.acquire({
       lockWaitSeconds: config.lockWaitSeconds,
       signal: ctx.signal,

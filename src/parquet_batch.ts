@@ -23,7 +23,7 @@ export function readCsvSql(
     ", ",
   );
   return `read_csv(${quoteLiteral(path)}, header = false, auto_detect = false, delim = ',', ` +
-    `quote = '"', escape = '"', allow_quoted_nulls = false, null_padding = false, ` +
+    `quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false, null_padding = false, ` +
     `max_line_size = ${
       Math.max(MIN_LINE_SIZE, Math.ceil(maxLineSize) + 1)
     }, columns = {${struct}})`;

@@ -9,7 +9,7 @@ import type { Config } from "./config.ts";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import { scrub } from "./secrets.ts";
 import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
-import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
 import type { ColumnMapping, SourceColumn, TypeMapOptions } from "./type_map.ts";
 import type { Relation, TableShape } from "./table_plan.ts";
@@ -64,6 +64,10 @@ const SESSION_SETUP = [
   "SET IntervalStyle = 'postgres'",
   "SET extra_float_digits = 3",
   "SET standard_conforming_strings = on",
+  // A role subject to a row-level security policy would read a silent subset
+  // of the table; with row_security off Postgres refuses instead (42501), as
+  // pg_dump does, and the refusal is reported with its fix.
+  "SET row_security = off",
 ].join("; ");
 
 /** Turns a pg / network error into a SyncError that names the fix. */
@@ -141,6 +145,15 @@ export function classifyPgError(
         error,
       );
     case "42501": {
+      if (/row-level security/i.test(msg)) {
+        const table = /for table "([^"]+)"/.exec(msg)?.[1] ?? source ?? "the table";
+        const role = config.pg.user || "the sync role";
+        return configError(
+          "PG_ROW_SECURITY",
+          `Postgres would filter the rows of ${table} by a row-level security policy for role ${role}, so the copy would silently miss rows (let the role read every row: ALTER ROLE ${role} BYPASSRLS, run as a superuser; or sync as the table's owner when the table does not FORCE ROW LEVEL SECURITY)`,
+          error,
+        );
+      }
       const schema = /permission denied for schema (\S+)/.exec(msg)?.[1];
       const table = source ?? (config.multiTable ? null : `${config.schema}.${config.table}`);
       const select = `GRANT SELECT ON ${table ?? "<schema>.<table>"} TO ${config.pg.user}`;
@@ -296,7 +309,8 @@ export async function describeTable(
             coalesce((SELECT a.amname::text FROM pg_am a WHERE a.oid = c.relam), '') AS access_method,
             greatest(c.reltuples, 0)::int8 + coalesce((
               SELECT sum(greatest(p.reltuples, 0))::int8 FROM pg_inherits i
-              JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid), 0) AS estimate
+              JOIN pg_class p ON p.oid = i.inhrelid
+              WHERE i.inhparent = c.oid AND c.relkind = 'p'), 0) AS estimate
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relname = $2`,
     [plan.schema, plan.table],
@@ -405,15 +419,14 @@ export async function copyQueryToCsv(
 /** Streams the whole table (a full refresh) as CSV into `path`, in one snapshot. */
 export async function copyTableToCsv(
   client: pg.Client,
-  schema: string,
-  table: string,
+  relation: { readonly schema: string; readonly table: string; readonly kind?: string },
   mappings: readonly ColumnMapping[],
   path: string,
 ): Promise<CopyResult> {
   const select = mappings.map((m) => m.pgSelect).join(", ");
   return await streamCopy(
     client,
-    `COPY (SELECT ${select} FROM ${qualified(schema, table)}) TO STDOUT WITH (FORMAT csv)`,
+    `COPY (SELECT ${select} FROM ${sourceFrom(relation)}) TO STDOUT WITH (FORMAT csv)`,
     path,
   );
 }
@@ -509,7 +522,7 @@ export async function findDuplicateKey(
     `SELECT ${
       names.map((n, i) => `${quoteIdent(n)}::text AS k${i}`).join(", ")
     }, count(*)::int8::text AS n
-     FROM ${qualified(info.schema, info.table)} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`,
+     FROM ${sourceFrom(info)} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`,
   );
   const row = r.rows[0];
   if (!row) return null;
@@ -519,7 +532,7 @@ export async function findDuplicateKey(
 /** Rows with a NULL cursor are invisible to keyset paging; count them for a notice. */
 export async function countNullCursor(client: pg.Client, info: TableInfo): Promise<number> {
   const r = await client.query(
-    `SELECT count(*)::int8::text AS n FROM ${qualified(info.schema, info.table)} WHERE ${
+    `SELECT count(*)::int8::text AS n FROM ${sourceFrom(info)} WHERE ${
       quoteIdent(info.keyset.cursor.name)
     } IS NULL`,
   );
@@ -534,7 +547,7 @@ export async function nextBatchEnd(
   size: number,
   upTo?: Position,
 ): Promise<Position | null> {
-  const from = qualified(info.schema, info.table);
+  const from = sourceFrom(info);
   const where = rangePredicate(info.keyset, after, upTo);
   const nth = await client.query(
     `SELECT ${positionSelect(info.keyset)} FROM ${from} WHERE ${where} ORDER BY ${
@@ -552,7 +565,7 @@ export async function lastPositionWhere(
   where: string,
 ): Promise<Position | null> {
   const r = await client.query(
-    `SELECT ${positionSelect(info.keyset)} FROM ${qualified(info.schema, info.table)}
+    `SELECT ${positionSelect(info.keyset)} FROM ${sourceFrom(info)}
      WHERE ${where} ORDER BY ${orderBy(info.keyset, true)} LIMIT 1`,
   );
   return r.rows[0] ? positionFromRow(r.rows[0], info.keyset.key.length) : null;
@@ -606,7 +619,7 @@ export async function copyRangeToCsv(
   const select = columns.map((m) => m.pgSelect).join(", ");
   const where = wholeTable ? "true" : rangePredicate(info.keyset, after, upTo);
   const sql = `COPY (SELECT ${select} FROM ${
-    qualified(info.schema, info.table)
+    sourceFrom(info)
   } WHERE ${where}) TO STDOUT WITH (FORMAT csv)`;
   return await streamCopy(client, sql, path);
 }
@@ -671,7 +684,7 @@ export async function copyNextBatchToCsv(
   upTo?: Position,
 ): Promise<CopyResult & { end: Position | null }> {
   const select = info.mappings.map((m) => m.pgSelect).join(", ");
-  const sql = `COPY (SELECT ${select} FROM ${qualified(info.schema, info.table)} WHERE ${
+  const sql = `COPY (SELECT ${select} FROM ${sourceFrom(info)} WHERE ${
     rangePredicate(info.keyset, after, upTo)
   } ORDER BY ${orderBy(info.keyset)} LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
   const tracker = new CsvLastRow();
@@ -703,9 +716,7 @@ export async function hasRowsAfter(
   after: Position | null,
 ): Promise<boolean> {
   const r = await client.query(
-    `SELECT 1 FROM ${qualified(info.schema, info.table)} WHERE ${
-      afterPredicate(info.keyset, after)
-    } LIMIT 1`,
+    `SELECT 1 FROM ${sourceFrom(info)} WHERE ${afterPredicate(info.keyset, after)} LIMIT 1`,
   );
   return r.rows.length > 0;
 }

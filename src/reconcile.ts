@@ -10,7 +10,7 @@ import type { TablePlan } from "./table_plan.ts";
 import type { TableSyncContext } from "./table_sync.ts";
 import { compareTable } from "./verify.ts";
 import { keyHashIn } from "./table_compare.ts";
-import { qualified, quoteIdent } from "./sql.ts";
+import { quoteIdent, sourceFrom } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
 import { count } from "./counts.ts";
 
@@ -54,7 +54,7 @@ export async function reconcileDeletes(
     // a row gone from Postgres whose soft-delete column is set is already marked.
     const result = await compareTable(client, warehouse, {
       shape: { key, columns: key },
-      pgFrom: qualified(plan.schema, plan.table),
+      pgFrom: sourceFrom(info),
       duckFrom: quoteIdent(plan.target),
       pgWhere: "true",
       pgBucketWhere: `${quoteIdent(info.keyset.cursor.name)} IS NOT NULL`,

@@ -17,3 +17,19 @@ export function quoteLiteral(value: string): string {
 export function qualified(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
+
+/**
+ * A source relation as it appears in FROM. An ordinary table is read ONLY: its
+ * inheritance children are tables of their own (own rows, own keys), and
+ * reading them with the parent would copy and merge their rows into the
+ * parent's copy. A partitioned table ("p") holds no rows itself, so it is read
+ * whole (its partitions).
+ */
+export function sourceFrom(relation: {
+  readonly schema: string;
+  readonly table: string;
+  readonly kind?: string;
+}): string {
+  const name = qualified(relation.schema, relation.table);
+  return relation.kind === "p" ? name : `ONLY ${name}`;
+}

@@ -612,8 +612,7 @@ async function copyAttachedPartitions(
         async (csv, parquet) => {
           const copied = await copyTableToCsv(
             client,
-            partition.schema,
-            partition.table,
+            partition,
             info.mappings,
             csv,
           );

@@ -9,9 +9,9 @@ import type { Config } from "./config.ts";
 import { errorMessage, SyncError } from "./errors.ts";
 import { CheckpointStore } from "./checkpoint.ts";
 import {
+  classifyPgError,
   connectPg,
   copyQueryToCsv,
-  copyTableToCsv,
   describeTable,
   listRelations,
   shapeOf,
@@ -21,7 +21,7 @@ import { type Warehouse, WarehouseFile } from "./duckdb_target.ts";
 import { decideSync, planTables, type SyncDecision, type TablePlan } from "./table_plan.ts";
 import { type ColumnMapping, mapColumn } from "./type_map.ts";
 import { afterPredicate, type KeysetColumns } from "./keyset.ts";
-import { qualified, quoteIdent } from "./sql.ts";
+import { quoteIdent, sourceFrom } from "./sql.ts";
 import {
   type Bucket,
   bucketSql,
@@ -155,7 +155,7 @@ export function comparePlan(
     : null;
   return {
     shape: { key: key as ColumnMapping[], columns },
-    pgFrom: qualified(plan.schema, plan.table),
+    pgFrom: sourceFrom(description),
     duckFrom: quoteIdent(plan.target),
     pgWhere: "true",
     pgBucketWhere: decision.kind === "incremental"
@@ -330,14 +330,25 @@ export async function verifyTables(options: VerifyOptions): Promise<TableVerdict
     const { plans } = planTables(config, await listRelations(client, schemas));
     for (const plan of plans) {
       const verdict = await verifyOne(client, warehouse, store, plan, options).catch((error) => {
-        // The one table asked for is not there: the same error (and exit 2) as sync.
+        // A Postgres refusal (SQLSTATE) gets the same code and advice as in sync.
+        const failure = typeof (error as { code?: unknown }).code === "string" &&
+            /^[0-9A-Z]{5}$/.test((error as { code: string }).code)
+          ? classifyPgError(error, config, [...options.secrets], plan.source)
+          : error;
+        // The one table asked for is not there, or cannot be read whole: the
+        // same error (and exit 2) as sync.
         if (
-          !config.multiTable && error instanceof SyncError &&
-          (error.code === "TABLE_MISSING" || error.code === "SOURCE_CHANGED")
+          !config.multiTable && failure instanceof SyncError &&
+          ["TABLE_MISSING", "SOURCE_CHANGED", "PG_ROW_SECURITY"].includes(failure.code)
         ) {
-          throw error;
+          throw failure;
         }
-        return blank(plan, "error", errorMessage(error).split("\n")[0] ?? "");
+        const message = errorMessage(failure).split("\n")[0] ?? "";
+        return blank(
+          plan,
+          "error",
+          failure instanceof SyncError ? `${failure.code}: ${message}` : message,
+        );
       });
       verdicts.push(verdict);
       options.onTable?.(verdict);
@@ -480,11 +491,9 @@ async function repairTable(
       async (csv, parquet) => {
         if (shape.key.length === 0) {
           // No key to re-copy rows by: the table is refreshed whole.
-          const copied = await copyTableToCsv(
+          const copied = await copyQueryToCsv(
             client,
-            plan.schema,
-            plan.table,
-            compare.allColumns,
+            `SELECT ${compare.allColumns.map((m) => m.pgSelect).join(", ")} FROM ${compare.pgFrom}`,
             csv,
           );
           await converter.csvToParquet(csv, parquet, compare.allColumns);
