@@ -26,6 +26,7 @@ import { formatVerdict, verifyTables } from "./src/verify.ts";
 import { count } from "./src/counts.ts";
 import { closest } from "./src/did_you_mean.ts";
 import { sameOrigin } from "./src/origin.ts";
+import { replayBatchFiles } from "./src/replay.ts";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
 
@@ -522,26 +523,7 @@ async function commandReplay(parsed: Parsed): Promise<number> {
       throw new UsageError(`replay: no such file ${file}`);
     }
   }
-  const warehouse = await Warehouse.open(config.duckdbPath, {
-    lockWaitSeconds: config.lockWaitSeconds,
-    memoryLimit: config.duckdbMemoryLimit,
-  });
-  try {
-    if (!(await warehouse.columns(config.duckdbTable))) {
-      throw new SyncError(
-        "TARGET_MISSING",
-        `DuckDB table ${config.duckdbTable} does not exist in ${config.duckdbPath} (run sync --once first)`,
-      );
-    }
-    for (const file of files.sort()) {
-      const written = await warehouse.replayParquet(config.duckdbTable, file, config.cursorColumn);
-      console.log(
-        `replayed ${file}: ${count(written, "row")} written (rows already newer in DuckDB kept)`,
-      );
-    }
-  } finally {
-    warehouse.close();
-  }
+  await replayBatchFiles(config, files, (line) => console.log(line));
   return 0;
 }
 

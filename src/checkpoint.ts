@@ -78,7 +78,8 @@ CREATE TABLE IF NOT EXISTS tables (
   batches INTEGER NOT NULL DEFAULT 0,
   last_batch_at TEXT,
   updated_at TEXT,
-  schema_json TEXT
+  schema_json TEXT,
+  replay_floor INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -149,6 +150,9 @@ export class CheckpointStore {
       const columns = db.prepare("PRAGMA table_info(tables)").all() as Row[];
       if (!columns.some((c) => c.name === "origin")) {
         db.exec("ALTER TABLE tables ADD COLUMN origin TEXT");
+      }
+      if (!columns.some((c) => c.name === "replay_floor")) {
+        db.exec("ALTER TABLE tables ADD COLUMN replay_floor INTEGER NOT NULL DEFAULT 0");
       }
       allowFullRefreshMode(db);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'")
@@ -321,6 +325,24 @@ export class CheckpointStore {
       "SELECT coalesce(max(seq), 0) AS seq FROM batches WHERE table_name = ?",
     ).get(table) as Row;
     return Number(row.seq);
+  }
+
+  /**
+   * The lowest batch sequence number `replay` may apply to `table` (0: any):
+   * older files predate a change made without a newer cursor.
+   */
+  replayFloor(table: string): number {
+    const row = this.#db.prepare("SELECT replay_floor FROM tables WHERE table_name = ?").get(
+      table,
+    ) as Row | undefined;
+    return Number(row?.replay_floor ?? 0);
+  }
+
+  /** Raises the replay floor of `table` to `seq` (it never moves down). */
+  raiseReplayFloor(table: string, seq: number): void {
+    this.#db.prepare(
+      "UPDATE tables SET replay_floor = max(replay_floor, ?) WHERE table_name = ?",
+    ).run(seq, table);
   }
 
   recordDrift(

@@ -19,6 +19,7 @@ import {
   type TableSyncContext,
 } from "./table_sync.ts";
 import type { TablePlan } from "./table_plan.ts";
+import { fenceReplay } from "./replay.ts";
 
 /** Copies the table whole and replaces the DuckDB table with it. */
 export async function syncFullRefresh(
@@ -64,6 +65,7 @@ export async function syncFullRefresh(
         bytes = await converter.csvToParquet(csv, parquetTmp, mappings);
         await Deno.rename(parquetTmp, parquet);
         const before = await warehouse.columns(table);
+        await fenceReplay(ctx.store, config.parquetDir, table);
         await warehouse.replaceFromParquet(table, parquet, mappings, key);
         const at = ctx.now().toISOString();
         const records: DriftRecord[] = before

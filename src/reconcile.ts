@@ -13,6 +13,7 @@ import { keyHashIn } from "./table_compare.ts";
 import { quoteIdent, sourceFrom } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
 import { count } from "./counts.ts";
+import { fenceReplay } from "./replay.ts";
 
 /** Finds rows deleted outright in Postgres and removes (or marks) them in DuckDB. */
 export async function reconcileDeletes(
@@ -69,6 +70,7 @@ export async function reconcileDeletes(
     const gone = [...result.extra].sort((a, b) => a.label.localeCompare(b.label));
     if (gone.length === 0) return 0;
     const where = keyHashIn("duck", key, gone);
+    await fenceReplay(ctx.store, ctx.config.parquetDir, plan.target);
     await ctx.writer.run(async () => {
       if (canMark) {
         await warehouse.run(

@@ -32,6 +32,7 @@ import {
   type FetchedBatch,
   pipelined,
 } from "./batch_runner.ts";
+import { fenceReplay } from "./replay.ts";
 
 /** Rewrites during first copies after which a table bootstraps in keyset order instead. */
 const MAX_SCAN_RESTARTS = 3;
@@ -85,6 +86,7 @@ export async function prepareScan(
       }`,
     });
     await ctx.writer.run(async () => {
+      await fenceReplay(ctx.store, ctx.config.parquetDir, table);
       await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
       ctx.store.restartBootstrap(table);
     });

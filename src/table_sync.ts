@@ -39,6 +39,7 @@ import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
 import { count } from "./counts.ts";
 import { sameOrigin } from "./origin.ts";
+import { fenceReplay } from "./replay.ts";
 
 /** What every table's sync shares with the engine. */
 export interface TableSyncContext {
@@ -185,6 +186,7 @@ export async function syncIncremental(
     // bootstrap, so that rows deleted since the last refresh do not linger and
     // the table gets its primary key.
     await ctx.writer.run(async () => {
+      await fenceReplay(ctx.store, config.parquetDir, table);
       const warehouse = await ctx.warehouseFile.acquire({
         lockWaitSeconds: config.lockWaitSeconds,
         signal: ctx.signal,
@@ -509,6 +511,8 @@ async function applySchema(
     return;
   }
   const backfill = changes.filter((c) => c.backfill).map((c) => c.column);
+  // Columns changed in place: older batch files no longer match the rows.
+  await fenceReplay(ctx.store, config.parquetDir, table);
   await warehouse.run("BEGIN TRANSACTION");
   try {
     for (const change of changes) if (change.ddl) await warehouse.run(change.ddl);

@@ -39,6 +39,7 @@ import { withScratchFiles } from "./batch_files.ts";
 import type { TargetColumn } from "./drift.ts";
 import { count } from "./counts.ts";
 import { refuseOtherSource } from "./table_sync.ts";
+import { fenceReplay } from "./replay.ts";
 
 /** Differing buckets whose rows are listed per query. */
 const BUCKETS_PER_QUERY = 64;
@@ -443,6 +444,9 @@ async function verifyOne(
   let result = await compareTable(client, warehouse, compare);
   let repaired = 0;
   if (options.repair && differs(result)) {
+    // Rows re-copied or removed without a newer cursor: older batch files
+    // must not be replayed over them.
+    if (store) await fenceReplay(store, options.config.parquetDir, plan.target);
     repaired = await repairTable(client, warehouse, plan, compare, result, options.config);
     result = await compareTable(client, warehouse, compare);
   }
