@@ -17,3 +17,11 @@ export function quoteLiteral(value: string): string {
 export function qualified(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
+
+/**
+ * A name for SQL shown to a user (a suggested GRANT): bare when Postgres reads it
+ * back unchanged (lower case, no special characters), else quoted.
+ */
+export function sqlName(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}

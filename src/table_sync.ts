@@ -37,6 +37,7 @@ import { announceCheckpoint, BatchRunner, type FetchedBatch, pipelined } from ".
 import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
+import { selectOnly } from "./selector.ts";
 import { count } from "./counts.ts";
 import { sameOrigin } from "./origin.ts";
 
@@ -236,7 +237,9 @@ export async function syncIncremental(
         [snapshot.keyset.cursor, ...snapshot.keyset.key].join(", ")
       }) but the cursor and key are now (${
         [keyset.cursor, ...keyset.key].join(", ")
-      }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`POSTGRES_TABLES=${plan.source} reset --yes\` to copy it again)`,
+      }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`${
+        selectOnly(plan)
+      } reset --yes\` to copy it again)`,
     );
   }
   const partitions = info.partitions?.map((p) => `${p.schema}.${p.table}`);
