@@ -445,7 +445,8 @@ function includeProblem(text: string, problem: string, path: string): string {
 
 /** An entry as typed, in backquotes (JSON-escaped when it holds control characters). */
 function shown(text: string): string {
-  return /[\x00-\x1f\x7f`]/.test(text) ? JSON.stringify(text) : `\`${text}\``;
+  const plain = [...text].every((c) => c >= " " && c !== "\x7f" && c !== "`");
+  return plain ? `\`${text}\`` : JSON.stringify(text);
 }
 
 /**
