@@ -18,7 +18,7 @@ import { classifyPgError, connectPg } from "./src/pg_source.ts";
 import { seedChanges } from "./src/seed.ts";
 import { Warehouse } from "./src/duckdb_target.ts";
 import { quoteIdent } from "./src/sql.ts";
-import { formatSelector } from "./src/selector.ts";
+import { formatSelector, sourceName } from "./src/selector.ts";
 import { listBatchFiles } from "./src/batch_files.ts";
 import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } from "./src/demo.ts";
 import { join } from "node:path";
@@ -296,7 +296,7 @@ function commandStatus(parsed: Parsed): number {
   }
   for (const r of rows) {
     console.log(
-      `${r.table} (${r.source} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
+      `${r.table} (${sourceName(r.source)} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
         r.cursor ?? "-"
       }, key ${r.key ? r.key.join(", ") : "-"}, ${count(r.rowsCopied, "row")} copied in ${
         count(r.batches, "batch", "batches")

@@ -26,7 +26,7 @@ import { decideSync, isTableScoped, planTables, type TablePlan } from "./table_p
 import { syncIncremental, type TableCycleResult, type TableSyncContext } from "./table_sync.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
-import { selectOnly, sourceTable } from "./selector.ts";
+import { selectOnly, sourceName, sourceTable } from "./selector.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -283,7 +283,9 @@ export class SyncEngine {
       if (targets.has(checkpoint.table)) continue;
       this.#noticeOnce(
         `forgotten:${checkpoint.table}`,
-        `${checkpoint.table} (from ${checkpoint.source}) has a checkpoint but is no longer selected or no longer exists: its DuckDB table is kept as it is and not synced (select it again, or remove it with \`${
+        `${checkpoint.table} (from ${
+          sourceName(checkpoint.source)
+        }) has a checkpoint but is no longer selected or no longer exists: its DuckDB table is kept as it is and not synced (select it again, or remove it with \`${
           selectOnly(sourceTable(checkpoint.source))
         } reset --yes\`)`,
       );

@@ -183,3 +183,10 @@ export function suggestSelector(raw: string): string | null {
     : formatSelector(parts[0]!, parts[1]!);
   return suggestion === text ? null : suggestion;
 }
+
+/** A stored `source` (see sourceTable) as formatSelector names it, for messages. */
+export function sourceName(source: string): string {
+  if (source === "") return source; // not recorded
+  const { schema, table } = sourceTable(source);
+  return formatSelector(schema, table);
+}

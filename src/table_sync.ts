@@ -37,7 +37,7 @@ import { announceCheckpoint, BatchRunner, type FetchedBatch, pipelined } from ".
 import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
-import { selectOnly } from "./selector.ts";
+import { formatSelector, selectOnly, sourceName } from "./selector.ts";
 import { count } from "./counts.ts";
 import { sameOrigin } from "./origin.ts";
 
@@ -630,9 +630,9 @@ async function copyAttachedPartitions(
       );
       ctx.emit({
         type: "notice",
-        message: `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${
-          count(copied.rows, "row")
-        }`,
+        message: `${plan.target}: partition ${
+          formatSelector(partition.schema, partition.table)
+        } was attached to ${info.source}: copied its ${count(copied.rows, "row")}`,
       });
     }
     const detached = [...known].filter((n) => !currentNames.includes(n));
@@ -640,7 +640,7 @@ async function copyAttachedPartitions(
       ctx.emit({
         type: "notice",
         message: `${plan.target}: partition(s) ${
-          detached.join(", ")
+          detached.map((n) => sourceName(n)).join(", ")
         } detached from ${info.source}: their rows stay in DuckDB (RECONCILE_DELETES_EVERY or verify --repair removes them)`,
       });
     }

@@ -5,6 +5,7 @@ import {
   readSelector,
   selectOnly,
   shellWord,
+  sourceName,
   sourceTable,
   splitSelectors,
   suggestSelector,
@@ -146,6 +147,9 @@ Deno.test("sourceTable() reads a checkpoint's source, quoted or from before quot
   assertEquals(sourceTable("SalesEU.order items"), { schema: "SalesEU", table: "order items" });
   assertEquals(sourceTable("s.a,b"), { schema: "s", table: "a,b" });
   assertEquals(sourceTable("public.orders"), { schema: "public", table: "orders" });
+  assertEquals(sourceName("SalesEU.order items"), 'SalesEU."order items"');
+  assertEquals(sourceName('SalesEU."order items"'), 'SalesEU."order items"');
+  assertEquals(sourceName(""), "");
 });
 
 Deno.test("suggestSelector() offers the quoted entry that was likely meant", () => {
