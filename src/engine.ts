@@ -149,7 +149,9 @@ export class SyncEngine {
           "TABLE_MISSING",
           `No table to sync: ${
             planned.unmatched.join(", ")
-          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES, and that ${config.pg.user} has USAGE on it)`,
+          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES${
+            config.syncFile ? ` or the "include" of ${config.syncFile}` : ""
+          }, and that ${config.pg.user} has USAGE on it)`,
         );
       }
       for (const line of planned.unmatched) {

@@ -187,6 +187,15 @@ Deno.test("a sync file selects and configures quoted names; the reset commands i
       await pgLines(db, `SELECT id FROM "my.schema".t ORDER BY id`),
     );
 
+    // A wildcard matching nothing is named as written, with the file to check.
+    Deno.writeTextFileSync(file, JSON.stringify({ include: ['"No such".*'] }));
+    const none = await runMain(["sync", "--once"], env);
+    assertEquals(none.code, 2, none.stderr);
+    assertMatch(
+      none.stderr,
+      /error TABLE_MISSING: No table to sync: "No such"\.\* matches no table .*the "include" of .*sync\.json/,
+    );
+
     // A bad include entry names the sync file, not POSTGRES_TABLES.
     Deno.writeTextFileSync(file, JSON.stringify({ include: ["SalesEU.order items"] }));
     const bad = await runMain(["sync", "--once"], env);
