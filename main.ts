@@ -18,6 +18,7 @@ import { classifyPgError, connectPg } from "./src/pg_source.ts";
 import { seedChanges } from "./src/seed.ts";
 import { Warehouse } from "./src/duckdb_target.ts";
 import { quoteIdent } from "./src/sql.ts";
+import { formatSelector, sourceName } from "./src/selector.ts";
 import { listBatchFiles } from "./src/batch_files.ts";
 import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } from "./src/demo.ts";
 import { join } from "node:path";
@@ -218,7 +219,7 @@ async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise
 }
 
 function describeTables(config: Config): string {
-  return config.tables.map((t) => `${t.schema}.${t.table}`).join(", ");
+  return config.tables.map((t) => formatSelector(t.schema, t.table)).join(", ");
 }
 
 async function commandVerify(parsed: Parsed): Promise<number> {
@@ -296,7 +297,7 @@ function commandStatus(parsed: Parsed): number {
   }
   for (const r of rows) {
     console.log(
-      `${r.table} (${r.source} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
+      `${r.table} (${sourceName(r.source)} on ${r.origin ?? "unknown server"}): ${r.mode}, cursor ${
         r.cursor ?? "-"
       }, key ${r.key ? r.key.join(", ") : "-"}, ${count(r.rowsCopied, "row")} copied in ${
         count(r.batches, "batch", "batches")
@@ -378,7 +379,8 @@ async function seedWith(parsed: Parsed, config: Config): Promise<number> {
 /** The DuckDB tables `reset` removes: the one table, or every checkpointed one. */
 /** The one selected table's DuckDB name (a sync file's target, or DUCKDB_TABLE). */
 function singleTarget(config: Config): string {
-  return config.overrides[`${config.schema}.${config.table}`]?.target ?? config.duckdbTable;
+  return config.overrides[formatSelector(config.schema, config.table)]?.target ??
+    config.duckdbTable;
 }
 
 function resetTargets(config: Config): string[] {

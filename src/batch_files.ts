@@ -19,11 +19,13 @@ export function batchFileName(
 
 /**
  * A table name as a file-name part: "/", "\\" and NUL are percent-encoded (and
- * "%" itself), so two table names never share files ("a/b" is "a%2Fb", not "a_b").
+ * "%" itself), so two table names never share files ("a/b" is "a%2Fb", not "a_b");
+ * so are DuckDB's glob characters, since read_parquet('a*b__…') would also read
+ * the files of table "aXb".
  */
 export function fileSafe(table: string): string {
   return table.replace(
-    /[%/\\\0]/g,
+    /[%/\\\0*?[\]{}]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
   );
 }

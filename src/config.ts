@@ -5,14 +5,12 @@
 import { configError } from "./errors.ts";
 import { maskUrl, urlPasswords } from "./secrets.ts";
 import { parseSyncFile, type TableOverride } from "./sync_file.ts";
+import { readSelector, splitSelectors, suggestSelector, type TableSelector } from "./selector.ts";
 
 export type LogFormat = "text" | "json";
 
-/** One entry of POSTGRES_TABLES: a table, or every table of a schema (table "*"). */
-export interface TableSelector {
-  readonly schema: string;
-  readonly table: string;
-}
+export type { TableSelector } from "./selector.ts";
+export { parseSelector } from "./selector.ts";
 
 /** What a large numeric (precision over 38, or unconstrained) becomes in DuckDB. */
 export type WideNumeric = "varchar" | "double";
@@ -71,7 +69,7 @@ export interface Config {
   readonly cursorColumnExplicit: boolean;
   /** Path of the sync file, or null. */
   readonly syncFile: string | null;
-  /** Per-table overrides from the sync file, keyed "schema.table". */
+  /** Per-table overrides from the sync file, keyed by formatSelector(schema, table). */
   readonly overrides: Readonly<Record<string, TableOverride>>;
   /** Tables synced at the same time (one DuckDB writer regardless). */
   readonly concurrency: number;
@@ -217,14 +215,6 @@ function identifier(problems: string[], name: string, raw: string): string {
   return value;
 }
 
-/** Parses "schema.table", "schema.*" or "table" (in `defaultSchema`). */
-export function parseSelector(raw: string, defaultSchema: string): TableSelector | null {
-  const text = raw.trim();
-  const match = /^(?:([^.\s]+)\.)?([^.\s]+)$/.exec(text);
-  if (!match || text.includes("\0")) return null;
-  return { schema: match[1] ?? defaultSchema, table: match[2]! };
-}
-
 /** Reads a file's text (injected so that loadConfig stays pure). */
 export type ReadText = (path: string) => string;
 
@@ -309,27 +299,25 @@ export function loadConfig(
     if (text !== null) syncFile = parseSyncFile(text, syncFilePath, problems);
   }
   const tablesRaw = get("POSTGRES_TABLES").trim();
-  const selectorTexts = tablesRaw
-    ? tablesRaw.split(",").map((t) => t.trim())
-    : syncFile.include ?? null;
+  const selectorTexts = tablesRaw ? splitSelectors(tablesRaw) : syncFile.include ?? null;
   const tables: TableSelector[] = [];
   for (const text of selectorTexts ?? []) {
-    const selector = parseSelector(text, schema);
-    if (!selector) {
+    const read = readSelector(text, schema);
+    if (!read.ok) {
       problems.push(
-        `POSTGRES_TABLES entry ${
-          JSON.stringify(text)
-        } is not schema.table or schema.* (e.g. POSTGRES_TABLES=public.orders,sales.*)`,
+        tablesRaw
+          ? selectionProblem(text, read.problem, flags.tables === undefined)
+          : includeProblem(text, read.problem, syncFilePath),
       );
     } else if (
-      !tables.some((t) => t.schema === selector.schema && t.table === selector.table)
-    ) tables.push(selector);
+      !tables.some((t) => t.schema === read.selector.schema && t.table === read.selector.table)
+    ) tables.push(read.selector);
   }
   if (selectorTexts === null) tables.push({ schema, table });
   const multiTable = tables.length > 1 || tables.some((t) => t.table === "*");
   if (selectorTexts !== null && selectorTexts.length === 0) {
     problems.push(
-      `the sync file's "include" lists no table (name tables like "public.orders" or "public.*")`,
+      `${syncFilePath}: "include" lists no table (name tables like "public.orders" or "public.*")`,
     );
   }
   if (multiTable && get("POSTGRES_PRIMARY_KEY").trim()) {
@@ -434,6 +422,31 @@ export function loadConfig(
     throw configError("CONFIG_INVALID", `Invalid configuration: ${named.join("; ")}`);
   }
   return Object.freeze(config);
+}
+
+/** A bad POSTGRES_TABLES (or --tables) entry, with the quoted form when one is likely meant. */
+function selectionProblem(text: string, problem: string, fromEnv: boolean): string {
+  const name = fromEnv ? "POSTGRES_TABLES" : "--tables";
+  const meant = suggestSelector(text);
+  return `${name} entry ${shown(text)} is not schema.table or schema.* (${problem}; ${
+    meant ? `write it as ${meant}, ` : ""
+  }e.g. ${name}='public.orders,sales.*,"SalesEU"."order items"')`;
+}
+
+/** A bad entry of the sync file's "include" (a JSON string, so shown and suggested as one). */
+function includeProblem(text: string, problem: string, path: string): string {
+  const meant = suggestSelector(text);
+  return `${path}: "include" entry ${
+    JSON.stringify(text)
+  } is not schema.table or schema.* (${problem}; ${
+    meant ? `write it as ${JSON.stringify(meant)}, ` : ""
+  }e.g. "public.orders", "sales.*" or "\\"SalesEU\\".\\"order items\\"")`;
+}
+
+/** An entry as typed, in backquotes (JSON-escaped when it holds control characters). */
+function shown(text: string): string {
+  const plain = [...text].every((c) => c >= " " && c !== "\x7f" && c !== "`");
+  return plain ? `\`${text}\`` : JSON.stringify(text);
 }
 
 /**

@@ -26,6 +26,7 @@ import { decideSync, isTableScoped, planTables, type TablePlan } from "./table_p
 import { syncIncremental, type TableCycleResult, type TableSyncContext } from "./table_sync.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
+import { selectOnly, sourceName, sourceTable } from "./selector.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -148,7 +149,9 @@ export class SyncEngine {
           "TABLE_MISSING",
           `No table to sync: ${
             planned.unmatched.join(", ")
-          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES, and that ${config.pg.user} has USAGE on it)`,
+          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES${
+            config.syncFile ? ` or the "include" of ${config.syncFile}` : ""
+          }, and that ${config.pg.user} has USAGE on it)`,
         );
       }
       for (const line of planned.unmatched) {
@@ -282,7 +285,11 @@ export class SyncEngine {
       if (targets.has(checkpoint.table)) continue;
       this.#noticeOnce(
         `forgotten:${checkpoint.table}`,
-        `${checkpoint.table} (from ${checkpoint.source}) has a checkpoint but is no longer selected or no longer exists: its DuckDB table is kept as it is and not synced (select it again, or remove it with \`POSTGRES_TABLES=${checkpoint.source} reset --yes\`)`,
+        `${checkpoint.table} (from ${
+          sourceName(checkpoint.source)
+        }) has a checkpoint but is no longer selected or no longer exists: its DuckDB table is kept as it is and not synced (select it again, or remove it with \`${
+          selectOnly(sourceTable(checkpoint.source))
+        } reset --yes\`)`,
       );
     }
   }

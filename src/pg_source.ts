@@ -9,7 +9,8 @@ import type { Config } from "./config.ts";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import { scrub } from "./secrets.ts";
 import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
-import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "./sql.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom, sqlName } from "./sql.ts";
+import { sourceTable } from "./selector.ts";
 import { mapColumn } from "./type_map.ts";
 import type { ColumnMapping, SourceColumn, TypeMapOptions } from "./type_map.ts";
 import type { Relation, TableShape } from "./table_plan.ts";
@@ -75,7 +76,7 @@ export function classifyPgError(
   error: unknown,
   config: Config,
   secrets: string[],
-  /** The table being synced ("schema.table"), for the GRANT to suggest. */
+  /** The table being synced (a TablePlan's source), for the GRANT to suggest. */
   source?: string,
 ): SyncError {
   if (error instanceof SyncError) return error;
@@ -146,16 +147,19 @@ export function classifyPgError(
       );
     case "42501": {
       if (/row-level security/i.test(msg)) {
-        const table = /for table "([^"]+)"/.exec(msg)?.[1] ?? source ?? "the table";
-        const role = config.pg.user || "the sync role";
+        const table = source ?? /for table "([^"]+)"/.exec(msg)?.[1] ?? "the table";
+        const role = config.pg.user ? sqlName(config.pg.user) : "the sync role";
         return configError(
           "PG_ROW_SECURITY",
           `Postgres would filter the rows of ${table} by a row-level security policy for role ${role}, so the copy would silently miss rows (let the role read every row: ALTER ROLE ${role} BYPASSRLS, run as a superuser; or sync as the table's owner when the table does not FORCE ROW LEVEL SECURITY)`,
           error,
         );
       }
-      const schema = /permission denied for schema (\S+)/.exec(msg)?.[1];
-      const table = source ?? (config.multiTable ? null : `${config.schema}.${config.table}`);
+      const named = source ? sourceTable(source) : config.multiTable ? null : config;
+      // Postgres names the schema unquoted; the table's own schema is the exact one.
+      const denied = /permission denied for schema (\S+)/.exec(msg)?.[1];
+      const schema = denied && named ? sqlName(named.schema) : denied;
+      const table = named ? `${sqlName(named.schema)}.${sqlName(named.table)}` : null;
       const select = `GRANT SELECT ON ${table ?? "<schema>.<table>"} TO ${config.pg.user}`;
       const grant = schema
         ? `GRANT USAGE ON SCHEMA ${schema} TO ${config.pg.user}; ${select}`

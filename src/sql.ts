@@ -33,3 +33,11 @@ export function sourceFrom(relation: {
   const name = qualified(relation.schema, relation.table);
   return relation.kind === "p" ? name : `ONLY ${name}`;
 }
+
+/**
+ * A name for SQL shown to a user (a suggested GRANT): bare when Postgres reads it
+ * back unchanged (lower case, no special characters), else quoted.
+ */
+export function sqlName(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}

@@ -2,6 +2,8 @@
 // sync and per-table overrides (cursor column, key, DuckDB target name, mode).
 // Pure: takes the file's text, returns validated values or one clear problem.
 
+import { formatSelector, readSelector, suggestSelector } from "./selector.ts";
+
 /** How a table is kept in sync. */
 export type TableMode = "incremental" | "full_refresh" | "skip";
 
@@ -20,7 +22,7 @@ export interface TableOverride {
 export interface SyncFile {
   /** Table selectors ("schema.table" or "schema.*"), or null when the file names none. */
   readonly include: readonly string[] | null;
-  /** "schema.table" -> overrides. */
+  /** The table as formatSelector names it ("public.orders", `SalesEU."order items"`) -> overrides. */
   readonly tables: Readonly<Record<string, TableOverride>>;
 }
 
@@ -75,11 +77,25 @@ export function parseSyncFile(
       problems.push(`${path}: "tables" must be an object keyed by "schema.table"`);
     } else {
       for (const [name, value] of Object.entries(raw.tables)) {
-        const override = parseOverride(`${path}: tables["${name}"]`, value, problems);
-        if (!/^[^.]+\.[^.]+$/.test(name) || name.endsWith(".*")) {
-          problems.push(`${path}: tables key "${name}" must be "schema.table"`);
+        const override = parseOverride(`${path}: tables[${JSON.stringify(name)}]`, value, problems);
+        // Keyed the way plans name their source, so a quoted key finds its table.
+        const read = readSelector(name, "");
+        if (!read.ok || read.selector.schema === "" || read.selector.table === "*") {
+          const meant = suggestSelector(name);
+          problems.push(
+            `${path}: tables key ${JSON.stringify(name)} must be "schema.table"${
+              read.ok
+                ? ""
+                : ` (${read.problem}${meant ? `; write it as ${JSON.stringify(meant)}` : ""})`
+            }`,
+          );
+          continue;
         }
-        tables[name] = override;
+        const key = formatSelector(read.selector.schema, read.selector.table);
+        if (tables[key]) {
+          problems.push(`${path}: tables keys name ${key} twice`);
+        }
+        tables[key] = override;
       }
     }
   }

@@ -5,6 +5,7 @@
 
 import type { Config } from "./config.ts";
 import { configError, SyncError } from "./errors.ts";
+import { formatSelector } from "./selector.ts";
 import type { TableMode } from "./sync_file.ts";
 
 /** A relation as listed from pg_class. */
@@ -20,7 +21,7 @@ export interface Relation {
 export interface TablePlan {
   readonly schema: string;
   readonly table: string;
-  /** "schema.table" for display and as the override key. */
+  /** formatSelector's name ("public.orders", `SalesEU."order items"`): shown, and the override key. */
   readonly source: string;
   /** The DuckDB table name. */
   readonly target: string;
@@ -58,7 +59,7 @@ export function planTables(config: Config, relations: readonly Relation[]): Plan
   const partitions: string[] = [];
   const unmatched: string[] = [];
   const add = (schema: string, table: string, explicit: boolean, missing: boolean) => {
-    const source = `${schema}.${table}`;
+    const source = formatSelector(schema, table);
     if (plans.has(source)) return;
     const o = config.overrides[source] ?? {};
     if (o.mode === "skip") {
@@ -90,7 +91,7 @@ export function planTables(config: Config, relations: readonly Relation[]): Plan
         else if (WILDCARD_KINDS.has(r.kind)) add(r.schema, r.table, false, false);
       }
       if (!inSchema.some((r) => !r.isPartition && WILDCARD_KINDS.has(r.kind))) {
-        unmatched.push(`${selector.schema}.*`);
+        unmatched.push(formatSelector(selector.schema, "*"));
       }
       continue;
     }

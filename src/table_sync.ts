@@ -37,6 +37,7 @@ import { announceCheckpoint, BatchRunner, type FetchedBatch, pipelined } from ".
 import { prepareScan, runScan } from "./scan_phase.ts";
 import type { TablePlan } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
+import { formatSelector, selectOnly, sourceName } from "./selector.ts";
 import { count } from "./counts.ts";
 import { sameOrigin } from "./origin.ts";
 import { fenceReplay } from "./replay.ts";
@@ -238,7 +239,9 @@ export async function syncIncremental(
         [snapshot.keyset.cursor, ...snapshot.keyset.key].join(", ")
       }) but the cursor and key are now (${
         [keyset.cursor, ...keyset.key].join(", ")
-      }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`POSTGRES_TABLES=${plan.source} reset --yes\` to copy it again)`,
+      }): it cannot be resumed (restore the old cursor/key setting, or reset this table with \`${
+        selectOnly(plan)
+      } reset --yes\` to copy it again)`,
     );
   }
   const partitions = info.partitions?.map((p) => `${p.schema}.${p.table}`);
@@ -630,9 +633,9 @@ async function copyAttachedPartitions(
       );
       ctx.emit({
         type: "notice",
-        message: `${plan.target}: partition ${name} was attached to ${info.source}: copied its ${
-          count(copied.rows, "row")
-        }`,
+        message: `${plan.target}: partition ${
+          formatSelector(partition.schema, partition.table)
+        } was attached to ${info.source}: copied its ${count(copied.rows, "row")}`,
       });
     }
     const detached = [...known].filter((n) => !currentNames.includes(n));
@@ -640,7 +643,7 @@ async function copyAttachedPartitions(
       ctx.emit({
         type: "notice",
         message: `${plan.target}: partition(s) ${
-          detached.join(", ")
+          detached.map((n) => sourceName(n)).join(", ")
         } detached from ${info.source}: their rows stay in DuckDB (RECONCILE_DELETES_EVERY or verify --repair removes them)`,
       });
     }

@@ -173,3 +173,9 @@ Deno.test("withScratchFiles removes its files after success and after failure", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fileSafe: a table name never puts a DuckDB glob character in a file name", async () => {
+  const { fileSafe } = await import("../../src/batch_files.ts");
+  assertEquals(fileSafe("a*b?c[1]{x}"), "a%2Ab%3Fc%5B1%5D%7Bx%7D");
+  assertEquals(fileSafe(`SalesEU_order items "q" 'x'`), `SalesEU_order items "q" 'x'`);
+});
