@@ -52,7 +52,7 @@ export class BatchConverter {
     await connection.run("SET TimeZone = 'UTC'");
     // Rows of one batch have distinct keys, so their order in the Parquet file
     // does not matter; not keeping it makes the CSV -> Parquet pass faster
-    // (measured in `deno task bench`, README Performance).
+    // (measured in `deno task bench`, docs/performance.md).
     await connection.run("SET preserve_insertion_order = false");
     return new BatchConverter(instance, connection);
   }

@@ -82,6 +82,7 @@ export async function replayBatchFiles(
   const table = config.duckdbTable;
   const store = CheckpointStore.openExisting(config.stateDir);
   let files: ReplayFile[];
+  let cursorColumn: string;
   try {
     const checkpoint = store?.get(table) ?? null;
     if (!store || !checkpoint) {
@@ -97,6 +98,9 @@ export async function replayBatchFiles(
       );
     }
     files = checkReplayFiles(paths, table, store.replayFloor(table));
+    // The cursor the batches were cut by, as the checkpoint recorded it (a
+    // sync file may name another one than CURSOR_COLUMN).
+    cursorColumn = store.schema(table)?.keyset?.cursor ?? config.cursorColumn;
   } finally {
     store?.close();
   }
@@ -112,7 +116,7 @@ export async function replayBatchFiles(
       );
     }
     for (const file of files) {
-      const written = await warehouse.replayParquet(table, file.path, config.cursorColumn);
+      const written = await warehouse.replayParquet(table, file.path, cursorColumn);
       log(
         `replayed ${file.path}: ${
           count(written, "row")

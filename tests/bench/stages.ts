@@ -1,11 +1,11 @@
 // `deno run -A tests/bench/stages.ts`: the DuckDB side of a bootstrap, stage by
-// stage, for the levers in README's Performance section. A CSV shaped like
+// stage, for the levers in docs/performance.md. A CSV shaped like
 // Postgres' COPY output of the demo table (default 1,000,000 rows) is loaded
 // in batches, each variant run in alternation (medians of --reps runs, so
 // machine noise hits all variants alike):
 //   - CSV -> Parquet (zstd 1) with preserve_insertion_order on (DuckDB's default) and off,
 //     and with read_csv's max_line_size at the file's size (what the sync passes) or 2 MiB
-//     (DuckDB's default, which parses in parallel; tried and not taken, README);
+//     (DuckDB's default, which parses in parallel);
 //   - Parquet -> INSERT OR REPLACE into a table with a primary key (what the sync does),
 //     and plain INSERT into a table without one plus ADD PRIMARY KEY at the end.
 // Writes bench-results/stages-<time>.json.

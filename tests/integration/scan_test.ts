@@ -282,7 +282,7 @@ Deno.test("after a big UPDATE leaves the first blocks full of dead rows, no scan
   }
 });
 
-Deno.test("a table with inheritance children bootstraps in keyset order and copies the children's rows", async () => {
+Deno.test("a table with inheritance children bootstraps in keyset order and copies only its own rows", async () => {
   const db = await createTestDb(cluster);
   try {
     await db.sql(`CREATE TABLE analytics.subscriptions_2020 () INHERITS (analytics.subscriptions);
@@ -294,7 +294,10 @@ Deno.test("a table with inheritance children bootstraps in keyset order and copi
     const r = await runMain(["sync", "--once"], env);
     assertEquals(r.code, 0, r.stderr);
     assert(!/ block \d+ of /.test(r.stderr), r.stderr);
-    await assertExactCopy(db);
+    // The child is a table of its own: none of its 20,000 rows are in the parent's copy.
+    const own = await pgDemoRows(db, "ONLY analytics.subscriptions");
+    assertEquals(own.length, 10000);
+    assertEquals(await duckDemoRows(duckPath(db)), own);
   } finally {
     await db.cleanup();
   }

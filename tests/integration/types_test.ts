@@ -1,4 +1,4 @@
-// The README's type mapping, checked value by value against a real PostgreSQL
+// The type mapping (docs/types.md), checked value by value against a real PostgreSQL
 // and a real DuckDB file: every listed type arrives as the documented DuckDB
 // type with its exact value.
 
