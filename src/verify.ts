@@ -487,7 +487,7 @@ async function repairTable(
             compare.allColumns,
             csv,
           );
-          await converter.csvToParquet(csv, parquet, compare.allColumns);
+          await converter.csvToParquet(csv, parquet, compare.allColumns, plan);
           await warehouse.replaceFromParquet(plan.target, parquet, compare.allColumns, []);
           return copied.rows;
         }
@@ -509,7 +509,7 @@ async function repairTable(
             `SELECT ${select} FROM ${compare.pgFrom} WHERE ${keyHashIn("pg", shape.key, recopy)}`,
             csv,
           );
-          await converter.csvToParquet(csv, parquet, columns);
+          await converter.csvToParquet(csv, parquet, columns, plan);
         }
         await warehouse.run("BEGIN TRANSACTION");
         try {
