@@ -147,3 +147,34 @@ Deno.test("NaN in a numeric(10,2)[] element and a timestamp past DuckDB's range 
     await db.cleanup();
   }
 });
+
+Deno.test("with several tables, the one with NaN fails alone (exit 2) and the others are synced", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await prices(db, "(1, 'NaN')");
+    await db.sql(
+      `CREATE TABLE public.good (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
+      ALTER TABLE public.good OWNER TO ${db.user};
+      INSERT INTO public.good (id) VALUES (7);`,
+    );
+    const env = db.env({ POSTGRES_TABLES: "public.prices,public.good" });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 2, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => /VALUE_UNSUPPORTED|TABLES_FAILED/.test(l));
+    assertEquals(lines.length, 2, r.stderr);
+    assertEquals(
+      lines[0]!.includes(
+        `error VALUE_UNSUPPORTED in table public_prices: Cannot load public.prices: column "amount"`,
+      ),
+      true,
+      lines[0],
+    );
+    assertEquals(
+      lines[1],
+      "error TABLES_FAILED: 1 of 2 tables failed: public_prices (VALUE_UNSUPPORTED); the others are synced (see the errors above)",
+    );
+    assertEquals(await query(env, "SELECT id FROM public_good"), "id\n7\n");
+  } finally {
+    await db.cleanup();
+  }
+});
