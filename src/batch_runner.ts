@@ -109,7 +109,7 @@ export class BatchRunner {
     if (batch.rows > 0) {
       bytes = await this.#ctx.writer.run(async () => {
         const converter = await this.#ctx.converter();
-        const size = await converter.csvToParquet(batch.csv, parquetTmp, info.mappings);
+        const size = await converter.csvToParquet(batch.csv, parquetTmp, info.mappings, info);
         await Deno.rename(parquetTmp, parquet);
         await this.#load(batch, parquet);
         return size;

@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { errorMessage, SyncError } from "./errors.ts";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
 import type { TargetColumn } from "./drift.ts";
+import { keepLeadingBom } from "./duckdb_cells.ts";
 
 export function isLockError(error: unknown): boolean {
   return /Could not set lock|Conflicting lock/i.test(errorMessage(error));
@@ -29,6 +30,8 @@ export async function openDuckDb(
   path: string,
   options: OpenOptions,
 ): Promise<DuckDBInstance> {
+  // Column names and values read back (drift checks, verify, queries) keep a leading U+FEFF.
+  keepLeadingBom();
   if (!options.readOnly) await Deno.mkdir(dirname(path), { recursive: true });
   const deadline = Date.now() + options.lockWaitSeconds * 1000;
   let delay = 100;

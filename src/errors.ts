@@ -30,6 +30,7 @@ export type ErrorCode =
   | "TABLES_FAILED"
   | "VERIFY_DIFFERS"
   | "SOURCE_REWRITTEN"
+  | "VALUE_UNSUPPORTED"
   | "INTERNAL";
 
 export interface SyncErrorOptions {

@@ -62,7 +62,7 @@ export async function syncFullRefresh(
       await claimTarget(ctx, warehouse, table);
       await ctx.writer.run(async () => {
         const converter = await ctx.converter();
-        bytes = await converter.csvToParquet(csv, parquetTmp, mappings);
+        bytes = await converter.csvToParquet(csv, parquetTmp, mappings, plan);
         await Deno.rename(parquetTmp, parquet);
         const before = await warehouse.columns(table);
         await fenceReplay(ctx.store, config.parquetDir, table);

@@ -7,6 +7,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
 import type { ColumnMapping } from "./type_map.ts";
+import { explainConversionError, type SourceTable } from "./unsupported_value.ts";
 
 /**
  * read_csv() arguments matching Postgres' COPY ... WITH (FORMAT csv) output.
@@ -57,17 +58,33 @@ export class BatchConverter {
     return new BatchConverter(instance, connection);
   }
 
-  /** Writes the CSV batch as a zstd Parquet file; returns its size in bytes. */
+  /**
+   * Writes the CSV batch of `table` as a zstd Parquet file; returns its size in
+   * bytes. A value DuckDB cannot hold fails it with VALUE_UNSUPPORTED.
+   */
   async csvToParquet(
     csvPath: string,
     parquetPath: string,
     columns: readonly ColumnMapping[],
+    table: SourceTable,
   ): Promise<number> {
-    await this.#connection.run(
-      `COPY (SELECT ${selectFromCsv(columns)} FROM ${
-        readCsvSql(csvPath, columns, (await Deno.stat(csvPath)).size)
-      }) TO ${quoteLiteral(parquetPath)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
-    );
+    const size = (await Deno.stat(csvPath)).size;
+    try {
+      await this.#connection.run(
+        `COPY (SELECT ${selectFromCsv(columns)} FROM ${readCsvSql(csvPath, columns, size)}) TO ${
+          quoteLiteral(parquetPath)
+        } (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
+      );
+    } catch (error) {
+      const asText = columns.map((c) => ({ ...c, csvType: "VARCHAR" }));
+      throw await explainConversionError(
+        error,
+        this.#connection,
+        readCsvSql(csvPath, asText, size),
+        columns,
+        table,
+      );
+    }
     return (await Deno.stat(parquetPath)).size;
   }
 

@@ -128,7 +128,7 @@ export type WorkerOnlyEvent =
     readonly type: "query_result";
     readonly id: number;
     readonly columns: readonly string[];
-    /** The first rows only (see truncated), values in DuckDB's exact JSON form. */
+    /** The first rows only (see truncated), values as exact cells (src/duckdb_cells.ts). */
     readonly rows: readonly (readonly unknown[])[];
     readonly rowCount: number;
     readonly truncated: boolean;

@@ -1,5 +1,9 @@
 // Owns the pure rendering of a query result as an aligned text table, CSV or
-// JSON. Values arrive as DuckDB's exact JSON form (bigints and decimals as text).
+// JSON lines. Values arrive as exact cells (see duckdb_cells.ts): every value
+// that is not a JSON boolean or number is a string in one form (value_text.ts),
+// and all three formats print that same text.
+
+import { jsonText } from "./value_text.ts";
 
 export type QueryFormat = "table" | "csv" | "json";
 
@@ -8,48 +12,11 @@ export interface QueryResult {
   readonly rows: readonly (readonly unknown[])[];
 }
 
+/** A cell's text in the table and CSV formats: a string as itself, anything else as JSON. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return value;
-  if (isInterval(value)) return intervalText(value);
-  return JSON.stringify(value);
-}
-
-interface IntervalJson {
-  readonly months: number;
-  readonly days: number;
-  readonly micros: number | string;
-}
-
-function isInterval(value: unknown): value is IntervalJson {
-  if (typeof value !== "object" || value === null) return false;
-  const keys = Object.keys(value).sort().join(",");
-  return keys === "days,micros,months";
-}
-
-/** An INTERVAL as DuckDB prints it: "1 year 2 months -3 days 04:05:06.5". */
-export function intervalText(value: IntervalJson): string {
-  const parts: string[] = [];
-  const years = Math.trunc(value.months / 12);
-  const months = value.months % 12;
-  const unit = (n: number, name: string) => `${n} ${name}${Math.abs(n) === 1 ? "" : "s"}`;
-  if (years !== 0) parts.push(unit(years, "year"));
-  if (months !== 0) parts.push(unit(months, "month"));
-  if (value.days !== 0) parts.push(unit(value.days, "day"));
-  let micros = BigInt(value.micros);
-  if (micros !== 0n || parts.length === 0) {
-    const sign = micros < 0n ? "-" : "";
-    if (micros < 0n) micros = -micros;
-    const seconds = micros / 1_000_000n;
-    const fraction = (micros % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
-    const pad = (n: bigint) => n.toString().padStart(2, "0");
-    parts.push(
-      `${sign}${pad(seconds / 3600n)}:${pad((seconds / 60n) % 60n)}:${pad(seconds % 60n)}${
-        fraction ? `.${fraction}` : ""
-      }`,
-    );
-  }
-  return parts.join(" ");
+  return jsonText(value);
 }
 
 function csvField(value: unknown): string {
@@ -91,10 +58,11 @@ export function formatCsv(result: QueryResult): string {
   return lines.join("\n");
 }
 
+/** One JSON object per row, keys in column order (a repeated column name is written twice). */
 export function formatJson(result: QueryResult): string {
-  return result.rows.map((row) =>
-    JSON.stringify(Object.fromEntries(result.columns.map((c, i) => [c, row[i] ?? null])))
-  ).join("\n");
+  const keys = result.columns.map((c) => `${JSON.stringify(c)}:`);
+  return result.rows.map((row) => `{${keys.map((k, i) => k + jsonText(row[i] ?? null)).join(",")}}`)
+    .join("\n");
 }
 
 export function formatResult(result: QueryResult, format: QueryFormat): string {

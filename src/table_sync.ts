@@ -571,7 +571,7 @@ async function backfillColumns(
     async (csv, parquet) => {
       await copyColumnsToCsv(client, info, columns, csv);
       const converter = await ctx.converter();
-      await converter.csvToParquet(csv, parquet, columns);
+      await converter.csvToParquet(csv, parquet, columns, plan);
       await warehouse.updateColumnsFromParquet(plan.target, parquet, keyNames, added);
     },
   );
@@ -625,7 +625,7 @@ async function copyAttachedPartitions(
           );
           await ctx.writer.run(async () => {
             const converter = await ctx.converter();
-            await converter.csvToParquet(csv, parquet, info.mappings);
+            await converter.csvToParquet(csv, parquet, info.mappings, plan);
             await warehouse.upsertParquet(plan.target, parquet, info.mappings.map((m) => m.name));
           });
           return copied;

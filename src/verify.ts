@@ -500,7 +500,7 @@ async function repairTable(
             `SELECT ${compare.allColumns.map((m) => m.pgSelect).join(", ")} FROM ${compare.pgFrom}`,
             csv,
           );
-          await converter.csvToParquet(csv, parquet, compare.allColumns);
+          await converter.csvToParquet(csv, parquet, compare.allColumns, plan);
           await warehouse.replaceFromParquet(plan.target, parquet, compare.allColumns, []);
           return copied.rows;
         }
@@ -522,7 +522,7 @@ async function repairTable(
             `SELECT ${select} FROM ${compare.pgFrom} WHERE ${keyHashIn("pg", shape.key, recopy)}`,
             csv,
           );
-          await converter.csvToParquet(csv, parquet, columns);
+          await converter.csvToParquet(csv, parquet, columns, plan);
         }
         await warehouse.run("BEGIN TRANSACTION");
         try {

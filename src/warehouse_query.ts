@@ -7,6 +7,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { errorMessage, SyncError } from "./errors.ts";
 import { openDuckDb } from "./duckdb_target.ts";
 import type { QueryResult } from "./query_result.ts";
+import { type Cell, exactCell, keepLeadingBom } from "./duckdb_cells.ts";
 
 export interface StreamedResult extends QueryResult {
   readonly rowCount: number;
@@ -14,20 +15,21 @@ export interface StreamedResult extends QueryResult {
   readonly truncated: boolean;
 }
 
-/** Runs SQL, keeping at most `maxRows` rows (values as DuckDB's exact JSON). */
+/** Runs SQL, keeping at most `maxRows` rows (values as exact cells, see duckdb_cells.ts). */
 export async function runQuery(
   connection: DuckDBConnection,
   sql: string,
   maxRows: number,
 ): Promise<StreamedResult> {
+  keepLeadingBom();
   try {
     const result = await connection.stream(sql);
     const columns = result.columnNames();
-    const rows: unknown[][] = [];
+    const rows: Cell[][] = [];
     let rowCount = 0;
-    for await (const chunk of result.yieldRowsJson()) {
+    for await (const chunk of result.yieldConvertedRows(exactCell)) {
       for (const row of chunk) {
-        if (rows.length < maxRows) rows.push(row as unknown[]);
+        if (rows.length < maxRows) rows.push(row);
         rowCount += 1;
       }
     }

@@ -428,7 +428,7 @@ async function pipeline(
     ));
   const converter = await BatchConverter.create();
   try {
-    await converter.csvToParquet(csv, parquet, mappings);
+    await converter.csvToParquet(csv, parquet, mappings, { schema: "public", table });
   } finally {
     converter.close();
   }

@@ -139,11 +139,9 @@ export async function runMain(
     await w.close();
   }
   const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  // ignoreBOM: a leading U+FEFF is part of what the program printed.
+  const text = new TextDecoder("utf-8", { ignoreBOM: true });
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
 export function spawnMain(args: string[], env: Record<string, string>): Deno.ChildProcess {

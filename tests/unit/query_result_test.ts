@@ -118,13 +118,26 @@ Deno.test("formatResult() dispatches on the format", () => {
   assertEquals(formatResult(sample, "json"), formatJson(sample));
 });
 
-Deno.test("cellText() prints an INTERVAL as DuckDB does, not as its JSON parts", async () => {
-  const { cellText } = await import("../../src/query_result.ts");
+Deno.test("cellText() writes -0 and numbers inside lists exactly", () => {
+  assertEquals(cellText(-0), "-0");
+  assertEquals(cellText([-0, 1.5, null]), "[-0,1.5,null]");
+  assertEquals(cellText({ months: 1, days: 2, micros: "3" }), `{"months":1,"days":2,"micros":"3"}`);
+});
+
+Deno.test("every format keeps a leading U+FEFF and prints special values alike", () => {
+  const result: QueryResult = {
+    columns: ["\uFEFFt", "d", "f", "z"],
+    rows: [["\uFEFFx", "0044-03-15 BC", "NaN", -0]],
+  };
+  assertEquals(formatCsv(result), "\uFEFFt,d,f,z\n\uFEFFx,0044-03-15 BC,NaN,-0");
   assertEquals(
-    cellText({ months: 14, days: 3, micros: "14706789000" }),
-    "1 year 2 months 3 days 04:05:06.789",
+    formatJson(result),
+    `{"\uFEFFt":"\uFEFFx","d":"0044-03-15 BC","f":"NaN","z":-0}`,
   );
-  assertEquals(cellText({ months: 0, days: -1, micros: 7200000000 }), "-1 day 02:00:00");
-  assertEquals(cellText({ months: 1, days: 0, micros: "-1000000" }), "1 month -00:00:01");
-  assertEquals(cellText({ months: 0, days: 0, micros: 0 }), "00:00:00");
+  // The table, for the eye, flattens whitespace (U+FEFF is whitespace to JS) to keep columns aligned.
+  assertEquals(formatTable(result).split("\n")[2], " x | 0044-03-15 BC | NaN | -0");
+});
+
+Deno.test("formatJson() writes every column, a repeated name too", () => {
+  assertEquals(formatJson({ columns: ["a", "a"], rows: [[1, 2]] }), `{"a":1,"a":2}`);
 });
