@@ -266,7 +266,7 @@ function firstCopyProgress(scan: ScanState | null): string | null {
 
 function commandStatus(parsed: Parsed): number {
   const config = configFrom(parsed);
-  const store = CheckpointStore.openExisting(config.stateDir);
+  const store = CheckpointStore.openExisting(config.stateDir, { readOnly: true });
   const tables = store?.list() ?? [];
   // With Postgres configured, a checkpoint made from another server or
   // database is named as such (sync would refuse it: SOURCE_CHANGED).
