@@ -8,7 +8,7 @@ import { to as copyTo } from "pg-copy-streams";
 import type { Config } from "./config.ts";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import { scrub } from "./secrets.ts";
-import { FileWriteError } from "./local_io.ts";
+import { classifyLocalError, FileWriteError } from "./local_io.ts";
 import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
 import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
 import { mapColumn } from "./type_map.ts";
@@ -76,6 +76,9 @@ export function classifyPgError(
   source?: string,
 ): SyncError {
   if (error instanceof SyncError) return error;
+  // A local file (a full PARQUET_DIR...) failing mid-COPY is not a Postgres error.
+  const local = classifyLocalError(error, config);
+  if (local) return local;
   const e = error as { code?: string; message?: string };
   const msg = scrub(errorMessage(error), secrets);
   const where = config.pgDisplay;
