@@ -293,6 +293,49 @@ test("DUCKDB_PATH's directory full: DISK_FULL naming DUCKDB_PATH, exact after fr
   }
 });
 
+/** A `sync --loop` child whose stderr is collected, with a deadline on every wait. */
+function startLoop(env: Record<string, string>) {
+  const child = spawnMain(["sync", "--loop", "--interval", "1"], env);
+  let stderr = "";
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
+  })();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const waitFor = async (what: string, check: () => boolean | Promise<boolean>) => {
+    const deadline = Date.now() + 60_000;
+    while (!(await check())) {
+      if (exited && !(await check())) throw new Error(`exited before ${what}: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  return {
+    stderr: () => stderr,
+    waitFor,
+    /** SIGTERM; the loop must exit 0 within seconds. */
+    async stop(): Promise<void> {
+      child.kill("SIGTERM");
+      const stopped = Date.now();
+      await waitFor("the exit after SIGTERM", () => exited);
+      assert(Date.now() - stopped < 15_000, "stops within seconds");
+      assertEquals((await status).code, 0, stderr);
+      await reading;
+    },
+    async kill(): Promise<void> {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await status;
+      await reading.catch(() => {});
+    },
+  };
+}
+
 test("sync --loop on a full PARQUET_DIR: retries with a DISK_FULL line each time, holds no transaction, recovers, stops on SIGTERM", async () => {
   const db = await createTestDb(await sharedCluster());
   const disk = `${db.dir}/small`;
@@ -300,60 +343,59 @@ test("sync --loop on a full PARQUET_DIR: retries with a DISK_FULL line each time
     await addRows(db, 20_000, "e");
     await withSmallDisk(disk, async () => {
       const filler = await fill(disk, 512 * 1024);
-      const child = spawnMain(
-        ["sync", "--loop", "--interval", "1"],
-        db.env({ PARQUET_DIR: `${disk}/parquet` }),
-      );
-      let stderr = "";
-      const reading = (async () => {
-        const decoder = new TextDecoder();
-        for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
-      })();
-      const waitFor = async (what: string, check: () => boolean | Promise<boolean>) => {
-        const deadline = Date.now() + 60_000;
-        while (!(await check())) {
-          if (Date.now() > deadline) {
-            child.kill("SIGKILL");
-            throw new Error(`timed out waiting for ${what}: ${stderr}`);
-          }
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      };
+      const loop = startLoop(db.env({ PARQUET_DIR: `${disk}/parquet` }));
       try {
-        await waitFor(
-          "two DISK_FULL retries",
-          () =>
-            (stderr.match(
-              /error DISK_FULL: No space left in PARQUET_DIR .*\(retrying in \d+s\)/g,
-            ) ??
-              []).length >= 2,
-        );
+        await loop.waitFor("two DISK_FULL retries", () =>
+          (loop.stderr().match(
+            /error DISK_FULL: No space left in PARQUET_DIR .*\(retrying in \d+s\)/g,
+          ) ?? []).length >= 2);
         const states = await ourSessions(db);
         assert(!states.some((s) => s.startsWith("idle in transaction")), states.join(", "));
         await Deno.remove(filler);
-        await waitFor("recovery", () => /recovered after \d+ failed attempts?/.test(stderr));
-        await waitFor(
-          "the bootstrap",
-          () => /Bootstrap of analytics.subscriptions complete/.test(stderr),
+        await loop.waitFor(
+          "recovery",
+          () => /recovered after \d+ failed attempts?/.test(loop.stderr()),
         );
-        child.kill("SIGTERM");
-        const stopped = Date.now();
-        await waitFor("exit after SIGTERM", async () => {
-          const done = await Promise.race([
-            child.status.then(() => true),
-            new Promise<boolean>((r) => setTimeout(() => r(false), 100)),
-          ]);
-          return done;
-        });
-        assert(Date.now() - stopped < 15_000, "stops within seconds");
-        assertEquals((await child.status).code, 0, stderr);
+        await loop.waitFor(
+          "the bootstrap",
+          () => /Bootstrap of analytics.subscriptions complete/.test(loop.stderr()),
+        );
+        await loop.stop();
       } finally {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* exited */ }
-        await reading.catch(() => {});
+        await loop.kill();
       }
-      assertNotMatch(stderr, /PG_ERROR|Postgres error/);
+      assertNotMatch(loop.stderr(), /PG_ERROR|Postgres error/);
+      await assertEqualCopies(db);
+    });
+  } finally {
+    await db.cleanup();
+  }
+});
+
+test("sync --loop started on a full STATE_DIR: waits with a DISK_FULL line each time, then syncs once space is freed", async () => {
+  const db = await createTestDb(await sharedCluster());
+  const disk = `${db.dir}/small`;
+  try {
+    await withSmallDisk(disk, async () => {
+      const env = db.env({ STATE_DIR: `${disk}/state` });
+      assertEquals((await run(["sync", "--once"], env)).code, 0);
+      await addRows(db, 2_000, "f");
+      const filler = await fill(disk, 16 * 1024);
+      const loop = startLoop(env);
+      try {
+        await loop.waitFor("two DISK_FULL retries", () =>
+          (loop.stderr().match(
+            /error DISK_FULL: No space left in STATE_DIR .*\(retrying in \d+s\)/g,
+          ) ?? []).length >= 2);
+        await Deno.remove(filler);
+        await loop.waitFor(
+          "the incremental cycle",
+          () => /cycle analytics_subscriptions incremental: 2,000 rows/.test(loop.stderr()),
+        );
+        await loop.stop();
+      } finally {
+        await loop.kill();
+      }
       await assertEqualCopies(db);
     });
   } finally {
