@@ -402,3 +402,34 @@ test("sync --loop started on a full STATE_DIR: waits with a DISK_FULL line each 
     await db.cleanup();
   }
 });
+
+test("sync --loop with DUCKDB_PATH's directory full: retries, and the same process recovers once space is freed", async () => {
+  const db = await createTestDb(await sharedCluster());
+  const disk = `${db.dir}/lake`;
+  try {
+    await withSmallDisk(disk, async () => {
+      const env = db.env();
+      assertEquals((await run(["sync", "--once"], env)).code, 0);
+      await addRows(db, 20_000, "g");
+      const filler = await fill(disk, 512 * 1024);
+      const loop = startLoop(env);
+      try {
+        await loop.waitFor("two DISK_FULL retries", () =>
+          (loop.stderr().match(
+            /error DISK_FULL: No space left for DUCKDB_PATH .*\(retrying in \d+s\)/g,
+          ) ?? []).length >= 2);
+        await Deno.remove(filler);
+        await loop.waitFor(
+          "recovery",
+          () => /recovered after \d+ failed attempts?/.test(loop.stderr()),
+        );
+        await loop.stop();
+      } finally {
+        await loop.kill();
+      }
+      await assertEqualCopies(db);
+    });
+  } finally {
+    await db.cleanup();
+  }
+});
