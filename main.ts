@@ -7,8 +7,8 @@ import { parseArgs } from "node:util";
 import { type Config, type ConfigFlags, FLAG_TO_ENV, loadConfig, secretsOf } from "./src/config.ts";
 import { errorMessage, SyncError } from "./src/errors.ts";
 import { scrub } from "./src/secrets.ts";
-import { SyncEngine } from "./src/engine.ts";
-import { runLoop } from "./src/loop.ts";
+import { type EngineOptions, SyncEngine } from "./src/engine.ts";
+import { backoffSeconds, LoopControl, runLoop } from "./src/loop.ts";
 import { formatEvent } from "./src/event_log.ts";
 import type { EngineEvent } from "./src/protocol.ts";
 import { CHECKPOINT_FILE, CheckpointStore } from "./src/checkpoint.ts";
@@ -184,7 +184,13 @@ async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  const engine = await SyncEngine.create({ config, emit, secrets });
+  const engine = await openEngine({ config, emit, secrets }, loop, controller.signal);
+  if (!engine) {
+    // Stopped while waiting for space.
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    return 0;
+  }
   try {
     if (loop) {
       emit({
@@ -216,6 +222,35 @@ async function commandSync(parsed: Parsed, config = configFrom(parsed)): Promise
     Deno.removeSignalListener("SIGTERM", stop);
   }
   return 0;
+}
+
+/**
+ * Opens the engine; a loop that finds a disk full (e.g. STATE_DIR) waits and
+ * tries again as it does mid-run, rather than exiting. Null when stopped first.
+ */
+async function openEngine(
+  options: EngineOptions,
+  loop: boolean,
+  signal: AbortSignal,
+): Promise<SyncEngine | null> {
+  const control = new LoopControl();
+  for (let failures = 1;; failures++) {
+    try {
+      return await SyncEngine.create(options);
+    } catch (error) {
+      if (!loop || !(error instanceof SyncError) || error.code !== "DISK_FULL") throw error;
+      const wait = backoffSeconds(failures, 60);
+      options.emit({
+        type: "error",
+        code: error.code,
+        message: error.message,
+        transient: true,
+        retryInSeconds: wait,
+      });
+      await control.sleep(wait * 1000, signal);
+      if (signal.aborted) return null;
+    }
+  }
 }
 
 function describeTables(config: Config): string {
@@ -268,7 +303,7 @@ function firstCopyProgress(scan: ScanState | null): string | null {
 
 function commandStatus(parsed: Parsed): number {
   const config = configFrom(parsed);
-  const store = CheckpointStore.openExisting(config.stateDir);
+  const store = CheckpointStore.openExisting(config.stateDir, { readOnly: true });
   const tables = store?.list() ?? [];
   // With Postgres configured, a checkpoint made from another server or
   // database is named as such (sync would refuse it: SOURCE_CHANGED).

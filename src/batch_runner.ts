@@ -113,6 +113,11 @@ export class BatchRunner {
         await Deno.rename(parquetTmp, parquet);
         await this.#load(batch, parquet);
         return size;
+      }).catch(async (error) => {
+        // Read again next cycle; left behind, they would keep a full disk full.
+        await Deno.remove(batch.csv).catch(() => {});
+        await Deno.remove(parquetTmp).catch(() => {});
+        throw error;
       });
     }
     await Deno.remove(batch.csv).catch(() => {});

@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import type { DriftRecord, SyncMode } from "./protocol.ts";
 import type { ScanState } from "./block_scan.ts";
+import { diskFullError, isDiskFull, mayBeDiskFull } from "./local_io.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.sqlite";
 const SCHEMA_VERSION = "1";
@@ -117,15 +118,26 @@ export class CheckpointStore {
     this.#db = db;
   }
 
-  /** Opens (creating when absent) the store in stateDir. */
-  static open(stateDir: string): CheckpointStore {
+  /**
+   * Opens (creating when absent) the store in stateDir. `readOnly` (status)
+   * writes nothing, so it also reads a checkpoint on a full disk.
+   */
+  static open(stateDir: string, options: { readOnly?: boolean } = {}): CheckpointStore {
     const path = `${stateDir}/${CHECKPOINT_FILE}`;
+    if (options.readOnly) return CheckpointStore.#openReadOnly(stateDir, path);
     try {
       Deno.mkdirSync(stateDir, { recursive: true });
+      // A few bytes, not an empty file: a full disk still creates empty files.
       const probe = `${stateDir}/.write-test-${Deno.pid}`;
-      Deno.writeTextFileSync(probe, "");
-      Deno.removeSync(probe);
+      try {
+        Deno.writeTextFileSync(probe, "probe");
+      } finally {
+        try {
+          Deno.removeSync(probe);
+        } catch { /* never created */ }
+      }
     } catch (error) {
+      if (isDiskFull(error)) throw diskFullError("STATE_DIR", stateDir, error);
       throw configError(
         "STATE_DIR_UNWRITABLE",
         `Cannot write STATE_DIR ${stateDir}: ${
@@ -168,6 +180,10 @@ export class CheckpointStore {
       try {
         db?.close();
       } catch { /* already broken */ }
+      // A full disk is not a corrupt file: the advice to reset would throw a good copy away.
+      if (mayBeDiskFull(error) && (isDiskFull(error) || !hasRoom(stateDir))) {
+        throw diskFullError("STATE_DIR", stateDir, error);
+      }
       throw new SyncError(
         "CHECKPOINT_CORRUPT",
         `Cannot read checkpoint ${path}: ${
@@ -179,14 +195,55 @@ export class CheckpointStore {
     return new CheckpointStore(path, db);
   }
 
-  /** Opens the store only if its file exists; null otherwise (read-only uses). */
-  static openExisting(stateDir: string): CheckpointStore | null {
+  /** Opens the store only if its file exists; null otherwise. */
+  static openExisting(
+    stateDir: string,
+    options: { readOnly?: boolean } = {},
+  ): CheckpointStore | null {
     try {
       Deno.statSync(`${stateDir}/${CHECKPOINT_FILE}`);
     } catch {
       return null;
     }
-    return CheckpointStore.open(stateDir);
+    return CheckpointStore.open(stateDir, options);
+  }
+
+  /**
+   * Reading a WAL database still creates its `-shm` file, which fails on a
+   * full disk; then, when no `-wal` file holds changes (a cleanly closed
+   * store), the file alone is the whole checkpoint and is read as immutable.
+   */
+  static #openReadOnly(stateDir: string, path: string): CheckpointStore {
+    const read = (uri: string) => {
+      const db = new DatabaseSync(uri, { readOnly: true });
+      try {
+        db.prepare("SELECT count(*) FROM tables").get();
+        return db;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    };
+    try {
+      return new CheckpointStore(path, read(path));
+    } catch (error) {
+      if (mayBeDiskFull(error) && walSize(path) === 0) {
+        try {
+          const uri = `file:${encodeURI(path).replace(/[?#]/g, encodeURIComponent)}?immutable=1`;
+          return new CheckpointStore(path, read(uri));
+        } catch { /* reported below */ }
+      }
+      if (mayBeDiskFull(error) && (isDiskFull(error) || !hasRoom(stateDir))) {
+        throw diskFullError("STATE_DIR", stateDir, error);
+      }
+      throw new SyncError(
+        "CHECKPOINT_CORRUPT",
+        `Cannot read checkpoint ${path}: ${
+          errorMessage(error)
+        } (move the file aside to keep it, then run \`reset --yes\` to bootstrap again)`,
+        { cause: error },
+      );
+    }
   }
 
   close(): void {
@@ -457,7 +514,7 @@ export class CheckpointStore {
       fn();
       this.#db.exec("COMMIT");
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      rollback(this.#db);
       throw error;
     }
   }
@@ -498,7 +555,42 @@ function allowFullRefreshMode(db: DatabaseSync): void {
     db.exec("DROP TABLE tables_before_full_refresh");
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    rollback(db);
     throw error;
+  }
+}
+
+/**
+ * Rolls back what is left of a failed transaction. SQLite may have rolled it
+ * back itself (SQLITE_FULL does): the ROLLBACK then fails, and must not hide
+ * the error that explains what happened.
+ */
+function rollback(db: DatabaseSync): void {
+  try {
+    db.exec("ROLLBACK");
+  } catch { /* already rolled back */ }
+}
+
+/** The size of the store's write-ahead log (0 when there is none). */
+function walSize(path: string): number {
+  try {
+    return Deno.statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** False when 64 KiB cannot be written in `dir` for want of space. */
+function hasRoom(dir: string): boolean {
+  const probe = `${dir}/.space-test-${Deno.pid}`;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(64 * 1024));
+    return true;
+  } catch (error) {
+    return !isDiskFull(error);
+  } finally {
+    try {
+      Deno.removeSync(probe);
+    } catch { /* never created */ }
   }
 }

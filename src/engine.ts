@@ -13,6 +13,7 @@ import {
   classifyPgError,
   connectPg,
   describeTable,
+  isClosed,
   listRelations,
   readHorizon,
   shapeOf,
@@ -27,6 +28,7 @@ import { syncIncremental, type TableCycleResult, type TableSyncContext } from ".
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
 import { selectOnly, sourceName, sourceTable } from "./selector.ts";
+import { classifyLocalError } from "./local_io.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -85,8 +87,13 @@ export class SyncEngine {
   /** Opens the checkpoint store (fails fast on an unwritable or corrupt state). */
   static async create(options: EngineOptions): Promise<SyncEngine> {
     const store = CheckpointStore.open(options.config.stateDir);
-    await Deno.mkdir(options.config.parquetDir, { recursive: true });
-    await removePartials(options.config.parquetDir);
+    try {
+      await Deno.mkdir(options.config.parquetDir, { recursive: true });
+      await removePartials(options.config.parquetDir);
+    } catch (error) {
+      store.close();
+      throw classifyLocalError(error, options.config) ?? error;
+    }
     return new SyncEngine(options, store);
   }
 
@@ -271,7 +278,7 @@ export class SyncEngine {
       return result;
     } catch (error) {
       const e = this.#classify(error, plan.source);
-      broken = e.transient || e.code === "PG_ERROR";
+      broken = e.transient || e.code === "PG_ERROR" || isClosed(client);
       throw e;
     } finally {
       this.#release(client, broken);
@@ -302,6 +309,9 @@ export class SyncEngine {
 
   #classify(error: unknown, source?: string): SyncError {
     if (error instanceof SyncError) return error;
+    // Local files first: a full disk is not a Postgres or DuckDB problem.
+    const local = classifyLocalError(error, this.#config);
+    if (local) return local;
     if (isLockError(error)) {
       return new SyncError("DUCKDB_LOCKED", `DuckDB file is locked: ${errorMessage(error)}`, {
         transient: true,

@@ -8,6 +8,7 @@ import { to as copyTo } from "pg-copy-streams";
 import type { Config } from "./config.ts";
 import { configError, errorMessage, SyncError } from "./errors.ts";
 import { scrub } from "./secrets.ts";
+import { classifyLocalError, FileWriteError } from "./local_io.ts";
 import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
 import { qualified, quoteIdent, quoteLiteral, sourceFrom, sqlName } from "./sql.ts";
 import { sourceTable } from "./selector.ts";
@@ -80,6 +81,9 @@ export function classifyPgError(
   source?: string,
 ): SyncError {
   if (error instanceof SyncError) return error;
+  // A local file (a full PARQUET_DIR...) failing mid-COPY is not a Postgres error.
+  const local = classifyLocalError(error, config);
+  if (local) return local;
   const e = error as { code?: string; message?: string };
   const msg = scrub(errorMessage(error), secrets);
   const where = config.pgDisplay;
@@ -635,7 +639,11 @@ async function streamCopy(
   path: string,
   onChunk?: (chunk: Uint8Array) => void,
 ): Promise<CopyResult> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const file = await Deno.open(path, { write: true, create: true, truncate: true }).catch(
+    (error) => {
+      throw new FileWriteError(path, error);
+    },
+  );
   let bytes = 0;
   try {
     const stream = client.query(copyTo(sql));
@@ -646,14 +654,46 @@ async function streamCopy(
     for await (const chunk of stream) {
       const data = chunk as Uint8Array;
       bytes += data.byteLength;
-      onChunk?.(data);
-      let written = 0;
-      while (written < data.byteLength) written += await file.write(data.subarray(written));
+      try {
+        onChunk?.(data);
+        let written = 0;
+        try {
+          while (written < data.byteLength) written += await file.write(data.subarray(written));
+        } catch (error) {
+          throw new FileWriteError(path, error);
+        }
+      } catch (error) {
+        stream.on("error", () => {}); // the closed socket fails the COPY: already reported
+        abandonConnection(client);
+        file.close();
+        // A partial file would keep a full disk full.
+        await Deno.remove(path).catch(() => {});
+        throw error;
+      }
     }
     return { rows: Number(stream.rowCount ?? 0), bytes };
   } finally {
-    file.close();
+    try {
+      file.close();
+    } catch { /* closed above */ }
   }
+}
+
+/**
+ * Closes the socket of a client whose COPY was left unread (a full disk, an
+ * error in a chunk): the client would wait forever for the COPY to end, and
+ * the server would keep its transaction open, blocked writing to us. Closed,
+ * the server aborts the transaction and queued queries fail at once.
+ */
+function abandonConnection(client: pg.Client): void {
+  (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream
+    .destroy();
+}
+
+/** True once the client's socket is closed (it must not be reused). */
+export function isClosed(client: pg.Client): boolean {
+  return (client as unknown as { connection: { stream: { destroyed?: boolean } } }).connection
+    .stream.destroyed === true;
 }
 
 /**
