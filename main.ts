@@ -5,6 +5,7 @@
 
 import { parseArgs } from "node:util";
 import { type Config, type ConfigFlags, FLAG_TO_ENV, loadConfig, secretsOf } from "./src/config.ts";
+import { optionsUsage } from "./src/settings.ts";
 import { errorMessage, SyncError } from "./src/errors.ts";
 import { scrub } from "./src/secrets.ts";
 import { type EngineOptions, SyncEngine } from "./src/engine.ts";
@@ -51,15 +52,8 @@ Commands:
                            a DuckDB table this STATE_DIR has no checkpoint for)
   replay FILE...           re-apply Parquet batch files (never regresses a newer row)
 
-Options (each overrides its environment variable; see README):
-  --interval N --batch-size N --table T --schema S --primary-key a,b
-  --cursor-column C --soft-delete-column C --duckdb-path P --duckdb-table T
-  --parquet-dir D --state-dir D --lookback N --log-format text|json
-  --bootstrap-batch-size N --parquet-keep N --lock-wait N --duckdb-memory-limit SIZE
-  --host H --port N --user U --db D --database-url URL
-  --tables schema.table,schema.* --config sync.json --concurrency N
-  --full-refresh-every N --reconcile-deletes-every N --reconcile-deletes-mode delete|mark
-  --numeric-wide varchar|double`;
+Options (each overrides its environment variable; see the README's Configuration):
+${optionsUsage()}`;
 
 class UsageError extends SyncError {
   constructor(message: string) {

@@ -6,6 +6,14 @@ import { configError } from "./errors.ts";
 import { maskUrl, urlPasswords } from "./secrets.ts";
 import { parseSyncFile, type TableOverride } from "./sync_file.ts";
 import { readSelector, splitSelectors, suggestSelector, type TableSelector } from "./selector.ts";
+import {
+  ENV_DEFAULTS,
+  FLAG_TO_ENV,
+  type FlagName,
+  type Setting,
+  type SettingName,
+  SETTINGS,
+} from "./settings.ts";
 
 export type LogFormat = "text" | "json";
 
@@ -82,138 +90,13 @@ export interface Config {
 }
 
 /** Flag values from the command line; each overrides its environment variable. */
-export type ConfigFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>>;
+export type ConfigFlags = Partial<Record<FlagName, string>>;
 
-/** Command-line flag -> environment variable it overrides. */
-export const FLAG_TO_ENV = {
-  "host": "POSTGRES_HOST",
-  "port": "POSTGRES_PORT",
-  "user": "POSTGRES_USER",
-  "db": "POSTGRES_DB",
-  "database-url": "DATABASE_URL",
-  "schema": "POSTGRES_SCHEMA",
-  "table": "POSTGRES_TABLE",
-  "primary-key": "POSTGRES_PRIMARY_KEY",
-  "cursor-column": "CURSOR_COLUMN",
-  "soft-delete-column": "SOFT_DELETE_COLUMN",
-  "batch-size": "BATCH_SIZE",
-  "bootstrap-batch-size": "BOOTSTRAP_BATCH_SIZE",
-  "duckdb-path": "DUCKDB_PATH",
-  "duckdb-table": "DUCKDB_TABLE",
-  "parquet-dir": "PARQUET_DIR",
-  "state-dir": "STATE_DIR",
-  "interval": "SYNC_INTERVAL_SECONDS",
-  "lookback": "SYNC_LOOKBACK_SECONDS",
-  "parquet-keep": "PARQUET_KEEP_BATCHES",
-  "lock-wait": "LOCK_WAIT_SECONDS",
-  "duckdb-memory-limit": "DUCKDB_MEMORY_LIMIT",
-  "log-format": "LOG_FORMAT",
-  "tables": "POSTGRES_TABLES",
-  "config": "SYNC_CONFIG",
-  "concurrency": "SYNC_CONCURRENCY",
-  "full-refresh-every": "FULL_REFRESH_EVERY",
-  "reconcile-deletes-every": "RECONCILE_DELETES_EVERY",
-  "reconcile-deletes-mode": "RECONCILE_DELETES_MODE",
-  "numeric-wide": "NUMERIC_WIDE",
-} as const;
+export { ENV_DEFAULTS, FLAG_TO_ENV } from "./settings.ts";
 
-/** Every environment variable the program reads, with its default. */
-export const ENV_DEFAULTS: Readonly<Record<string, string>> = {
-  POSTGRES_HOST: "localhost",
-  POSTGRES_PORT: "5437",
-  POSTGRES_USER: "analyst",
-  POSTGRES_PASSWORD: "analyst",
-  POSTGRES_DB: "analyst",
-  DATABASE_URL: "",
-  POSTGRES_URL: "",
-  POSTGRES_SCHEMA: "analytics",
-  POSTGRES_TABLE: "subscriptions",
-  POSTGRES_PRIMARY_KEY: "",
-  CURSOR_COLUMN: "updated_at",
-  SOFT_DELETE_COLUMN: "deleted_at",
-  BATCH_SIZE: "10000",
-  BOOTSTRAP_BATCH_SIZE: "250000",
-  DUCKDB_PATH: "lake/warehouse.duckdb",
-  DUCKDB_TABLE: "",
-  PARQUET_DIR: "parquet",
-  STATE_DIR: "state",
-  SYNC_INTERVAL_SECONDS: "30",
-  SYNC_LOOKBACK_SECONDS: "300",
-  PARQUET_KEEP_BATCHES: "100",
-  LOCK_WAIT_SECONDS: "10",
-  DUCKDB_MEMORY_LIMIT: "",
-  LOG_FORMAT: "text",
-  POSTGRES_TABLES: "",
-  SYNC_CONFIG: "",
-  SYNC_CONCURRENCY: "2",
-  FULL_REFRESH_EVERY: "1",
-  RECONCILE_DELETES_EVERY: "0",
-  RECONCILE_DELETES_MODE: "delete",
-  NUMERIC_WIDE: "varchar",
-};
-
-export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(ENV_DEFAULTS);
+export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(SETTINGS);
 
 type Lookup = (name: string) => string | undefined;
-
-function intIn(
-  problems: string[],
-  name: string,
-  raw: string,
-  min: number,
-  max: number,
-  example: string,
-): number {
-  const trimmed = raw.trim();
-  const value = Number(trimmed);
-  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || value > max) {
-    problems.push(
-      `${name}=${
-        JSON.stringify(raw)
-      } is not a whole number from ${min} to ${max} (e.g. ${name}=${example})`,
-    );
-    return min;
-  }
-  return value;
-}
-
-function numberIn(
-  problems: string[],
-  name: string,
-  raw: string,
-  min: number,
-  example: string,
-): number {
-  const value = Number(raw.trim());
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(value) || value < min) {
-    problems.push(
-      `${name}=${JSON.stringify(raw)} is not a number of at least ${min} (e.g. ${name}=${example})`,
-    );
-    return min;
-  }
-  return value;
-}
-
-/** A DuckDB memory size ("512MB", "2GB"), or "" for DuckDB's default. */
-function memorySize(problems: string[], name: string, raw: string): string {
-  const value = raw.trim();
-  if (value === "" || /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) return value;
-  problems.push(
-    `${name}=${
-      JSON.stringify(raw)
-    } is not a memory size (e.g. ${name}=512MB, or leave it empty for DuckDB's default)`,
-  );
-  return "";
-}
-
-function identifier(problems: string[], name: string, raw: string): string {
-  const value = raw.trim();
-  if (value === "") problems.push(`${name} is empty (set ${name} to a name)`);
-  if (value.includes("\0")) {
-    problems.push(`${name} contains a NUL byte (set ${name} to a plain name)`);
-  }
-  return value;
-}
 
 /** Reads a file's text (injected so that loadConfig stays pure). */
 export type ReadText = (path: string) => string;
@@ -226,14 +109,19 @@ export function loadConfig(
     throw new Error("no file reader");
   },
 ): Config {
-  const get = (name: string): string => {
-    const flag = Object.entries(FLAG_TO_ENV).find(([, e]) => e === name)?.[0] as
-      | keyof ConfigFlags
-      | undefined;
+  const get = (name: SettingName): string => {
+    const flag = (SETTINGS[name] as Setting).flag as FlagName | null;
     const fromFlag = flag ? flags[flag] : undefined;
-    return fromFlag ?? env(name) ?? ENV_DEFAULTS[name] ?? "";
+    return fromFlag ?? env(name) ?? ENV_DEFAULTS[name];
   };
   const problems: string[] = [];
+  /** The setting's value, read and checked by its declaration. */
+  const read = <N extends SettingName>(
+    name: N,
+  ): ReturnType<(typeof SETTINGS)[N]["read"]> =>
+    (SETTINGS[name].read as Setting["read"])(get(name), name, problems) as ReturnType<
+      (typeof SETTINGS)[N]["read"]
+    >;
 
   const urlVariable = get("DATABASE_URL") ? "DATABASE_URL" : "POSTGRES_URL";
   const url = get("DATABASE_URL") || env("POSTGRES_URL") || "";
@@ -262,15 +150,15 @@ export function loadConfig(
   }
   const pg: PgConnectionConfig = {
     connectionString: url ? pgConnectionUrl(url, urlVariable, problems, readText) : null,
-    host: get("POSTGRES_HOST").trim(),
-    port: intIn(problems, "POSTGRES_PORT", get("POSTGRES_PORT"), 1, 65535, "5432"),
-    user: urlPart(url, "user") ?? get("POSTGRES_USER"),
-    password: get("POSTGRES_PASSWORD"),
-    database: urlPart(url, "database") ?? get("POSTGRES_DB"),
+    host: read("POSTGRES_HOST"),
+    port: read("POSTGRES_PORT"),
+    user: urlPart(url, "user") ?? read("POSTGRES_USER"),
+    password: read("POSTGRES_PASSWORD"),
+    database: urlPart(url, "database") ?? read("POSTGRES_DB"),
   };
-  const schema = identifier(problems, "POSTGRES_SCHEMA", get("POSTGRES_SCHEMA"));
-  const table = identifier(problems, "POSTGRES_TABLE", get("POSTGRES_TABLE"));
-  const keyRaw = get("POSTGRES_PRIMARY_KEY").trim();
+  const schema = read("POSTGRES_SCHEMA");
+  const table = read("POSTGRES_TABLE");
+  const keyRaw = read("POSTGRES_PRIMARY_KEY");
   const primaryKey = keyRaw === "" ? null : keyRaw.split(",").map((k) => k.trim());
   if (primaryKey && primaryKey.some((k) => k === "")) {
     problems.push(
@@ -279,11 +167,8 @@ export function loadConfig(
       } has an empty column name (e.g. POSTGRES_PRIMARY_KEY=id or tenant_id,id)`,
     );
   }
-  const logFormat = get("LOG_FORMAT").trim();
-  if (logFormat !== "text" && logFormat !== "json") {
-    problems.push(`LOG_FORMAT=${JSON.stringify(logFormat)} must be text or json`);
-  }
-  const syncFilePath = get("SYNC_CONFIG").trim();
+  const logFormat = read("LOG_FORMAT");
+  const syncFilePath = read("SYNC_CONFIG");
   let syncFile = { include: null as readonly string[] | null, tables: {} };
   if (syncFilePath) {
     let text: string | null = null;
@@ -298,7 +183,7 @@ export function loadConfig(
     }
     if (text !== null) syncFile = parseSyncFile(text, syncFilePath, problems);
   }
-  const tablesRaw = get("POSTGRES_TABLES").trim();
+  const tablesRaw = read("POSTGRES_TABLES");
   const selectorTexts = tablesRaw ? splitSelectors(tablesRaw) : syncFile.include ?? null;
   const tables: TableSelector[] = [];
   for (const text of selectorTexts ?? []) {
@@ -330,18 +215,8 @@ export function loadConfig(
       "DUCKDB_TABLE names one target but several tables are selected (name targets per table in the sync file instead)",
     );
   }
-  const wideNumeric = get("NUMERIC_WIDE").trim();
-  if (wideNumeric !== "varchar" && wideNumeric !== "double") {
-    problems.push(
-      `NUMERIC_WIDE=${JSON.stringify(wideNumeric)} must be varchar (exact text) or double`,
-    );
-  }
-  const reconcileMode = get("RECONCILE_DELETES_MODE").trim();
-  if (reconcileMode !== "delete" && reconcileMode !== "mark") {
-    problems.push(
-      `RECONCILE_DELETES_MODE=${JSON.stringify(reconcileMode)} must be delete or mark`,
-    );
-  }
+  const wideNumeric = read("NUMERIC_WIDE");
+  const reconcileMode = read("RECONCILE_DELETES_MODE");
   const single = tables.length === 1 && !multiTable ? tables[0]! : { schema, table };
   const config: Config = {
     pg,
@@ -352,70 +227,30 @@ export function loadConfig(
     schema: single.schema,
     table: single.table,
     primaryKey,
-    cursorColumn: identifier(problems, "CURSOR_COLUMN", get("CURSOR_COLUMN")),
-    softDeleteColumn: get("SOFT_DELETE_COLUMN").trim(),
-    batchSize: intIn(problems, "BATCH_SIZE", get("BATCH_SIZE"), 1, 10_000_000, "10000"),
-    bootstrapBatchSize: intIn(
-      problems,
-      "BOOTSTRAP_BATCH_SIZE",
-      get("BOOTSTRAP_BATCH_SIZE"),
-      1,
-      10_000_000,
-      "250000",
-    ),
-    duckdbPath: identifier(problems, "DUCKDB_PATH", get("DUCKDB_PATH")),
-    duckdbTable: get("DUCKDB_TABLE").trim() || `${single.schema}_${single.table}`,
-    parquetDir: identifier(problems, "PARQUET_DIR", get("PARQUET_DIR")),
-    stateDir: identifier(problems, "STATE_DIR", get("STATE_DIR")),
-    intervalSeconds: numberIn(
-      problems,
-      "SYNC_INTERVAL_SECONDS",
-      get("SYNC_INTERVAL_SECONDS"),
-      0.1,
-      "30",
-    ),
-    lookbackSeconds: numberIn(
-      problems,
-      "SYNC_LOOKBACK_SECONDS",
-      get("SYNC_LOOKBACK_SECONDS"),
-      0,
-      "300",
-    ),
-    parquetKeepBatches: intIn(
-      problems,
-      "PARQUET_KEEP_BATCHES",
-      get("PARQUET_KEEP_BATCHES"),
-      0,
-      1_000_000,
-      "100",
-    ),
-    lockWaitSeconds: numberIn(problems, "LOCK_WAIT_SECONDS", get("LOCK_WAIT_SECONDS"), 0, "10"),
-    duckdbMemoryLimit: memorySize(problems, "DUCKDB_MEMORY_LIMIT", get("DUCKDB_MEMORY_LIMIT")),
-    logFormat: logFormat as LogFormat,
+    cursorColumn: read("CURSOR_COLUMN"),
+    softDeleteColumn: read("SOFT_DELETE_COLUMN"),
+    batchSize: read("BATCH_SIZE"),
+    bootstrapBatchSize: read("BOOTSTRAP_BATCH_SIZE"),
+    duckdbPath: read("DUCKDB_PATH"),
+    duckdbTable: read("DUCKDB_TABLE") || `${single.schema}_${single.table}`,
+    parquetDir: read("PARQUET_DIR"),
+    stateDir: read("STATE_DIR"),
+    intervalSeconds: read("SYNC_INTERVAL_SECONDS"),
+    lookbackSeconds: read("SYNC_LOOKBACK_SECONDS"),
+    parquetKeepBatches: read("PARQUET_KEEP_BATCHES"),
+    lockWaitSeconds: read("LOCK_WAIT_SECONDS"),
+    duckdbMemoryLimit: read("DUCKDB_MEMORY_LIMIT"),
+    logFormat,
     tables,
     multiTable,
     cursorColumnExplicit: (flags["cursor-column"] ?? env("CURSOR_COLUMN")) !== undefined,
     syncFile: syncFilePath || null,
     overrides: syncFile.tables,
-    concurrency: intIn(problems, "SYNC_CONCURRENCY", get("SYNC_CONCURRENCY"), 1, 16, "2"),
-    fullRefreshEvery: intIn(
-      problems,
-      "FULL_REFRESH_EVERY",
-      get("FULL_REFRESH_EVERY"),
-      1,
-      1_000_000,
-      "1",
-    ),
-    reconcileDeletesEvery: intIn(
-      problems,
-      "RECONCILE_DELETES_EVERY",
-      get("RECONCILE_DELETES_EVERY"),
-      0,
-      1_000_000,
-      "10",
-    ),
-    reconcileDeletesMode: reconcileMode as ReconcileMode,
-    wideNumeric: wideNumeric as WideNumeric,
+    concurrency: read("SYNC_CONCURRENCY"),
+    fullRefreshEvery: read("FULL_REFRESH_EVERY"),
+    reconcileDeletesEvery: read("RECONCILE_DELETES_EVERY"),
+    reconcileDeletesMode: reconcileMode,
+    wideNumeric,
   };
   if (problems.length > 0) {
     const named = problems.map((problem) => asFlag(problem, flags));

@@ -3,6 +3,7 @@
 // worker, and the configuration that points the sync at it.
 
 import { type Config, type ConfigFlags, loadConfig } from "./config.ts";
+import { CONNECTION_SETTINGS, SETTINGS } from "./settings.ts";
 import { SyncError } from "./errors.ts";
 import { join } from "node:path";
 import type { DemoWorkerMessage } from "./demo_postgres_worker.ts";
@@ -24,24 +25,15 @@ export async function runningDemoPort(stateDir: string): Promise<number | null> 
   }
 }
 
-/** Variables and flags that name a real Postgres; any of them means "not the demo". */
-export const REAL_POSTGRES_ENV = [
-  "POSTGRES_HOST",
-  "POSTGRES_PORT",
-  "POSTGRES_USER",
-  "POSTGRES_PASSWORD",
-  "POSTGRES_DB",
-  "DATABASE_URL",
-  "POSTGRES_URL",
-];
-const REAL_POSTGRES_FLAGS: (keyof ConfigFlags)[] = ["host", "port", "user", "db", "database-url"];
-
+/** Any variable or flag that names a real Postgres, when set, means "not the demo". */
 export function postgresConfigured(
   env: (name: string) => string | undefined,
   flags: ConfigFlags,
 ): boolean {
-  return REAL_POSTGRES_ENV.some((n) => (env(n) ?? "") !== "") ||
-    REAL_POSTGRES_FLAGS.some((f) => flags[f] !== undefined);
+  return CONNECTION_SETTINGS.some((name) => {
+    const flag = SETTINGS[name].flag;
+    return (env(name) ?? "") !== "" || (flag !== null && flags[flag] !== undefined);
+  });
 }
 
 /** The config pointed at the embedded database on `port` (its superuser, no password). */
