@@ -159,6 +159,14 @@ export class Warehouse {
     return rows.map((r) => ({ name: String(r.column_name), duckType: String(r.data_type) }));
   }
 
+  /** Names of the tables in the main schema (those columns() finds). */
+  async tables(): Promise<string[]> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'main'`,
+    );
+    return reader.getRowsJson().map((r) => String(r[0]));
+  }
+
   async createTable(
     table: string,
     columns: readonly { name: string; duckType: string }[],

@@ -23,7 +23,12 @@ import { isLockError, WarehouseFile } from "./duckdb_target.ts";
 import { removePartials } from "./batch_files.ts";
 import { forEachLimited, Mutex } from "./mutex.ts";
 import { decideSync, isTableScoped, planTables, type TablePlan } from "./table_plan.ts";
-import { syncIncremental, type TableCycleResult, type TableSyncContext } from "./table_sync.ts";
+import {
+  listTargetTables,
+  syncIncremental,
+  type TableCycleResult,
+  type TableSyncContext,
+} from "./table_sync.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
 
@@ -180,6 +185,7 @@ export class SyncEngine {
       store: this.#store,
       warehouseFile: this.warehouseFile,
       targetsSeen: this.#targetsSeen,
+      targetTables: once(() => listTargetTables(this.warehouseFile, signal)),
       converter: () => this.#converter ??= BatchConverter.create(),
       writer: this.#writer,
       signal,
@@ -327,4 +333,10 @@ export class SyncEngine {
       cause: error,
     });
   }
+}
+
+/** `fn`'s first result, shared by every later call. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | null = null;
+  return () => result ??= fn();
 }
