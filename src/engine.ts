@@ -12,7 +12,6 @@ import type { EventSink, SyncMode } from "./protocol.ts";
 import {
   classifyPgError,
   connectPg,
-  describeTable,
   listRelations,
   readHorizon,
   shapeOf,
@@ -31,6 +30,7 @@ import {
 } from "./table_sync.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
+import { SourceCatalog } from "./source_catalog.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -192,10 +192,11 @@ export class SyncEngine {
     };
     const results: TableCycleResult[] = [];
     const failures: TableFailure[] = [];
+    const catalog = new SourceCatalog(plans, config.pg.database);
     await forEachLimited(plans, config.concurrency, async (plan) => {
       if (signal?.aborted) return;
       try {
-        const result = await this.#syncTable(ctx, plan, horizon);
+        const result = await this.#syncTable(ctx, catalog, plan, horizon);
         if (result) results.push(result);
       } catch (error) {
         const e = this.#classify(error);
@@ -236,13 +237,14 @@ export class SyncEngine {
   /** Syncs one table on its own connection; null when it is skipped. */
   async #syncTable(
     ctx: TableSyncContext,
+    catalog: SourceCatalog,
     plan: TablePlan,
     horizon: Awaited<ReturnType<typeof readHorizon>>,
   ): Promise<TableCycleResult | null> {
     const client = await this.#acquire();
     let broken = false;
     try {
-      const description = await describeTable(client, plan, this.#config.pg.database);
+      const description = await catalog.describe(client, plan);
       const decision = decideSync(plan, shapeOf(description));
       const first = !this.#toldFirst.has(plan.source);
       this.#toldFirst.add(plan.source);
