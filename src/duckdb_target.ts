@@ -14,6 +14,15 @@ export function isLockError(error: unknown): boolean {
   return /Could not set lock|Conflicting lock/i.test(errorMessage(error));
 }
 
+/**
+ * The block size of a new DuckDB file (an existing file keeps its own). DuckDB
+ * gives every table at least one block of its own, and its primary key another:
+ * with DuckDB's default of 256 KiB, 300 tables of 5 rows took 157 MiB; with
+ * 64 KiB blocks they take 44 MiB, and a 1M-row table is as small as before
+ * (16 KiB blocks would make that one about half again as large).
+ */
+export const BLOCK_SIZE = 65_536;
+
 export interface OpenOptions {
   readonly readOnly?: boolean;
   readonly lockWaitSeconds: number;
@@ -38,7 +47,9 @@ export async function openDuckDb(
       return await DuckDBInstance.create(
         path,
         {
-          ...(options.readOnly ? { access_mode: "READ_ONLY" } : {}),
+          ...(options.readOnly
+            ? { access_mode: "READ_ONLY" }
+            : { default_block_size: String(BLOCK_SIZE) }),
           ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
         },
       );

@@ -134,6 +134,7 @@ export class SyncEngine {
 
   /** Runs one cycle over every table. Between batches, `signal` stops it cleanly. */
   async runCycle(signal?: AbortSignal): Promise<CycleSummary> {
+    const started = performance.now();
     this.#cycles = this.#store.cycleCount() + 1;
     const config = this.#config;
     let client: pg.Client;
@@ -224,7 +225,7 @@ export class SyncEngine {
       }
     }
     if (results.length > 0) this.#store.setCycleCount(this.#cycles);
-    return {
+    const summary = {
       rows: results.reduce((n, r) => n + r.rows, 0),
       batches: results.reduce((n, r) => n + r.batches, 0),
       idle: results.every((r) => r.idle),
@@ -232,6 +233,17 @@ export class SyncEngine {
       tables: results.length + failures.length,
       failures,
     };
+    this.#emit({
+      type: "cycle_summary",
+      tables: summary.tables,
+      table: plans.length === 1 ? plans[0]!.target : null,
+      upToDate: results.filter((r) => r.idle).length,
+      failed: failures.length,
+      rows: summary.rows,
+      batches: summary.batches,
+      durationMs: performance.now() - started,
+    });
+    return summary;
   }
 
   /** Syncs one table on its own connection; null when it is skipped. */
