@@ -103,6 +103,7 @@ export class WarehouseFile {
   readonly path: string;
   #instance: Promise<DuckDBInstance> | null = null;
   #users = 0;
+  #kept = 0;
 
   readonly #memoryLimit: string;
 
@@ -135,9 +136,22 @@ export class WarehouseFile {
     return this.#users > 0;
   }
 
+  /**
+   * Keeps the file open from its next opening until the returned function is
+   * called, so that a cycle writing many tables opens (and checkpoints) it once.
+   */
+  keepOpen(): () => void {
+    this.#kept += 1;
+    return () => {
+      this.#kept -= 1;
+      this.#users += 1;
+      this.#release();
+    };
+  }
+
   #release(): void {
     this.#users -= 1;
-    if (this.#users > 0 || !this.#instance) return;
+    if (this.#users > 0 || this.#kept > 0 || !this.#instance) return;
     const instance = this.#instance;
     this.#instance = null;
     instance.then((i) => i.closeSync()).catch(() => {});

@@ -194,6 +194,7 @@ export class SyncEngine {
     const results: TableCycleResult[] = [];
     const failures: TableFailure[] = [];
     const catalog = new SourceCatalog(plans, config.pg.database);
+    const closeWarehouse = this.warehouseFile.keepOpen();
     await forEachLimited(plans, config.concurrency, async (plan) => {
       if (signal?.aborted) return;
       try {
@@ -211,7 +212,7 @@ export class SyncEngine {
           });
         }
       }
-    });
+    }).finally(closeWarehouse);
     if (failures.length > 0) {
       // Every synced table failing is the cycle failing: the loop's rules apply
       // (a transient failure is retried with backoff, a setting to fix ends it).
