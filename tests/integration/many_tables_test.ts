@@ -7,32 +7,12 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, duckRows, duckWrite, runMain, sharedCluster } from "../support/fixture.ts";
+import { manyTablesSql } from "../support/many_tables.ts";
 
 const cluster = await sharedCluster();
 
 const TABLES = 300;
 const ROWS = 5;
-
-function schemaSql(): string {
-  const lines = [
-    `CREATE SCHEMA many;`,
-    `CREATE FUNCTION many.touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN NEW.updated_at := now(); RETURN NEW; END; $$;`,
-  ];
-  for (let i = 0; i < TABLES; i++) {
-    const t = `many.t${String(i).padStart(3, "0")}`;
-    lines.push(
-      `CREATE TABLE ${t} (id bigserial PRIMARY KEY, email text NOT NULL, plan text NOT NULL,
-         lifetime_value numeric(12,2) NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now(),
-         updated_at timestamptz NOT NULL DEFAULT now(), deleted_at timestamptz);`,
-      `CREATE INDEX ON ${t} (updated_at, id);`,
-      `CREATE TRIGGER touch BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION many.touch_updated_at();`,
-      `INSERT INTO ${t} (email, plan, lifetime_value)
-         SELECT 'u' || g || '@example.com', 'pro', g * 1.5 FROM generate_series(1, ${ROWS}) g;`,
-    );
-  }
-  return lines.join("\n");
-}
 
 /** Log lines, without their timestamps. */
 function lines(stderr: string): string[] {
@@ -44,7 +24,7 @@ Deno.test(`${TABLES} small tables: a small DuckDB file, one log line per idle cy
   try {
     const client = await db.client();
     try {
-      await client.query(schemaSql());
+      await client.query(manyTablesSql(TABLES, ROWS));
     } finally {
       await client.end();
     }
