@@ -12,7 +12,6 @@ import type { EventSink, SyncMode } from "./protocol.ts";
 import {
   classifyPgError,
   connectPg,
-  describeTable,
   isClosed,
   listRelations,
   readHorizon,
@@ -24,11 +23,17 @@ import { isLockError, WarehouseFile } from "./duckdb_target.ts";
 import { removePartials } from "./batch_files.ts";
 import { forEachLimited, Mutex } from "./mutex.ts";
 import { decideSync, isTableScoped, planTables, type TablePlan } from "./table_plan.ts";
-import { syncIncremental, type TableCycleResult, type TableSyncContext } from "./table_sync.ts";
+import {
+  listTargetTables,
+  syncIncremental,
+  type TableCycleResult,
+  type TableSyncContext,
+} from "./table_sync.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
 import { selectOnly, sourceName, sourceTable } from "./selector.ts";
 import { classifyLocalError } from "./local_io.ts";
+import { SourceCatalog } from "./source_catalog.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -137,6 +142,7 @@ export class SyncEngine {
 
   /** Runs one cycle over every table. Between batches, `signal` stops it cleanly. */
   async runCycle(signal?: AbortSignal): Promise<CycleSummary> {
+    const started = performance.now();
     this.#cycles = this.#store.cycleCount() + 1;
     const config = this.#config;
     let client: pg.Client;
@@ -190,16 +196,19 @@ export class SyncEngine {
       store: this.#store,
       warehouseFile: this.warehouseFile,
       targetsSeen: this.#targetsSeen,
+      targetTables: once(() => listTargetTables(this.warehouseFile, signal)),
       converter: () => this.#converter ??= BatchConverter.create(),
       writer: this.#writer,
       signal,
     };
     const results: TableCycleResult[] = [];
     const failures: TableFailure[] = [];
+    const catalog = new SourceCatalog(plans, config.pg.database);
+    const closeWarehouse = this.warehouseFile.keepOpen();
     await forEachLimited(plans, config.concurrency, async (plan) => {
       if (signal?.aborted) return;
       try {
-        const result = await this.#syncTable(ctx, plan, horizon);
+        const result = await this.#syncTable(ctx, catalog, plan, horizon);
         if (result) results.push(result);
       } catch (error) {
         const e = this.#classify(error);
@@ -213,7 +222,7 @@ export class SyncEngine {
           });
         }
       }
-    });
+    }).finally(closeWarehouse);
     if (failures.length > 0) {
       // Every synced table failing is the cycle failing: the loop's rules apply
       // (a transient failure is retried with backoff, a setting to fix ends it).
@@ -227,7 +236,7 @@ export class SyncEngine {
       }
     }
     if (results.length > 0) this.#store.setCycleCount(this.#cycles);
-    return {
+    const summary = {
       rows: results.reduce((n, r) => n + r.rows, 0),
       batches: results.reduce((n, r) => n + r.batches, 0),
       idle: results.every((r) => r.idle),
@@ -235,18 +244,30 @@ export class SyncEngine {
       tables: results.length + failures.length,
       failures,
     };
+    this.#emit({
+      type: "cycle_summary",
+      tables: summary.tables,
+      table: plans.length === 1 ? plans[0]!.target : null,
+      upToDate: results.filter((r) => r.idle).length,
+      failed: failures.length,
+      rows: summary.rows,
+      batches: summary.batches,
+      durationMs: performance.now() - started,
+    });
+    return summary;
   }
 
   /** Syncs one table on its own connection; null when it is skipped. */
   async #syncTable(
     ctx: TableSyncContext,
+    catalog: SourceCatalog,
     plan: TablePlan,
     horizon: Awaited<ReturnType<typeof readHorizon>>,
   ): Promise<TableCycleResult | null> {
     const client = await this.#acquire();
     let broken = false;
     try {
-      const description = await describeTable(client, plan, this.#config.pg.database);
+      const description = await catalog.describe(client, plan);
       const decision = decideSync(plan, shapeOf(description));
       const first = !this.#toldFirst.has(plan.source);
       this.#toldFirst.add(plan.source);
@@ -344,4 +365,10 @@ export class SyncEngine {
       cause: error,
     });
   }
+}
+
+/** `fn`'s first result, shared by every later call. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | null = null;
+  return () => result ??= fn();
 }

@@ -49,11 +49,14 @@ function formatEventText(event: EngineEvent, format: LogFormat, at: Date): strin
         event.drift.ddl ? ` [${event.drift.ddl}]` : ""
       }`;
     case "cycle_finished":
+      // An idle table is counted in the cycle's summary line instead.
       return event.idle
-        ? `${time} cycle ${event.table}: up to date (${Math.round(event.durationMs)} ms)`
+        ? null
         : `${time} cycle ${event.table} ${event.mode}: ${count(event.rows, "row")} in ${
           count(event.batches, "batch", "batches")
         }, ${Math.round(event.durationMs)} ms`;
+    case "cycle_summary":
+      return formatSummary(event, time);
     case "cycle_idle":
       return null;
     case "notice":
@@ -67,4 +70,29 @@ function formatEventText(event: EngineEvent, format: LogFormat, at: Date): strin
     default:
       return assertNever(event);
   }
+}
+
+/**
+ * One line per cycle: the tables that did nothing are counted, not listed (a
+ * loop over hundreds of idle tables writes one line a cycle). A one-table
+ * cycle that did something already has its table's line.
+ */
+function formatSummary(
+  event: Extract<EngineEvent, { type: "cycle_summary" }>,
+  time: string,
+): string | null {
+  const ms = `${Math.round(event.durationMs)} ms`;
+  if (event.tables === 0) return null;
+  if (event.upToDate === event.tables) {
+    return event.table !== null && event.tables === 1
+      ? `${time} cycle ${event.table}: up to date (${ms})`
+      : `${time} cycle: ${count(event.tables, "table")} up to date (${ms})`;
+  }
+  if (event.tables === 1) return null;
+  const synced = event.tables - event.upToDate - event.failed;
+  return `${time} cycle: ${count(event.tables, "table")}: ${synced} synced (${
+    count(event.rows, "row")
+  } in ${
+    count(event.batches, "batch", "batches")
+  }), ${event.upToDate} up to date, ${event.failed} failed (${ms})`;
 }

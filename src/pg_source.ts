@@ -239,7 +239,8 @@ export async function connectPg(config: Config, secrets: string[]): Promise<pg.C
 }
 
 const COLUMNS_SQL = `
-SELECT a.attname AS name,
+SELECT a.attrelid::int8::text AS rel,
+       a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS pg_type,
        bt.typname AS base_name,
        format_type(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS base_type,
@@ -255,16 +256,16 @@ JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
 LEFT JOIN pg_type e ON e.oid = bt.typelem AND bt.typcategory = 'A' AND bt.typlen = -1
 LEFT JOIN pg_type et ON et.oid = CASE WHEN e.typtype = 'd' THEN e.typbasetype ELSE e.oid END
-WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum`;
+WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
 
 const PRIMARY_KEY_SQL = `
-SELECT a.attname AS name
+SELECT i.indrelid::int8::text AS rel, a.attname AS name
 FROM pg_index i
 JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-WHERE i.indrelid = $1::oid AND i.indisprimary
-ORDER BY k.ord`;
+WHERE i.indrelid = ANY($1::oid[]) AND i.indisprimary
+ORDER BY i.indrelid, k.ord`;
 
 /** Tables, views and foreign tables of the given schemas, for matching selectors. */
 export async function listRelations(
@@ -311,8 +312,29 @@ export async function describeTable(
   plan: { readonly schema: string; readonly table: string; readonly source: string },
   database: string,
 ): Promise<TableDescription> {
+  const description = (await describeTables(client, [plan])).get(plan.source);
+  if (!description) {
+    throw configError(
+      "TABLE_MISSING",
+      `Cannot find table ${plan.source} in database ${database} (check POSTGRES_SCHEMA and POSTGRES_TABLE or POSTGRES_TABLES, and that the user can see it)`,
+    );
+  }
+  return description;
+}
+
+/**
+ * Many tables described at once, in three catalog queries (and one per
+ * partitioned table), by source name; a table that is not found is left out.
+ */
+export async function describeTables(
+  client: pg.Client,
+  plans: readonly { readonly schema: string; readonly table: string; readonly source: string }[],
+): Promise<Map<string, TableDescription>> {
+  const descriptions = new Map<string, TableDescription>();
+  if (plans.length === 0) return descriptions;
   const rel = await client.query(
-    `SELECT c.oid::int8::text AS oid, c.relkind::text AS kind,
+    `SELECT n.nspname AS schema, c.relname AS table,
+            c.oid::int8::text AS oid, c.relkind::text AS kind,
             c.relhassubclass AS has_children,
             coalesce((SELECT a.amname::text FROM pg_am a WHERE a.oid = c.relam), '') AS access_method,
             greatest(c.reltuples, 0)::int8 + coalesce((
@@ -320,59 +342,66 @@ export async function describeTable(
               JOIN pg_class p ON p.oid = i.inhrelid
               WHERE i.inhparent = c.oid AND c.relkind = 'p'), 0) AS estimate
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relname = $2`,
-    [plan.schema, plan.table],
+     WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [plans.map((p) => p.schema), plans.map((p) => p.table)],
   );
-  const relRow = rel.rows[0];
-  if (!relRow) {
-    throw configError(
-      "TABLE_MISSING",
-      `Cannot find table ${plan.source} in database ${database} (check POSTGRES_SCHEMA and POSTGRES_TABLE or POSTGRES_TABLES, and that the user can see it)`,
-    );
+  const oids = rel.rows.map((r: Record<string, unknown>) => String(r.oid));
+  const columnsOf = new Map<string, SourceColumn[]>();
+  for (const r of (await client.query(COLUMNS_SQL, [oids])).rows as Record<string, unknown>[]) {
+    const list = columnsOf.get(String(r.rel)) ?? [];
+    columnsOf.set(String(r.rel), list);
+    list.push({
+      name: String(r.name),
+      pgType: String(r.pg_type),
+      baseTypeName: r.base_typtype === "e" ? "enum" : String(r.base_name),
+      baseType: String(r.base_type),
+      category: String(r.category),
+      notNull: Boolean(r.not_null),
+      attnum: Number(r.attnum),
+      ...(r.element_base_name == null ? {} : {
+        elementBaseTypeName: r.element_base_typtype === "e" ? "enum" : String(r.element_base_name),
+        elementBaseType: String(r.element_base_type),
+      }),
+    });
   }
-  const oid = String(relRow.oid);
-  const columnRows = (await client.query(COLUMNS_SQL, [oid])).rows;
-  const columns: SourceColumn[] = columnRows.map((r: Record<string, unknown>) => ({
-    name: String(r.name),
-    pgType: String(r.pg_type),
-    baseTypeName: r.base_typtype === "e" ? "enum" : String(r.base_name),
-    baseType: String(r.base_type),
-    category: String(r.category),
-    notNull: Boolean(r.not_null),
-    attnum: Number(r.attnum),
-    ...(r.element_base_name == null ? {} : {
-      elementBaseTypeName: r.element_base_typtype === "e" ? "enum" : String(r.element_base_name),
-      elementBaseType: String(r.element_base_type),
-    }),
-  }));
-  const primaryKey = (await client.query(PRIMARY_KEY_SQL, [oid])).rows.map((
-    r: Record<string, unknown>,
-  ) => String(r.name));
-  const estimate = Number(relRow.estimate);
-  const kind = String(relRow.kind);
-  const partitions = kind === "p"
-    ? (await client.query(
-      `SELECT n.nspname AS schema, c.relname AS table FROM pg_partition_tree($1::oid::regclass) t
-       JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE t.isleaf ORDER BY 1, 2`,
-      [oid],
-    )).rows.map((r: Record<string, unknown>) => ({
-      schema: String(r.schema),
-      table: String(r.table),
-    }))
-    : undefined;
-  return {
-    schema: plan.schema,
-    table: plan.table,
-    source: plan.source,
-    columns,
-    primaryKey,
-    kind,
-    hasChildren: Boolean(relRow.has_children),
-    accessMethod: String(relRow.access_method),
-    ...(partitions ? { partitions } : {}),
-    estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
-  };
+  const keyOf = new Map<string, string[]>();
+  for (const r of (await client.query(PRIMARY_KEY_SQL, [oids])).rows as Record<string, unknown>[]) {
+    const list = keyOf.get(String(r.rel)) ?? [];
+    keyOf.set(String(r.rel), list);
+    list.push(String(r.name));
+  }
+  const bySource = new Map(plans.map((p) => [`${p.schema}\u0000${p.table}`, p]));
+  for (const relRow of rel.rows as Record<string, unknown>[]) {
+    const plan = bySource.get(`${relRow.schema}\u0000${relRow.table}`);
+    if (!plan) continue;
+    const oid = String(relRow.oid);
+    const estimate = Number(relRow.estimate);
+    const kind = String(relRow.kind);
+    const partitions = kind === "p"
+      ? (await client.query(
+        `SELECT n.nspname AS schema, c.relname AS table FROM pg_partition_tree($1::oid::regclass) t
+         JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE t.isleaf ORDER BY 1, 2`,
+        [oid],
+      )).rows.map((r: Record<string, unknown>) => ({
+        schema: String(r.schema),
+        table: String(r.table),
+      }))
+      : undefined;
+    descriptions.set(plan.source, {
+      schema: plan.schema,
+      table: plan.table,
+      source: plan.source,
+      columns: columnsOf.get(oid) ?? [],
+      primaryKey: keyOf.get(oid) ?? [],
+      kind,
+      hasChildren: Boolean(relRow.has_children),
+      accessMethod: String(relRow.access_method),
+      ...(partitions ? { partitions } : {}),
+      estimatedRows: Number.isFinite(estimate) && estimate > 0 ? estimate : null,
+    });
+  }
+  return descriptions;
 }
 
 /** The shape decideSync needs. */

@@ -63,6 +63,19 @@ export type EngineEvent =
     readonly idle: boolean;
   }
   | {
+    /** After a cycle over every table: what it did in all (one log line per cycle). */
+    readonly type: "cycle_summary";
+    /** Tables synced or checked (skipped ones are not counted). */
+    readonly tables: number;
+    /** The table, when the cycle has only one. */
+    readonly table: string | null;
+    readonly upToDate: number;
+    readonly failed: number;
+    readonly rows: number;
+    readonly batches: number;
+    readonly durationMs: number;
+  }
+  | {
     readonly type: "cycle_idle";
     /** Seconds until the next cycle starts. */
     readonly nextInSeconds: number;

@@ -51,6 +51,12 @@ export interface TableSyncContext {
   readonly warehouseFile: WarehouseFile;
   /** Tables whose DuckDB table this process has seen exist (checked once, even by idle cycles). */
   readonly targetsSeen: Set<string>;
+  /**
+   * The tables of the DuckDB file's main schema, listed once per cycle (one
+   * open of the file for every table that asks), or null when another program
+   * holds the file.
+   */
+  readonly targetTables: () => Promise<ReadonlySet<string> | null>;
   /** The shared CSV -> Parquet converter (use it only while holding `writer`). */
   readonly converter: () => Promise<BatchConverter>;
   /** The one DuckDB writer: held for every write to the warehouse. */
@@ -102,27 +108,40 @@ export function refuseOtherSource(
  */
 async function targetExists(ctx: TableSyncContext, table: string): Promise<boolean> {
   if (ctx.targetsSeen.has(table)) return true;
+  const tables = await ctx.targetTables();
+  // Another program holds the file: the check is left to a later cycle.
+  if (tables === null) return true;
+  if (!tables.has(table)) return false;
+  ctx.targetsSeen.add(table);
+  return true;
+}
+
+/**
+ * The tables of the main schema of the DuckDB file ({} when there is no file
+ * yet), or null when another program holds its lock. No waiting: an idle
+ * cycle must not wait for (or fail on) another program reading the file.
+ */
+export async function listTargetTables(
+  warehouseFile: WarehouseFile,
+  signal?: AbortSignal,
+): Promise<ReadonlySet<string> | null> {
   try {
-    await Deno.stat(ctx.config.duckdbPath);
+    await Deno.stat(warehouseFile.path);
   } catch {
-    return false;
+    return new Set();
   }
   let warehouse: Warehouse;
   try {
-    // No waiting: an idle cycle must not wait for (or fail on) another program
-    // reading the file; the check is then left to a later cycle.
-    warehouse = await ctx.warehouseFile.acquire({ lockWaitSeconds: 0, signal: ctx.signal });
+    warehouse = await warehouseFile.acquire({ lockWaitSeconds: 0, signal });
   } catch (error) {
-    if (error instanceof SyncError && error.code === "DUCKDB_LOCKED") return true;
+    if (error instanceof SyncError && error.code === "DUCKDB_LOCKED") return null;
     throw error;
   }
   try {
-    if (!(await warehouse.columns(table))) return false;
+    return new Set(await warehouse.tables());
   } finally {
     warehouse.close();
   }
-  ctx.targetsSeen.add(table);
-  return true;
 }
 
 /**

@@ -194,6 +194,9 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         withTable(state, event.table, { error: `${event.code}: ${event.message}` }),
         `${event.table} failed (${event.code}); retried next cycle`,
       );
+    case "cycle_summary":
+      // The per-table events already told the panes.
+      return state;
     case "cycle_idle":
       return {
         ...state,

@@ -6,13 +6,16 @@
 // default 64MB), an incremental cycle after 10,000 updated rows and
 // an idle cycle inside a running loop, `verify` on the synced copy, and the
 // terminal UI's CPU, and the CPU seconds the baseline and a bootstrap cost
-// (client process and Postgres). Prints a table
-// and writes bench-results/bench-<time>.json.
+// (client process and Postgres); and, over many small tables (300 of 5 rows),
+// the DuckDB file's size and an idle `sync --once` as a whole process. Prints a
+// table and writes bench-results/bench-<time>.json.
 // Usage: deno task bench [--rows 1000000] [--reps 3] [--skip-ui] [--memory-limit 64MB]
+//        [--many-tables 300 (0 skips)] [--only-many-tables]
 
 import { parseArgs } from "node:util";
-import { startCluster } from "../support/pg_cluster.ts";
+import { type PgCluster, startCluster } from "../support/pg_cluster.ts";
 import { createTestDb, REPO, spawnMain, type TestDb } from "../support/fixture.ts";
+import { manyTablesSql } from "../support/many_tables.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,8 +23,11 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     "skip-ui": { type: "boolean", default: false },
     "memory-limit": { type: "string", default: "64MB" },
+    "many-tables": { type: "string", default: "300" },
+    "only-many-tables": { type: "boolean", default: false },
   },
 });
+const MANY_TABLES = Number(values["many-tables"]);
 const ROWS = Number(values.rows);
 const MEMORY_LIMIT = String(values["memory-limit"]);
 const REPS = Number(values.reps);
@@ -229,6 +235,68 @@ async function loopCycles(db: TestDb): Promise<{ idleMs: number[]; incrementalMs
 }
 
 /** `main.ts verify` on a synced copy, as a whole process: seconds per run. */
+/**
+ * `tables` tables of 5 rows under schema.*: the first `sync --once` (the
+ * bootstrap), the DuckDB file's size, then idle `sync --once` runs as whole
+ * processes (start-up included) and the log lines each wrote.
+ */
+async function manyTables(cluster: PgCluster, tables: number): Promise<Record<string, unknown>> {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    const client = await db.client();
+    try {
+      await client.query(manyTablesSql(tables, 5));
+    } finally {
+      await client.end();
+    }
+    const env = db.env({ POSTGRES_TABLES: "many.*" });
+    const once = async () => {
+      const started = performance.now();
+      const out = await spawnMain(["sync", "--once"], env).output();
+      const seconds = (performance.now() - started) / 1000;
+      const log = new TextDecoder().decode(out.stderr);
+      if (!out.success) throw new Error(log);
+      return { seconds, lines: log.split("\n").filter((l) => l.trim() !== "").length };
+    };
+    const boot = await once();
+    const fileMiB = (await Deno.stat(env.DUCKDB_PATH!)).size / 1048576;
+    const idle = [];
+    for (let rep = 0; rep < Math.max(REPS, 5); rep++) idle.push(await once());
+    return {
+      tables,
+      rowsPerTable: 5,
+      bootstrapSeconds: round(boot.seconds),
+      duckdbFileMiB: round(fileMiB, 1),
+      idleOnceSeconds: {
+        median: round(median(idle.map((r) => r.seconds))),
+        runs: idle.map((r) => round(r.seconds)),
+      },
+      idleLogLines: median(idle.map((r) => r.lines)),
+    };
+  } finally {
+    await db.cleanup();
+  }
+}
+
+function manyTablesRows(r: Record<string, unknown> | undefined): string[][] {
+  if (!r) return [];
+  const m = r as {
+    tables: number;
+    bootstrapSeconds: number;
+    duckdbFileMiB: number;
+    idleOnceSeconds: { median: number };
+    idleLogLines: number;
+  };
+  return [
+    [`${m.tables} tables of 5 rows: bootstrap`, `${m.bootstrapSeconds} s`],
+    [`${m.tables} tables: DuckDB file`, `${m.duckdbFileMiB} MiB`],
+    [
+      `${m.tables} tables: idle sync --once (process)`,
+      `${m.idleOnceSeconds.median} s (target <= 2), ${m.idleLogLines} log line(s)`,
+    ],
+  ];
+}
+
 async function verifyRuns(env: Record<string, string>): Promise<number[]> {
   const runs: number[] = [];
   for (let rep = 0; rep < REPS; rep++) {
@@ -259,6 +327,19 @@ const results: Record<string, unknown> = {
   reps: REPS,
   machine: { cores: navigator.hardwareConcurrency, deno: Deno.version.deno },
 };
+if (values["only-many-tables"]) {
+  try {
+    results.manyTables = await manyTables(cluster, MANY_TABLES || 300);
+  } finally {
+    await cluster.stop();
+  }
+  console.log("");
+  for (const [k, v] of manyTablesRows(results.manyTables as Record<string, unknown>)) {
+    console.log(`${k!.padEnd(44)} ${v}`);
+  }
+  await writeResults();
+  Deno.exit(0);
+}
 try {
   const db = await createTestDb(cluster, { seedRows: false });
   await insertRows(db, 1, ROWS);
@@ -347,6 +428,7 @@ try {
   };
   results.bootstrapSeconds2x = round(big.seconds);
   await db.cleanup();
+  if (MANY_TABLES > 0) results.manyTables = await manyTables(cluster, MANY_TABLES);
 } finally {
   await cluster.stop();
 }
@@ -442,10 +524,15 @@ const table = [
       }% of one core (target < 5%)`
       : "skipped",
   ],
+  ...manyTablesRows(results.manyTables as Record<string, unknown> | undefined),
 ];
 console.log("");
 for (const [k, v] of table) console.log(`${k!.padEnd(44)} ${v}`);
-await Deno.mkdir(`${REPO}/bench-results`, { recursive: true });
-const file = `${REPO}/bench-results/bench-${(results.at as string).replace(/[:.]/g, "-")}.json`;
-await Deno.writeTextFile(file, JSON.stringify(results, null, 2) + "\n");
-console.log(`\nwrote ${file}`);
+await writeResults();
+
+async function writeResults(): Promise<void> {
+  await Deno.mkdir(`${REPO}/bench-results`, { recursive: true });
+  const file = `${REPO}/bench-results/bench-${(results.at as string).replace(/[:.]/g, "-")}.json`;
+  await Deno.writeTextFile(file, JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nwrote ${file}`);
+}

@@ -98,7 +98,7 @@ Deno.test("formatEvent() text line for a notice", () => {
   );
 });
 
-Deno.test("formatEvent() text line for cycle_finished differs when idle", () => {
+Deno.test("formatEvent() text line for cycle_finished only when the table did something", () => {
   const base = {
     type: "cycle_finished" as const,
     table: "t",
@@ -108,11 +108,44 @@ Deno.test("formatEvent() text line for cycle_finished differs when idle", () => 
     durationMs: 12.6,
     idle: true,
   };
-  assertEquals(formatEvent(base, "text", at), `${stamp} cycle t: up to date (13 ms)`);
+  // An idle table is counted in the cycle's summary line.
+  assertEquals(formatEvent(base, "text", at), null);
   assertEquals(
     formatEvent({ ...base, idle: false, rows: 120, batches: 2, durationMs: 1500 }, "text", at),
     `${stamp} cycle t incremental: 120 rows in 2 batches, 1500 ms`,
   );
+});
+
+Deno.test("formatEvent() cycle_summary: one line a cycle, the one table named", () => {
+  const summary = {
+    type: "cycle_summary" as const,
+    tables: 300,
+    table: null,
+    upToDate: 300,
+    failed: 0,
+    rows: 0,
+    batches: 0,
+    durationMs: 12.4,
+  };
+  assertEquals(formatEvent(summary, "text", at), `${stamp} cycle: 300 tables up to date (12 ms)`);
+  assertEquals(
+    formatEvent({ ...summary, tables: 1, table: "t", upToDate: 1 }, "text", at),
+    `${stamp} cycle t: up to date (12 ms)`,
+  );
+  assertEquals(
+    formatEvent({ ...summary, upToDate: 297, failed: 1, rows: 1200, batches: 3 }, "text", at),
+    `${stamp} cycle: 300 tables: 2 synced (1,200 rows in 3 batches), 297 up to date, 1 failed (12 ms)`,
+  );
+  // One table that did something has its cycle_finished line already; no table, no line.
+  assertEquals(
+    formatEvent(
+      { ...summary, tables: 1, table: "t", upToDate: 0, rows: 5, batches: 1 },
+      "text",
+      at,
+    ),
+    null,
+  );
+  assertEquals(formatEvent({ ...summary, tables: 0, upToDate: 0 }, "text", at), null);
 });
 
 Deno.test("formatEvent() writes no text line for progress-only events", () => {
