@@ -4,31 +4,42 @@
 // (2 = configuration, 1 = runtime).
 
 import { parseArgs } from "node:util";
-import { type Config, type ConfigFlags, FLAG_TO_ENV, loadConfig, secretsOf } from "./src/config.ts";
-import { optionsUsage } from "./src/settings.ts";
-import { errorMessage, SyncError } from "./src/errors.ts";
-import { scrub } from "./src/secrets.ts";
-import { type EngineOptions, SyncEngine } from "./src/engine.ts";
-import { backoffSeconds, LoopControl, runLoop } from "./src/loop.ts";
-import { formatEvent } from "./src/event_log.ts";
-import type { EngineEvent } from "./src/protocol.ts";
-import { CHECKPOINT_FILE, CheckpointStore } from "./src/checkpoint.ts";
-import { queryWarehouse } from "./src/warehouse_query.ts";
-import { formatResult, type QueryFormat } from "./src/query_result.ts";
-import { classifyPgError, connectPg } from "./src/pg_source.ts";
-import { seedChanges } from "./src/seed.ts";
-import { Warehouse } from "./src/duckdb_target.ts";
-import { quoteIdent } from "./src/sql.ts";
-import { formatSelector, sourceName } from "./src/selector.ts";
-import { listBatchFiles } from "./src/batch_files.ts";
-import { demoConfig, postgresConfigured, runningDemoPort, startDemoDatabase } from "./src/demo.ts";
+import {
+  type Config,
+  type ConfigFlags,
+  FLAG_TO_ENV,
+  loadConfig,
+  secretsOf,
+} from "./src/core/config.ts";
+import { optionsUsage } from "./src/core/settings.ts";
+import { errorMessage, SyncError } from "./src/core/errors.ts";
+import { scrub } from "./src/core/secrets.ts";
+import { type EngineOptions, SyncEngine } from "./src/sync/engine.ts";
+import { backoffSeconds, LoopControl, runLoop } from "./src/sync/loop.ts";
+import { formatEvent } from "./src/core/event_log.ts";
+import type { EngineEvent } from "./src/core/events.ts";
+import { CHECKPOINT_FILE, CheckpointStore } from "./src/io/checkpoint.ts";
+import { queryWarehouse } from "./src/io/warehouse_query.ts";
+import { formatResult, type QueryFormat } from "./src/core/query_result.ts";
+import { classifyPgError, connectPg } from "./src/io/postgres.ts";
+import { seedChanges } from "./src/demo/seed.ts";
+import { Warehouse } from "./src/io/warehouse.ts";
+import { quoteIdent } from "./src/core/sql.ts";
+import { formatSelector, sourceName } from "./src/core/selector.ts";
+import { listBatchFiles } from "./src/io/batch_files.ts";
+import {
+  demoConfig,
+  postgresConfigured,
+  runningDemoPort,
+  startDemoDatabase,
+} from "./src/demo/demo.ts";
 import { join } from "node:path";
-import type { ScanState } from "./src/block_scan.ts";
-import { formatVerdict, verifyTables } from "./src/verify.ts";
-import { count } from "./src/counts.ts";
-import { closest } from "./src/did_you_mean.ts";
-import { sameOrigin } from "./src/origin.ts";
-import { replayBatchFiles } from "./src/replay.ts";
+import type { ScanState } from "./src/io/block_scan.ts";
+import { formatVerdict, verifyTables } from "./src/sync/verify.ts";
+import { count } from "./src/core/counts.ts";
+import { closest } from "./src/core/did_you_mean.ts";
+import { sameOrigin } from "./src/core/origin.ts";
+import { replayBatchFiles } from "./src/sync/replay.ts";
 
 const USAGE = `postgres-duckdb-sync: keep a DuckDB copy of live PostgreSQL tables
 

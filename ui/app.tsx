@@ -4,7 +4,7 @@
 
 import { Box, useInput, useStdout } from "ink";
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
-import type { WorkerCommand } from "../src/protocol.ts";
+import type { WorkerCommand } from "../src/host/protocol.ts";
 import { initialState, reduce, type UiAction } from "./state.ts";
 import { mapKey } from "./keys.ts";
 import { type EventSource, useBatchedEvents } from "./use_batched_events.ts";

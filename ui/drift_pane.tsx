@@ -4,7 +4,7 @@
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
 import { clip } from "./format.ts";
-import type { DriftRecord } from "../src/protocol.ts";
+import type { DriftRecord } from "../src/host/protocol.ts";
 
 export interface DriftPaneProps {
   readonly drift: readonly DriftRecord[];

@@ -27,7 +27,7 @@ export function compactNumber(n: number): string {
 }
 
 /** The engine log's byte formatter, under the UI's name. */
-export { formatBytes as formatBytesShort } from "../src/event_log.ts";
+export { formatBytes as formatBytesShort } from "../src/mod.ts";
 
 /** "4s", "3m 12s", "2h 05m", "3d 4h". */
 export function formatDuration(ms: number): string {

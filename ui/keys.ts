@@ -2,7 +2,7 @@
 // become a UI action, a worker command, or quitting. While the prompt has
 // focus, letters go to the prompt.
 
-import type { WorkerCommand } from "../src/protocol.ts";
+import type { WorkerCommand } from "../src/host/protocol.ts";
 import type { UiAction, UiState } from "./state.ts";
 
 /** The subset of Ink's Key flags the map reads. */

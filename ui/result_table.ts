@@ -3,7 +3,7 @@
 // columns that do not fit dropped with a marker, a window of rows starting at
 // the scroll offset.
 
-import { cellText } from "../src/query_result.ts";
+import { cellText } from "../src/mod.ts";
 import { clip } from "./format.ts";
 import type { QueryView } from "./state.ts";
 

@@ -2,8 +2,8 @@
 // batches) and the user's own actions (focus, prompt editing, history, scrolling,
 // help). No Ink or React here, so every transition is unit-tested.
 
-import type { DriftRecord, SyncMode, WorkerEvent } from "../src/protocol.ts";
-import { assertNever } from "../src/protocol.ts";
+import type { DriftRecord, SyncMode, WorkerEvent } from "../src/host/protocol.ts";
+import { assertNever } from "../src/host/protocol.ts";
 
 export interface TableView {
   readonly table: string;

@@ -4,8 +4,8 @@
 // code. The main thread never opens DuckDB.
 
 import { render } from "ink";
-import type { Config } from "../src/config.ts";
-import type { WorkerCommand, WorkerEvent, WorkerInit } from "../src/protocol.ts";
+import type { Config } from "../src/mod.ts";
+import type { WorkerCommand, WorkerEvent, WorkerInit } from "../src/host/protocol.ts";
 import { App } from "./app.tsx";
 import type { EventSource } from "./use_batched_events.ts";
 
@@ -18,7 +18,7 @@ export interface TuiOptions {
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 export async function runTui(options: TuiOptions): Promise<number> {
-  const worker = new Worker(new URL("../src/worker.ts", import.meta.url).href, {
+  const worker = new Worker(new URL("../src/host/worker.ts", import.meta.url).href, {
     type: "module",
   });
   const listeners = new Set<(event: WorkerEvent) => void>();

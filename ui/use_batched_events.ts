@@ -3,7 +3,7 @@
 // a slow tick keeps countdowns and lag moving when nothing happens.
 
 import { useEffect } from "react";
-import type { WorkerEvent } from "../src/protocol.ts";
+import type { WorkerEvent } from "../src/host/protocol.ts";
 import type { UiAction } from "./state.ts";
 
 /** Where events come from: the worker bridge, or a scripted source in tests. */

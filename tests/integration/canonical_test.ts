@@ -14,14 +14,14 @@ import {
   mapColumn,
   type SourceColumn,
   type TypeMapOptions,
-} from "../../src/type_map.ts";
-import { describeTable } from "../../src/pg_source.ts";
-import { BatchConverter } from "../../src/parquet_batch.ts";
-import { quoteIdent } from "../../src/sql.ts";
+} from "../../src/core/type_map.ts";
+import { describeTable } from "../../src/io/postgres.ts";
+import { BatchConverter } from "../../src/io/parquet_batch.ts";
+import { quoteIdent } from "../../src/core/sql.ts";
 
 const cluster = await sharedCluster();
 
-/** The product's own catalog reading (src/pg_source.ts describeTable), for one table. */
+/** The product's own catalog reading (src/io/postgres.ts describeTable), for one table. */
 async function sourceColumns(
   client: pg.Client,
   table: string,
@@ -39,7 +39,7 @@ async function sourceColumns(
 async function withClient<T>(db: TestDb, f: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = await db.client();
   try {
-    // The sync's session (src/pg_source.ts SESSION_SETUP).
+    // The sync's session (src/io/postgres.ts SESSION_SETUP).
     await client.query(
       "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3",
     );
@@ -387,7 +387,7 @@ Deno.test("canonical text: Postgres and DuckDB agree on every value of every map
   }
 });
 
-/** COPY `select` of a table into `path` as CSV (as src/pg_source.ts streams a batch). */
+/** COPY `select` of a table into `path` as CSV (as src/io/postgres.ts streams a batch). */
 async function copyCsv(client: pg.Client, sql: string, path: string): Promise<void> {
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv)`));
   (client as unknown as { connection: { stream: { resume(): void } } }).connection.stream.resume();

@@ -46,8 +46,8 @@ Deno.test("the compile task includes the workers and the SQL assets, and exclude
   const task = String(tasks.compile);
   for (
     const part of [
-      "--include src/worker.ts",
-      "--include src/demo_postgres_worker.ts",
+      "--include src/host/worker.ts",
+      "--include src/demo/demo_postgres_worker.ts",
       "--include postgres/init",
     ]
   ) {

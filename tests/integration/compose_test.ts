@@ -4,7 +4,7 @@
 
 import { parse } from "yaml";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { CONFIG_ENV_NAMES, loadConfig } from "../../src/config.ts";
+import { CONFIG_ENV_NAMES, loadConfig } from "../../src/core/config.ts";
 import { REPO } from "../support/fixture.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -50,7 +50,7 @@ Deno.test("compose.yaml: syncer runs the pinned Deno image, the headless loop, a
 Deno.test("compose.yaml: every syncer environment name is a config variable, and the values load", () => {
   const env = compose.services.syncer.environment as Record<string, string>;
   for (const name of Object.keys(env)) {
-    assert(CONFIG_ENV_NAMES.includes(name), `${name} is not read by src/config.ts`);
+    assert(CONFIG_ENV_NAMES.includes(name), `${name} is not read by src/core/config.ts`);
   }
   const config = loadConfig((name) => env[name]);
   assertEquals(config.pg.host, "postgres");

@@ -15,8 +15,8 @@ import {
   spawnMain,
   type TestDb,
 } from "../support/fixture.ts";
-import { CheckpointStore } from "../../src/checkpoint.ts";
-import { classifyLocalError } from "../../src/local_io.ts";
+import { CheckpointStore } from "../../src/io/checkpoint.ts";
+import { classifyLocalError } from "../../src/core/local_io.ts";
 
 /** Why these tests cannot run here, or null when a tmpfs can be mounted. */
 async function tmpfsUnavailable(): Promise<string | null> {

@@ -6,9 +6,9 @@
 
 import { assertEquals } from "../support/assert.ts";
 import { createTestDb, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
-import { loadConfig, secretsOf } from "../../src/config.ts";
-import { EngineHost } from "../../src/engine_host.ts";
-import type { WorkerEvent } from "../../src/protocol.ts";
+import { loadConfig, secretsOf } from "../../src/core/config.ts";
+import { EngineHost } from "../../src/host/engine_host.ts";
+import type { WorkerEvent } from "../../src/host/protocol.ts";
 import { resultLines } from "../../ui/result_table.ts";
 
 const cluster = await sharedCluster();

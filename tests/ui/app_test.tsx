@@ -5,7 +5,7 @@ import { render } from "ink-testing-library";
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
 import { App } from "../../ui/app.tsx";
 import { driftLine } from "../../ui/drift_pane.tsx";
-import type { DriftRecord, WorkerCommand, WorkerEvent } from "../../src/protocol.ts";
+import type { DriftRecord, WorkerCommand, WorkerEvent } from "../../src/host/protocol.ts";
 import type { EventSource } from "../../ui/use_batched_events.ts";
 
 const SIZE = { columns: 80, rows: 24 } as const;

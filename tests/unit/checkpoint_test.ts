@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../support/assert.ts";
-import { CheckpointStore } from "../../src/checkpoint.ts";
+import { CheckpointStore } from "../../src/io/checkpoint.ts";
 
 Deno.test("CheckpointStore keeps the cycle count and a pending refresh across reopening", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pds-unit-checkpoint-" });

@@ -2,8 +2,8 @@ import nodeAssert from "node:assert/strict";
 import process from "node:process";
 import pg from "pg";
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
-import { CONFIG_ENV_NAMES, ENV_DEFAULTS, loadConfig, secretsOf } from "../../src/config.ts";
-import { SyncError } from "../../src/errors.ts";
+import { CONFIG_ENV_NAMES, ENV_DEFAULTS, loadConfig, secretsOf } from "../../src/core/config.ts";
+import { SyncError } from "../../src/core/errors.ts";
 
 /** An env lookup over a plain record (nothing leaks in from the real environment). */
 function envOf(vars: Record<string, string> = {}): (name: string) => string | undefined {

@@ -1,7 +1,7 @@
-// count() (src/counts.ts): grouped digits and a noun that agrees with the number.
+// count() (src/core/counts.ts): grouped digits and a noun that agrees with the number.
 
 import { assertEquals } from "../support/assert.ts";
-import { count } from "../../src/counts.ts";
+import { count } from "../../src/core/counts.ts";
 
 Deno.test("count() groups digits and picks singular or plural", () => {
   assertEquals(count(0, "row"), "0 rows");

@@ -1,5 +1,5 @@
 import { assertEquals } from "../support/assert.ts";
-import { CsvLastRow, parseCsvRow } from "../../src/csv_tail.ts";
+import { CsvLastRow, parseCsvRow } from "../../src/core/csv_tail.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));

@@ -1,7 +1,7 @@
-// closest() (src/did_you_mean.ts): a typo's nearest known name, or none.
+// closest() (src/core/did_you_mean.ts): a typo's nearest known name, or none.
 
 import { assertEquals } from "../support/assert.ts";
-import { closest } from "../../src/did_you_mean.ts";
+import { closest } from "../../src/core/did_you_mean.ts";
 
 Deno.test("closest() finds a name within two edits, and nothing further away", () => {
   const known = ["batch-size", "bootstrap-batch-size", "interval", "once", "loop"];

@@ -1,6 +1,6 @@
 import { assertEquals } from "../support/assert.ts";
-import { diffSchema, effectiveTargetType, type TargetColumn } from "../../src/drift.ts";
-import { type ColumnMapping, mapColumn } from "../../src/type_map.ts";
+import { diffSchema, effectiveTargetType, type TargetColumn } from "../../src/core/drift.ts";
+import { type ColumnMapping, mapColumn } from "../../src/core/type_map.ts";
 
 function source(name: string, baseTypeName: string, pgType = baseTypeName): ColumnMapping {
   return mapColumn({
@@ -187,7 +187,7 @@ Deno.test("effectiveTargetType() prefers the target column's type", () => {
 });
 
 Deno.test("rebuildForKeyRetype() turns a key column's type change into one table rebuild", async () => {
-  const { rebuildForKeyRetype } = await import("../../src/drift.ts");
+  const { rebuildForKeyRetype } = await import("../../src/core/drift.ts");
   const src = [source("id", "int8"), source("note", "text")];
   const tgt: TargetColumn[] = [{ name: "id", duckType: "INTEGER" }];
   const out = rebuildForKeyRetype("t", diffSchema("t", src, tgt, none), tgt, ["id"]);

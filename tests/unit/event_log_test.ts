@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { formatBytes, formatEvent, formatRate } from "../../src/event_log.ts";
-import type { EngineEvent } from "../../src/protocol.ts";
+import { formatBytes, formatEvent, formatRate } from "../../src/core/event_log.ts";
+import type { EngineEvent } from "../../src/core/events.ts";
 
 const at = new Date("2024-03-04T05:06:07.089Z");
 const stamp = "2024-03-04T05:06:07.089Z";

@@ -9,7 +9,7 @@ import {
   positionSelect,
   rangePredicate,
   upToPredicate,
-} from "../../src/keyset.ts";
+} from "../../src/core/keyset.ts";
 
 const single: KeysetColumns = {
   cursor: { name: "updated_at", pgType: "timestamp with time zone" },

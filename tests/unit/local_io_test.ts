@@ -1,8 +1,13 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { classifyLocalError, FileWriteError, isDiskFull, placeOf } from "../../src/local_io.ts";
-import { SyncError } from "../../src/errors.ts";
-import { classifyPgError } from "../../src/pg_source.ts";
-import { loadConfig } from "../../src/config.ts";
+import {
+  classifyLocalError,
+  FileWriteError,
+  isDiskFull,
+  placeOf,
+} from "../../src/core/local_io.ts";
+import { SyncError } from "../../src/core/errors.ts";
+import { classifyPgError } from "../../src/io/postgres.ts";
+import { loadConfig } from "../../src/core/config.ts";
 
 const places = {
   parquetDir: "/data/lake/parquet",

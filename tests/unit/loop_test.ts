@@ -1,8 +1,8 @@
 import nodeAssert from "node:assert/strict";
 import { assert, assertEquals } from "../support/assert.ts";
-import { backoffSeconds, type CycleRunner, LoopControl, runLoop } from "../../src/loop.ts";
-import { SyncError } from "../../src/errors.ts";
-import type { EngineEvent } from "../../src/protocol.ts";
+import { backoffSeconds, type CycleRunner, LoopControl, runLoop } from "../../src/sync/loop.ts";
+import { SyncError } from "../../src/core/errors.ts";
+import type { EngineEvent } from "../../src/core/events.ts";
 
 /** Fails the test instead of hanging when `promise` takes longer than `ms`. */
 async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {

@@ -1,8 +1,8 @@
-// sameOrigin() (src/origin.ts): loopback names of one server compare equal;
+// sameOrigin() (src/core/origin.ts): loopback names of one server compare equal;
 // other hosts, ports and databases do not.
 
 import { assert } from "../support/assert.ts";
-import { sameOrigin } from "../../src/origin.ts";
+import { sameOrigin } from "../../src/core/origin.ts";
 
 Deno.test("sameOrigin() treats localhost, 127.0.0.1 and ::1 as one server", () => {
   assert(sameOrigin("127.0.0.1:5432/shop", "localhost:5432/shop"));

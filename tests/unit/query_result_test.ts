@@ -6,7 +6,7 @@ import {
   formatResult,
   formatTable,
   type QueryResult,
-} from "../../src/query_result.ts";
+} from "../../src/core/query_result.ts";
 
 const sample: QueryResult = {
   columns: ["id", "name", "amount"],

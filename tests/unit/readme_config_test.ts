@@ -2,7 +2,7 @@
 // every variable once, with its flag and its default.
 
 import { assertEquals } from "../support/assert.ts";
-import { settingEntries, type SettingName, SETTINGS } from "../../src/settings.ts";
+import { settingEntries, type SettingName, SETTINGS } from "../../src/core/settings.ts";
 
 const README = new URL("../../README.md", import.meta.url);
 
@@ -61,7 +61,7 @@ Deno.test("the README's configuration table lists every setting once, as declare
   assertEquals(
     documented.map((d) => d.env).sort(),
     settingEntries().map(([env]) => env).sort(),
-    "variables in the README's table vs src/settings.ts",
+    "variables in the README's table vs src/core/settings.ts",
   );
   for (const d of documented) {
     const env = d.env as SettingName;

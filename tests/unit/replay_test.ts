@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { checkReplayFiles } from "../../src/replay.ts";
-import { SyncError } from "../../src/errors.ts";
+import { checkReplayFiles } from "../../src/sync/replay.ts";
+import { SyncError } from "../../src/core/errors.ts";
 
 function caught(fn: () => unknown): SyncError {
   try {

@@ -1,5 +1,5 @@
 import { assertEquals } from "../support/assert.ts";
-import { maskUrl, scrub } from "../../src/secrets.ts";
+import { maskUrl, scrub } from "../../src/core/secrets.ts";
 
 Deno.test("maskUrl() masks the password of a postgres URL", () => {
   assertEquals(maskUrl("postgres://user:secret@host/db"), "postgres://user:***@host/db");

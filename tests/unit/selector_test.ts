@@ -9,10 +9,10 @@ import {
   sourceTable,
   splitSelectors,
   suggestSelector,
-} from "../../src/selector.ts";
-import { loadConfig } from "../../src/config.ts";
-import { SyncError } from "../../src/errors.ts";
-import { planTables, type Relation } from "../../src/table_plan.ts";
+} from "../../src/core/selector.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { SyncError } from "../../src/core/errors.ts";
+import { planTables, type Relation } from "../../src/core/table_plan.ts";
 
 const read = (text: string) => parseSelector(text, "dflt");
 

@@ -1,6 +1,6 @@
 import nodeAssert from "node:assert/strict";
 import { assertEquals } from "../support/assert.ts";
-import { qualified, quoteIdent, quoteLiteral } from "../../src/sql.ts";
+import { qualified, quoteIdent, quoteLiteral } from "../../src/core/sql.ts";
 
 Deno.test("quoteIdent() wraps a name in double quotes", () => {
   assertEquals(quoteIdent("id"), '"id"');

@@ -1,6 +1,6 @@
 import { assertEquals } from "../support/assert.ts";
-import { differingBuckets, diffRows, prefixFor } from "../../src/table_compare.ts";
-import { forEachLimited, Mutex } from "../../src/mutex.ts";
+import { differingBuckets, diffRows, prefixFor } from "../../src/core/table_compare.ts";
+import { forEachLimited, Mutex } from "../../src/core/mutex.ts";
 
 Deno.test("prefixFor: about a thousand rows per bucket, at most six hex digits", () => {
   assertEquals([0, 1000, 1001, 16_000, 16_001, 1_000_000, 1e12].map(prefixFor), [
@@ -78,14 +78,14 @@ Deno.test("Mutex runs holders one at a time in arrival order; forEachLimited bou
 });
 
 Deno.test("rotate: a list from any start, wrapping around", async () => {
-  const { rotate } = await import("../../src/verify.ts");
+  const { rotate } = await import("../../src/sync/verify.ts");
   assertEquals(rotate(["a", "b", "c"], 1), ["b", "c", "a"]);
   assertEquals(rotate(["a", "b", "c"], 5), ["c", "a", "b"]);
   assertEquals(rotate([], 3), []);
 });
 
 Deno.test("keyHashIn: the key's md5 among the listed hashes, hex only", async () => {
-  const { keyHashIn } = await import("../../src/table_compare.ts");
+  const { keyHashIn } = await import("../../src/core/table_compare.ts");
   const key = [{ name: "id", pgCanonical: `"id"::text`, duckCanonical: `CAST("id" AS VARCHAR)` }];
   assertEquals(
     keyHashIn("pg", key as never, [{ kh: "ab12" }, { kh: "cd'; drop" }]),

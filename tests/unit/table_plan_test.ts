@@ -1,8 +1,13 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { loadConfig } from "../../src/config.ts";
-import { SyncError } from "../../src/errors.ts";
-import { decideSync, planTables, type Relation, type TableShape } from "../../src/table_plan.ts";
-import { parseSyncFile } from "../../src/sync_file.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { SyncError } from "../../src/core/errors.ts";
+import {
+  decideSync,
+  planTables,
+  type Relation,
+  type TableShape,
+} from "../../src/core/table_plan.ts";
+import { parseSyncFile } from "../../src/core/sync_file.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 

@@ -5,7 +5,7 @@ import {
   MAX_DECIMAL_PRECISION,
   numericTypmod,
   type SourceColumn,
-} from "../../src/type_map.ts";
+} from "../../src/core/type_map.ts";
 
 /** A catalog column whose base type is formatted like its declared type. */
 function col(

@@ -13,7 +13,7 @@ import { bootstrapProgress, compactLine, countdown, keyLine } from "../../ui/che
 import { driftLine } from "../../ui/drift_pane.tsx";
 import { statusText } from "../../ui/status_line.tsx";
 import { initialState, type QueryView, type TableView, type UiState } from "../../ui/state.ts";
-import type { DriftRecord } from "../../src/protocol.ts";
+import type { DriftRecord } from "../../src/core/events.ts";
 
 const T0 = 1_700_000_000_000;
 

@@ -7,7 +7,7 @@ import {
   type UiAction,
   type UiState,
 } from "../../ui/state.ts";
-import type { DriftRecord, WorkerEvent } from "../../src/protocol.ts";
+import type { DriftRecord, WorkerEvent } from "../../src/host/protocol.ts";
 
 const T0 = 1_700_000_000_000;
 

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { mapColumn, type SourceColumn } from "../../src/type_map.ts";
-import { unconvertibleSql, unsupportedValueError } from "../../src/unsupported_value.ts";
+import { mapColumn, type SourceColumn } from "../../src/core/type_map.ts";
+import { unconvertibleSql, unsupportedValueError } from "../../src/io/unsupported_value.ts";
 
 function col(name: string, baseTypeName: string, pgType: string, category = "N"): SourceColumn {
   return { name, pgType, baseTypeName, baseType: pgType, category, notNull: false };

@@ -9,7 +9,7 @@ import {
   numberText,
   TIMESTAMP_INFINITY,
   timestampText,
-} from "../../src/value_text.ts";
+} from "../../src/core/value_text.ts";
 
 Deno.test("dateText() prints infinities, AD and BC dates in PostgreSQL's form", () => {
   assertEquals(dateText(DATE_INFINITY), "infinity");

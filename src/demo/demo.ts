@@ -2,9 +2,9 @@
 // configured a Postgres at all, starting the embedded database in its own
 // worker, and the configuration that points the sync at it.
 
-import { type Config, type ConfigFlags, loadConfig } from "./config.ts";
-import { CONNECTION_SETTINGS, SETTINGS } from "./settings.ts";
-import { SyncError } from "./errors.ts";
+import { type Config, type ConfigFlags, loadConfig } from "../core/config.ts";
+import { CONNECTION_SETTINGS, SETTINGS } from "../core/settings.ts";
+import { SyncError } from "../core/errors.ts";
 import { join } from "node:path";
 import type { DemoWorkerMessage } from "./demo_postgres_worker.ts";
 

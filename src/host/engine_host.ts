@@ -3,15 +3,15 @@
 // changes, run a query, shut down) and posts every event. It knows nothing of
 // the UI; the driver knows nothing of pg or DuckDB.
 
-import type { Config } from "./config.ts";
-import { errorMessage, SyncError } from "./errors.ts";
-import { SyncEngine } from "./engine.ts";
-import { LoopControl, runLoop } from "./loop.ts";
+import type { Config } from "../core/config.ts";
+import { errorMessage, SyncError } from "../core/errors.ts";
+import { SyncEngine } from "../sync/engine.ts";
+import { LoopControl, runLoop } from "../sync/loop.ts";
 import { assertNever, type WorkerCommand, type WorkerEvent } from "./protocol.ts";
-import { classifyPgError, connectPg } from "./pg_source.ts";
-import { seedChanges } from "./seed.ts";
-import { runQuery } from "./warehouse_query.ts";
-import { scrub } from "./secrets.ts";
+import { classifyPgError, connectPg } from "../io/postgres.ts";
+import { seedChanges } from "../demo/seed.ts";
+import { runQuery } from "../io/warehouse_query.ts";
+import { scrub } from "../core/secrets.ts";
 
 export const QUERY_ROWS_SENT = 500;
 

@@ -4,9 +4,9 @@
 // cycle holds the lock, then gives a clear error.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { errorMessage, SyncError } from "./errors.ts";
-import { openDuckDb } from "./duckdb_target.ts";
-import type { QueryResult } from "./query_result.ts";
+import { errorMessage, SyncError } from "../core/errors.ts";
+import { openDuckDb } from "./warehouse.ts";
+import type { QueryResult } from "../core/query_result.ts";
 import { type Cell, exactCell, keepLeadingBom } from "./duckdb_cells.ts";
 
 export interface StreamedResult extends QueryResult {

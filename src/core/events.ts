@@ -1,6 +1,6 @@
-// Owns the typed messages between the sync engine and whoever drives it (the CLI
-// in-process, or the terminal UI through a Web Worker). One discriminated union
-// per direction, switched on `type`.
+// Owns the engine's event vocabulary: what a sync reports as it runs (cycles,
+// batches, checkpoints, drift, notices, errors), one discriminated union on
+// `type`. The worker protocol (host/protocol.ts) carries these events.
 
 import type { DriftKind } from "./drift.ts";
 
@@ -101,72 +101,6 @@ export type EngineEventType = EngineEvent["type"];
 
 export type EventSink = (event: EngineEvent) => void;
 
-/** Commands a driver sends to the engine worker. */
-export type WorkerCommand =
-  | { readonly type: "sync_now" }
-  | { readonly type: "pause" }
-  | { readonly type: "resume" }
-  | {
-    readonly type: "seed_changes";
-    readonly inserts: number;
-    readonly updates: number;
-    readonly deletes: number;
-  }
-  | { readonly type: "run_query"; readonly id: number; readonly sql: string }
-  | { readonly type: "shutdown" };
-
 export function assertNever(value: never): never {
   throw new TypeError(`Cannot handle message: ${JSON.stringify(value)}`);
-}
-
-/** Events only the worker sends (beyond the engine's own). */
-export type WorkerOnlyEvent =
-  | {
-    readonly type: "ready";
-    readonly connection: string;
-    readonly duckdbPath: string;
-    readonly demo: boolean;
-    readonly tables: readonly {
-      readonly table: string;
-      readonly mode: SyncMode;
-      readonly cursor: string | null;
-      readonly key: readonly string[] | null;
-      readonly rowsCopied: number;
-    }[];
-    /** The latest schema changes recorded in the checkpoint, oldest first. */
-    readonly drift: readonly DriftRecord[];
-  }
-  | { readonly type: "loop_state"; readonly state: "running" | "paused" | "stopping" | "stopped" }
-  | {
-    readonly type: "query_result";
-    readonly id: number;
-    readonly columns: readonly string[];
-    /** The first rows only (see truncated), values as exact cells (src/duckdb_cells.ts). */
-    readonly rows: readonly (readonly unknown[])[];
-    readonly rowCount: number;
-    readonly truncated: boolean;
-    readonly elapsedMs: number;
-  }
-  | {
-    readonly type: "query_error";
-    readonly id: number;
-    readonly message: string;
-    readonly elapsedMs: number;
-  }
-  | { readonly type: "seed_result"; readonly ok: boolean; readonly message: string }
-  | {
-    readonly type: "fatal";
-    readonly code: string;
-    readonly message: string;
-    readonly exitCode: number;
-  };
-
-export type WorkerEvent = EngineEvent | WorkerOnlyEvent;
-
-/** The first message to the worker: everything it needs, no environment access. */
-export interface WorkerInit {
-  readonly type: "init";
-  readonly config: import("./config.ts").Config;
-  readonly secrets: readonly string[];
-  readonly demo: boolean;
 }

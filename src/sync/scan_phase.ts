@@ -7,12 +7,12 @@
 
 import type pg from "pg";
 import type { TableSyncContext } from "./table_sync.ts";
-import type { Horizon, TableInfo } from "./pg_source.ts";
-import type { Warehouse } from "./duckdb_target.ts";
-import type { TablePlan } from "./table_plan.ts";
-import { keysetOf, type Position, sameKeyset } from "./keyset.ts";
-import { SyncError } from "./errors.ts";
-import { quoteIdent } from "./sql.ts";
+import type { Horizon, TableInfo } from "../io/postgres.ts";
+import type { Warehouse } from "../io/warehouse.ts";
+import type { TablePlan } from "../core/table_plan.ts";
+import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
+import { SyncError } from "../core/errors.ts";
+import { quoteIdent } from "../core/sql.ts";
 import {
   beginScan,
   canScan,
@@ -25,7 +25,7 @@ import {
   nextRange,
   type ScanState,
   serverVersion,
-} from "./block_scan.ts";
+} from "../io/block_scan.ts";
 import {
   announceCheckpoint,
   type BatchRunner,

@@ -5,16 +5,16 @@
 
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
-import type { Config } from "./config.ts";
-import { configError, errorMessage, SyncError } from "./errors.ts";
-import { scrub } from "./secrets.ts";
-import { classifyLocalError, FileWriteError } from "./local_io.ts";
-import { CsvLastRow, parseCsvRow } from "./csv_tail.ts";
-import { qualified, quoteIdent, quoteLiteral, sourceFrom, sqlName } from "./sql.ts";
-import { sourceTable } from "./selector.ts";
-import { mapColumn } from "./type_map.ts";
-import type { ColumnMapping, SourceColumn, TypeMapOptions } from "./type_map.ts";
-import type { Relation, TableShape } from "./table_plan.ts";
+import type { Config } from "../core/config.ts";
+import { configError, errorMessage, SyncError } from "../core/errors.ts";
+import { scrub } from "../core/secrets.ts";
+import { classifyLocalError, FileWriteError } from "../core/local_io.ts";
+import { CsvLastRow, parseCsvRow } from "../core/csv_tail.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom, sqlName } from "../core/sql.ts";
+import { sourceTable } from "../core/selector.ts";
+import { mapColumn } from "../core/type_map.ts";
+import type { ColumnMapping, SourceColumn, TypeMapOptions } from "../core/type_map.ts";
+import type { Relation, TableShape } from "../core/table_plan.ts";
 import {
   afterPredicate,
   type KeysetColumns,
@@ -23,7 +23,7 @@ import {
   positionFromRow,
   positionSelect,
   rangePredicate,
-} from "./keyset.ts";
+} from "../core/keyset.ts";
 
 export interface TableInfo {
   readonly schema: string;

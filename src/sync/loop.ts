@@ -2,8 +2,8 @@
 // with capped exponential backoff (reported, never fatal), a wake-up for "sync
 // now", pause/resume, and a clean stop between batches on abort.
 
-import { SyncError } from "./errors.ts";
-import type { EventSink } from "./protocol.ts";
+import { SyncError } from "../core/errors.ts";
+import type { EventSink } from "../core/events.ts";
 
 export interface CycleRunner {
   runCycle(signal?: AbortSignal): Promise<unknown>;

@@ -7,15 +7,15 @@
 
 import { join } from "node:path";
 import type { TableSyncContext } from "./table_sync.ts";
-import type { TableInfo } from "./pg_source.ts";
-import type { Warehouse } from "./duckdb_target.ts";
-import type { Position } from "./keyset.ts";
-import type { ScanState } from "./block_scan.ts";
-import type { TableCheckpoint } from "./checkpoint.ts";
-import type { SyncMode } from "./protocol.ts";
-import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
-import { quoteIdent, quoteLiteral } from "./sql.ts";
-import { count } from "./counts.ts";
+import type { TableInfo } from "../io/postgres.ts";
+import type { Warehouse } from "../io/warehouse.ts";
+import type { Position } from "../core/keyset.ts";
+import type { ScanState } from "../io/block_scan.ts";
+import type { TableCheckpoint } from "../io/checkpoint.ts";
+import type { SyncMode } from "../core/events.ts";
+import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/batch_files.ts";
+import { quoteIdent, quoteLiteral } from "../core/sql.ts";
+import { count } from "../core/counts.ts";
 
 /** Tells the UI and the log where a table's checkpoint now stands. */
 export function announceCheckpoint(

@@ -6,11 +6,11 @@
 
 import { join } from "node:path";
 import type pg from "pg";
-import { copyTableToCsv, type TableDescription } from "./pg_source.ts";
-import { mapColumn } from "./type_map.ts";
-import { diffForRefresh } from "./drift.ts";
-import type { DriftRecord } from "./protocol.ts";
-import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "./batch_files.ts";
+import { copyTableToCsv, type TableDescription } from "../io/postgres.ts";
+import { mapColumn } from "../core/type_map.ts";
+import { diffForRefresh } from "../core/drift.ts";
+import type { DriftRecord } from "../core/events.ts";
+import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/batch_files.ts";
 import { announceCheckpoint } from "./batch_runner.ts";
 import {
   checkOrigin,
@@ -18,7 +18,7 @@ import {
   type TableCycleResult,
   type TableSyncContext,
 } from "./table_sync.ts";
-import type { TablePlan } from "./table_plan.ts";
+import type { TablePlan } from "../core/table_plan.ts";
 import { fenceReplay } from "./replay.ts";
 
 /** Copies the table whole and replaces the DuckDB table with it. */

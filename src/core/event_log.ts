@@ -3,8 +3,8 @@
 // not worth a line.
 
 import type { LogFormat } from "./config.ts";
-import type { EngineEvent } from "./protocol.ts";
-import { assertNever } from "./protocol.ts";
+import type { EngineEvent } from "./events.ts";
+import { assertNever } from "./events.ts";
 import { count } from "./counts.ts";
 
 export function formatRate(rows: number, ms: number): string {

@@ -3,9 +3,9 @@
 // in one transaction. Used by `seed-changes`, the UI's seed key and tests.
 
 import type pg from "pg";
-import type { Config } from "./config.ts";
-import { configError } from "./errors.ts";
-import { qualified, quoteIdent } from "./sql.ts";
+import type { Config } from "../core/config.ts";
+import { configError } from "../core/errors.ts";
+import { qualified, quoteIdent } from "../core/sql.ts";
 
 export interface SeedCounts {
   readonly inserts: number;

@@ -5,10 +5,10 @@
 // others. Never reads the environment or prints: progress leaves as events.
 
 import type pg from "pg";
-import type { Config } from "./config.ts";
-import { configError, errorMessage, SyncError } from "./errors.ts";
-import { CheckpointStore } from "./checkpoint.ts";
-import type { EventSink, SyncMode } from "./protocol.ts";
+import type { Config } from "../core/config.ts";
+import { configError, errorMessage, SyncError } from "../core/errors.ts";
+import { CheckpointStore } from "../io/checkpoint.ts";
+import type { EventSink, SyncMode } from "../core/events.ts";
 import {
   classifyPgError,
   connectPg,
@@ -17,12 +17,12 @@ import {
   readHorizon,
   shapeOf,
   tableInfoOf,
-} from "./pg_source.ts";
-import { BatchConverter } from "./parquet_batch.ts";
-import { isLockError, WarehouseFile } from "./duckdb_target.ts";
-import { removePartials } from "./batch_files.ts";
-import { forEachLimited, Mutex } from "./mutex.ts";
-import { decideSync, isTableScoped, planTables, type TablePlan } from "./table_plan.ts";
+} from "../io/postgres.ts";
+import { BatchConverter } from "../io/parquet_batch.ts";
+import { isLockError, WarehouseFile } from "../io/warehouse.ts";
+import { removePartials } from "../io/batch_files.ts";
+import { forEachLimited, Mutex } from "../core/mutex.ts";
+import { decideSync, isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
 import {
   listTargetTables,
   syncIncremental,
@@ -31,9 +31,9 @@ import {
 } from "./table_sync.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
-import { selectOnly, sourceName, sourceTable } from "./selector.ts";
-import { classifyLocalError } from "./local_io.ts";
-import { SourceCatalog } from "./source_catalog.ts";
+import { selectOnly, sourceName, sourceTable } from "../core/selector.ts";
+import { classifyLocalError } from "../core/local_io.ts";
+import { SourceCatalog } from "../io/source_catalog.ts";
 
 export interface EngineOptions {
   readonly config: Config;

@@ -9,12 +9,12 @@
 // it, so an old file never rolls a row back or brings a deleted row back.
 
 import { basename } from "node:path";
-import { CheckpointStore } from "./checkpoint.ts";
-import { batchSeq, maxBatchSeq } from "./batch_files.ts";
-import type { Config } from "./config.ts";
-import { configError, SyncError } from "./errors.ts";
-import { Warehouse } from "./duckdb_target.ts";
-import { count } from "./counts.ts";
+import { CheckpointStore } from "../io/checkpoint.ts";
+import { batchSeq, maxBatchSeq } from "../io/batch_files.ts";
+import type { Config } from "../core/config.ts";
+import { configError, SyncError } from "../core/errors.ts";
+import { Warehouse } from "../io/warehouse.ts";
+import { count } from "../core/counts.ts";
 
 /**
  * Marks every batch file of `table` written so far (recorded, or still on

@@ -6,9 +6,9 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { dirname } from "node:path";
-import { errorMessage, SyncError } from "./errors.ts";
-import { quoteIdent, quoteLiteral } from "./sql.ts";
-import type { TargetColumn } from "./drift.ts";
+import { errorMessage, SyncError } from "../core/errors.ts";
+import { quoteIdent, quoteLiteral } from "../core/sql.ts";
+import type { TargetColumn } from "../core/drift.ts";
 import { keepLeadingBom } from "./duckdb_cells.ts";
 
 export function isLockError(error: unknown): boolean {

@@ -17,11 +17,11 @@
 // pure arithmetic of block ranges; table_sync.ts drives the batches.
 
 import type pg from "pg";
-import type { Horizon, TableInfo } from "./pg_source.ts";
-import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./pg_source.ts";
-import type { CopyResult } from "./pg_source.ts";
-import type { Position } from "./keyset.ts";
-import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "./sql.ts";
+import type { Horizon, TableInfo } from "./postgres.ts";
+import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./postgres.ts";
+import type { CopyResult } from "./postgres.ts";
+import type { Position } from "../core/keyset.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "../core/sql.ts";
 
 /** Persisted in the checkpoint while a block scan is under way. */
 export interface ScanState {

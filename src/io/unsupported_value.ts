@@ -6,9 +6,9 @@
 // the batch's types are never auto-detected.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { errorMessage, SyncError } from "./errors.ts";
-import { qualified, quoteIdent, quoteLiteral } from "./sql.ts";
-import type { ColumnMapping } from "./type_map.ts";
+import { errorMessage, SyncError } from "../core/errors.ts";
+import { qualified, quoteIdent, quoteLiteral } from "../core/sql.ts";
+import type { ColumnMapping } from "../core/type_map.ts";
 
 /** A value of the batch that DuckDB cannot hold as its column's type. */
 export interface Unconvertible {

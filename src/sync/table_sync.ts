@@ -7,11 +7,11 @@
 // reads the environment or prints: progress leaves as events.
 
 import type pg from "pg";
-import type { Config } from "./config.ts";
-import { configError, SyncError } from "./errors.ts";
-import type { CheckpointStore, SourceSchemaSnapshot } from "./checkpoint.ts";
-import { diffSchema, rebuildForKeyRetype } from "./drift.ts";
-import type { DriftRecord, EventSink, SyncMode } from "./protocol.ts";
+import type { Config } from "../core/config.ts";
+import { configError, SyncError } from "../core/errors.ts";
+import type { CheckpointStore, SourceSchemaSnapshot } from "../io/checkpoint.ts";
+import { diffSchema, rebuildForKeyRetype } from "../core/drift.ts";
+import type { DriftRecord, EventSink, SyncMode } from "../core/events.ts";
 import {
   copyColumnsToCsv,
   copyNextBatchToCsv,
@@ -27,19 +27,19 @@ import {
   nextBatchEnd,
   positionFieldIndexes,
   type TableInfo,
-} from "./pg_source.ts";
-import type { BatchConverter } from "./parquet_batch.ts";
-import type { Warehouse, WarehouseFile } from "./duckdb_target.ts";
-import { keysetOf, type Position, sameKeyset } from "./keyset.ts";
-import { maxBatchSeq, withScratchFiles } from "./batch_files.ts";
-import type { Mutex } from "./mutex.ts";
+} from "../io/postgres.ts";
+import type { BatchConverter } from "../io/parquet_batch.ts";
+import type { Warehouse, WarehouseFile } from "../io/warehouse.ts";
+import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
+import { maxBatchSeq, withScratchFiles } from "../io/batch_files.ts";
+import type { Mutex } from "../core/mutex.ts";
 import { announceCheckpoint, BatchRunner, type FetchedBatch, pipelined } from "./batch_runner.ts";
 import { prepareScan, runScan } from "./scan_phase.ts";
-import type { TablePlan } from "./table_plan.ts";
-import { quoteIdent } from "./sql.ts";
-import { formatSelector, selectOnly, sourceName } from "./selector.ts";
-import { count } from "./counts.ts";
-import { sameOrigin } from "./origin.ts";
+import type { TablePlan } from "../core/table_plan.ts";
+import { quoteIdent } from "../core/sql.ts";
+import { formatSelector, selectOnly, sourceName } from "../core/selector.ts";
+import { count } from "../core/counts.ts";
+import { sameOrigin } from "../core/origin.ts";
 import { fenceReplay } from "./replay.ts";
 
 /** What every table's sync shares with the engine. */

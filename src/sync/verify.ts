@@ -5,9 +5,9 @@
 // travel whole; repair re-copies just the differing keys.
 
 import type pg from "pg";
-import type { Config } from "./config.ts";
-import { errorMessage, SyncError } from "./errors.ts";
-import { CheckpointStore } from "./checkpoint.ts";
+import type { Config } from "../core/config.ts";
+import { errorMessage, SyncError } from "../core/errors.ts";
+import { CheckpointStore } from "../io/checkpoint.ts";
 import {
   classifyPgError,
   connectPg,
@@ -16,12 +16,12 @@ import {
   listRelations,
   shapeOf,
   type TableDescription,
-} from "./pg_source.ts";
-import { type Warehouse, WarehouseFile } from "./duckdb_target.ts";
-import { decideSync, planTables, type SyncDecision, type TablePlan } from "./table_plan.ts";
-import { type ColumnMapping, mapColumn } from "./type_map.ts";
-import { afterPredicate, type KeysetColumns } from "./keyset.ts";
-import { quoteIdent, sourceFrom } from "./sql.ts";
+} from "../io/postgres.ts";
+import { type Warehouse, WarehouseFile } from "../io/warehouse.ts";
+import { decideSync, planTables, type SyncDecision, type TablePlan } from "../core/table_plan.ts";
+import { type ColumnMapping, mapColumn } from "../core/type_map.ts";
+import { afterPredicate, type KeysetColumns } from "../core/keyset.ts";
+import { quoteIdent, sourceFrom } from "../core/sql.ts";
 import {
   type Bucket,
   bucketSql,
@@ -33,11 +33,11 @@ import {
   keyHashIn,
   prefixFor,
   rowsInBucketsSql,
-} from "./table_compare.ts";
-import { BatchConverter } from "./parquet_batch.ts";
-import { withScratchFiles } from "./batch_files.ts";
-import type { TargetColumn } from "./drift.ts";
-import { count } from "./counts.ts";
+} from "../core/table_compare.ts";
+import { BatchConverter } from "../io/parquet_batch.ts";
+import { withScratchFiles } from "../io/batch_files.ts";
+import type { TargetColumn } from "../core/drift.ts";
+import { count } from "../core/counts.ts";
 import { refuseOtherSource } from "./table_sync.ts";
 import { fenceReplay } from "./replay.ts";
 

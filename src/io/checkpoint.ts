@@ -4,10 +4,10 @@
 // Written only after DuckDB has committed the batch it describes.
 
 import { DatabaseSync } from "node:sqlite";
-import { configError, errorMessage, SyncError } from "./errors.ts";
-import type { DriftRecord, SyncMode } from "./protocol.ts";
+import { configError, errorMessage, SyncError } from "../core/errors.ts";
+import type { DriftRecord, SyncMode } from "../core/events.ts";
 import type { ScanState } from "./block_scan.ts";
-import { diskFullError, isDiskFull, mayBeDiskFull } from "./local_io.ts";
+import { diskFullError, isDiskFull, mayBeDiskFull } from "../core/local_io.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.sqlite";
 const SCHEMA_VERSION = "1";

@@ -1,0 +1,7 @@
+// The engine's surface: everything main.ts and the terminal UI (ui/) use of
+// src/, besides the worker protocol (host/protocol.ts). Layers below it are
+// free to change shape as long as this stays.
+
+export type { Config } from "./core/config.ts";
+export { cellText } from "./core/query_result.ts";
+export { formatBytes } from "./core/event_log.ts";
