@@ -6,11 +6,9 @@ import { type Config, type ConfigFlags, loadConfig } from "../core/config.ts";
 import { CONNECTION_SETTINGS, SETTINGS } from "../core/settings.ts";
 import { SyncError } from "../core/errors.ts";
 import { join } from "node:path";
-import type { DemoWorkerMessage } from "./demo_postgres_worker.ts";
+import { DEMO_PORT_FILE, type DemoWorkerMessage } from "./demo_files.ts";
 
-export const DEMO_DIR_NAME = "demo-postgres";
 export const DEMO_ORIGIN = "embedded demo database";
-export const DEMO_PORT_FILE = "demo-postgres.port";
 
 /** The port of a demo database another process is serving from this STATE_DIR, if any. */
 export async function runningDemoPort(stateDir: string): Promise<number | null> {

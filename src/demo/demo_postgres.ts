@@ -7,7 +7,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { join } from "node:path";
 
-import { DEMO_DIR_NAME, DEMO_PORT_FILE } from "./demo.ts";
+import { DEMO_DIR_NAME, DEMO_PORT_FILE } from "./demo_files.ts";
 
 /** The demo schema and seed rows, found relative to this module (works in a compiled binary). */
 export const INIT_SQL_FILES = [

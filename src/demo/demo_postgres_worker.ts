@@ -4,11 +4,7 @@
 /// <reference lib="deno.worker" />
 
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./demo_postgres.ts";
-
-export type DemoWorkerMessage =
-  | { readonly type: "started"; readonly port: number }
-  | { readonly type: "failed"; readonly message: string }
-  | { readonly type: "stopped" };
+import type { DemoWorkerMessage } from "./demo_files.ts";
 
 let running: EmbeddedPostgres | null = null;
 
