@@ -55,14 +55,21 @@ Deno.test("the compile task includes the workers and the SQL assets, and exclude
   }
   assertMatch(task, /--exclude \S*linux-x64-musl/);
   // Compile-ready: no module reads files relative to the working directory.
-  for (const dir of ["src", "ui"]) {
+  const check = (dir: string) => {
     for (const entry of Deno.readDirSync(`${REPO}/${dir}`)) {
-      const text = Deno.readTextFileSync(`${REPO}/${dir}/${entry.name}`);
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) {
+        check(path);
+        continue;
+      }
+      const text = Deno.readTextFileSync(`${REPO}/${path}`);
       assertEquals(
         /readTextFile\(\s*["'`]\.\.?\//.test(text),
         false,
-        `${dir}/${entry.name} reads a cwd-relative path`,
+        `${path} reads a cwd-relative path`,
       );
     }
-  }
+  };
+  check("src");
+  check("ui");
 });
