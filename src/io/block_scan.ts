@@ -17,44 +17,14 @@
 // pure arithmetic of block ranges; table_sync.ts drives the batches.
 
 import type pg from "pg";
-import type { Horizon, TableInfo } from "./postgres.ts";
+import type { TableInfo } from "./postgres.ts";
+import type { Horizon, ScanState } from "../core/scan_state.ts";
 import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./postgres.ts";
 import type { CopyResult } from "./postgres.ts";
 import type { Position } from "../core/keyset.ts";
 import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "../core/sql.ts";
 
-/** Persisted in the checkpoint while a block scan is under way. */
-export interface ScanState {
-  /** The safe horizon read before the scan began. */
-  readonly horizon: Horizon;
-  /** pg_relation_filenode() when the scan began: a rewrite changes it. */
-  readonly filenode: string;
-  /** Heap blocks when the scan began; later blocks hold only rows with cursor >= horizon. */
-  readonly blocks: number;
-  /** The first block not yet copied. */
-  readonly nextBlock: number;
-  /** Blocks per batch (adapted to the rows per block seen so far). */
-  readonly blocksPerBatch: number;
-  /**
-   * The cursor value (Postgres text) an hour before the horizon: a row at or
-   * after it may have been copied before (it changed while the scan ran), so
-   * loading it first removes an older copy. The hour only adds safety margin.
-   */
-  readonly recentFrom: string;
-  /**
-   * The oldest transaction still running when the scan began (a 32-bit xid):
-   * every row version written since has an xmin at least this new, including
-   * one an UPDATE moved without changing the cursor (copyChangedSinceToCsv).
-   */
-  readonly xmin: string;
-  /**
-   * The most rows per block seen so far or estimated: from the statistics'
-   * average, and from how many rows of the sampled size fit in a block
-   * (absent in scans saved before it was kept). A batch never spans more
-   * blocks than would hold twice its rows at this density.
-   */
-  readonly densest?: number;
-}
+export type { ScanState } from "../core/scan_state.ts";
 
 /** The PostgreSQL release that has TID Range Scans (a ctid range read sequentially). */
 export const MIN_SCAN_SERVER_VERSION = 140000;

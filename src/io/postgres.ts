@@ -3,6 +3,7 @@
 // horizon, finding batch boundaries and streaming a batch range out with COPY CSV
 // straight to a file. Rows are never parsed in JavaScript.
 
+import type { Horizon } from "../core/scan_state.ts";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Config } from "../core/config.ts";
@@ -468,17 +469,7 @@ export async function copyTableToCsv(
   );
 }
 
-export interface Horizon {
-  /** Exact text of the horizon timestamp (UTC); rows with cursor < horizon are settled. */
-  readonly at: string;
-  /** True when open transactions of other roles could not be seen. */
-  readonly usedLookback: boolean;
-  /**
-   * The database's own TimeZone (not this session's UTC): writers' now() fills a
-   * `timestamp without time zone` cursor with wall-clock time in that zone.
-   */
-  readonly zone: string;
-}
+export type { Horizon } from "../core/scan_state.ts";
 
 /**
  * The safe horizon: every row with a cursor before it is committed and visible.

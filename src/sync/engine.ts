@@ -23,12 +23,9 @@ import { isLockError, WarehouseFile } from "../io/warehouse.ts";
 import { removePartials } from "../io/batch_files.ts";
 import { forEachLimited, Mutex } from "../core/mutex.ts";
 import { decideSync, isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
-import {
-  listTargetTables,
-  syncIncremental,
-  type TableCycleResult,
-  type TableSyncContext,
-} from "./table_sync.ts";
+import { syncIncremental } from "./table_sync.ts";
+import type { TableCycleResult, TableSyncContext } from "./context.ts";
+import { listTargetTables } from "./table_guards.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
 import { selectOnly, sourceName, sourceTable } from "../core/selector.ts";
@@ -283,9 +280,9 @@ export class SyncEngine {
           (this.#cycles - 1) % plan.refreshEvery === 0;
         if (!due) return { rows: 0, batches: 0, idle: true, mode: "full_refresh" };
         // A failed refresh is tried again next cycle, not refreshEvery cycles later.
-        this.#store.setRefreshPending(plan.target, true);
+        this.#store.setRefreshPending(plan.target, plan.source, true);
         const refreshed = await syncFullRefresh(ctx, client, plan, description, decision.key);
-        this.#store.setRefreshPending(plan.target, false);
+        this.#store.setRefreshPending(plan.target, plan.source, false);
         return refreshed;
       }
       const info = tableInfoOf(description, plan.cursorColumn, decision.key, {

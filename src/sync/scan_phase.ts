@@ -1,18 +1,18 @@
-// Owns a bootstrap's first copy by block ranges (block_scan.ts has the
-// Postgres side and the reasoning): deciding whether a bootstrap scans, and
-// whether a saved scan may resume or must start over; reading block ranges
-// ahead of DuckDB; adding the primary key at the end and leaving the
-// checkpoint at the last row older than the scan's horizon, where the keyset
-// catch-up starts.
+// Owns the block-scan change source, a first copy by block ranges
+// (io/block_scan.ts has the Postgres side and the reasoning): deciding whether
+// a first copy scans, and whether a saved scan may resume or must start over;
+// reading block ranges ahead of DuckDB into the batch sink; adding the primary
+// key at the end and leaving the checkpoint at the last row older than the
+// scan's horizon, where the keyset catch-up starts.
 
 import type pg from "pg";
-import type { TableSyncContext } from "./table_sync.ts";
+import type { TableSyncContext } from "./context.ts";
 import type { Horizon, TableInfo } from "../io/postgres.ts";
 import type { Warehouse } from "../io/warehouse.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
 import { SyncError } from "../core/errors.ts";
-import { quoteIdent } from "../core/sql.ts";
+import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 import {
   beginScan,
   canScan,
@@ -28,10 +28,13 @@ import {
 } from "../io/block_scan.ts";
 import {
   announceCheckpoint,
-  type BatchRunner,
-  type FetchedBatch,
+  type BatchSink,
+  type NumberedBatch,
   pipelined,
-} from "./batch_runner.ts";
+  type SourceBatch,
+} from "./batch_sink.ts";
+import { isFirstCopy, positionOf } from "../core/table_lifecycle.ts";
+import { count } from "../core/counts.ts";
 import { fenceReplay } from "./replay.ts";
 
 /** Rewrites during first copies after which a table bootstraps in keyset order instead. */
@@ -62,7 +65,8 @@ export async function prepareScan(
 ): Promise<ScanStart | null> {
   const table = plan.target;
   const checkpoint = ctx.store.get(table);
-  if ((checkpoint?.mode ?? "bootstrap") !== "bootstrap" || !horizon) return null;
+  const current = ctx.store.state(table);
+  if (!isFirstCopy(current) || !horizon) return null;
   const eligible = async () =>
     ctx.store.scanRestarts(table) < MAX_SCAN_RESTARTS && canScan(info, await serverVersion(client));
   const saved = ctx.store.scan(table);
@@ -88,23 +92,19 @@ export async function prepareScan(
     await ctx.writer.run(async () => {
       await fenceReplay(ctx.store, ctx.config.parquetDir, table);
       await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-      ctx.store.restartBootstrap(table);
+      ctx.store.commit({ table, event: { type: "restarted" } });
     });
-  } else if (checkpoint?.cursor != null || (checkpoint?.rowsCopied ?? 0) > 0) {
+  } else if (positionOf(current) !== null || (checkpoint?.rowsCopied ?? 0) > 0) {
     return null;
   }
   if (!(await eligible())) return null;
   if (await warehouse.hasRows(table)) return null;
   const state = await beginScan(client, info, horizon, batchSize);
-  ctx.store.advance({
+  ctx.store.commit({
     table,
     source: info.source,
     origin: ctx.config.pgOrigin,
-    mode: "bootstrap",
-    cursor: null,
-    key: null,
-    batch: null,
-    scan: state,
+    event: { type: "scan_started", scan: state },
   });
   return { state, resumed: false };
 }
@@ -116,18 +116,23 @@ export async function prepareScan(
  */
 export async function runScan(
   ctx: TableSyncContext,
-  runner: BatchRunner,
+  sink: BatchSink,
+  warehouse: Warehouse,
   client: pg.Client,
   info: TableInfo,
   scan: ScanStart,
   batchSize: number,
 ): Promise<{ caughtUp: boolean; start: Position | null }> {
-  runner.replaceAllKeys = scan.resumed;
-  const fetchBlocks = async (state: ScanState): Promise<FetchedBatch | null> => {
+  const key = info.keyset.key.map((k) => k.name);
+  const cursor = info.mappings.find((m) => m.name === info.keyset.cursor.name)!;
+  // A resumed scan's first batch may already be in DuckDB: all its keys are
+  // replaced. Later batches replace the keys of their recently changed rows.
+  let replaceAllKeys = scan.resumed;
+  const fetchBlocks = async (state: ScanState): Promise<NumberedBatch<ScanBatch> | null> => {
     const range = nextRange(state);
     if (!range) return null;
     const started = performance.now();
-    const csv = runner.nextCsv();
+    const csv = sink.nextCsv();
     const copied = await copyBlocksToCsv(client, info, range, csv);
     if (copied.filenode !== state.filenode) {
       // Rewritten (VACUUM FULL, CLUSTER, TRUNCATE...): block numbers moved.
@@ -139,29 +144,38 @@ export async function runScan(
         { transient: true },
       );
     }
-    return scanBatch(runner, {
+    const next: ScanState = {
+      ...state,
+      nextBlock: range.to,
+      blocksPerBatch: nextBlocksPerBatch(
+        batchSize,
+        range.to - range.from,
+        copied.rows,
+        state.densest,
+      ),
+      densest: densestAfter(state.densest, range.to - range.from, copied.rows),
+    };
+    // The checkpoint keeps no cursor until the scan ends, only the scan's progress.
+    return sink.number({
       csv,
       rows: copied.rows,
       started,
       cursorFrom: range.from === 0 ? null : `block ${range.from}`,
       cursorTo: `block ${range.to} of ${state.blocks}`,
-      scan: {
-        ...state,
-        nextBlock: range.to,
-        blocksPerBatch: nextBlocksPerBatch(
-          batchSize,
-          range.to - range.from,
-          copied.rows,
-          state.densest,
-        ),
-        densest: densestAfter(state.densest, range.to - range.from, copied.rows),
-      },
+      scan: next,
+      covers: { type: "batch_committed", position: null, scan: next },
     });
   };
   const caughtUp = await pipelined(
     fetchBlocks(scan.state),
-    (batch) => fetchBlocks(batch.scan!),
-    (batch) => runner.apply(batch),
+    (batch) => fetchBlocks(batch.scan),
+    async (batch) => {
+      const recent = `${quoteIdent(cursor.name)} >= CAST(${
+        quoteLiteral(batch.scan.recentFrom)
+      } AS ${cursor.duckType})`;
+      await sink.apply(batch, { kind: "replace_keys", key, where: replaceAllKeys ? null : recent });
+      replaceAllKeys = false;
+    },
     ctx.signal,
   );
   if (!caughtUp) return { caughtUp, start: null };
@@ -169,52 +183,78 @@ export async function runScan(
   // upserts, then the rows written since the scan began are copied again
   // (some may have moved behind it), and the keyset catch-up starts after the
   // last row older than the horizon.
-  await runner.ensureKey();
-  await copyChangedSinceScan(runner, client, info, scan.state);
+  await ensurePrimaryKey(ctx, warehouse, sink.target, info);
+  await copyChangedSinceScan(sink, client, info, scan.state);
   const start = await lastPositionBefore(client, info, scan.state.horizon);
-  const saved = ctx.store.advance({
-    table: runner.table,
+  const saved = ctx.store.commit({
+    table: sink.target,
     source: info.source,
     origin: ctx.config.pgOrigin,
-    mode: runner.mode,
-    cursor: start?.cursor ?? null,
-    key: start?.key ?? null,
-    batch: null,
-    scan: null,
+    event: { type: "scan_finished", position: start },
   });
-  announceCheckpoint(ctx, runner.table, runner.mode, saved);
+  announceCheckpoint(ctx, sink.target, saved);
   return { caughtUp, start };
+}
+
+/** A batch of the scan: the scan's state once it is in DuckDB. */
+interface ScanBatch extends SourceBatch {
+  readonly scan: ScanState;
+}
+
+/**
+ * Gives a table loaded without its primary key (a first copy by block ranges)
+ * the key, unless it has it already. A key met twice (a row an UPDATE moved
+ * during the scan) keeps its newest copy, with a notice.
+ */
+export async function ensurePrimaryKey(
+  ctx: TableSyncContext,
+  warehouse: Warehouse,
+  target: string,
+  info: TableInfo,
+): Promise<void> {
+  if ((await warehouse.primaryKey(target)).length > 0) return;
+  const removed = await ctx.writer.run(() =>
+    warehouse.addPrimaryKey(
+      target,
+      info.keyset.key.map((k) => k.name),
+      info.keyset.cursor.name,
+    )
+  );
+  if (removed > 0) {
+    ctx.emit({
+      type: "notice",
+      message: `${target}: ${
+        count(removed, "row")
+      } met twice during the first copy (moved by updates while it ran) were merged before adding the primary key; the rows written during the copy are read again next`,
+    });
+  }
 }
 
 /** The pass over row versions written since the scan began, as one batch. */
 async function copyChangedSinceScan(
-  runner: BatchRunner,
+  sink: BatchSink,
   client: pg.Client,
   info: TableInfo,
   state: ScanState,
 ): Promise<void> {
   const started = performance.now();
-  const csv = runner.nextCsv();
+  const csv = sink.nextCsv();
   const copied = await copyChangedSinceToCsv(client, info, state.xmin, csv);
   if (copied.rows === 0) {
     await Deno.remove(csv).catch(() => {});
     return;
   }
-  await runner.apply(scanBatch(runner, {
-    csv,
-    rows: copied.rows,
-    started,
-    cursorFrom: `block ${state.blocks} of ${state.blocks}`,
-    cursorTo: "rows written during the scan",
-    // Past the last block: a stop after this batch does not read the table again.
-    scan: { ...state, nextBlock: state.blocks },
-  }));
-}
-
-/** Numbers a batch of the scan; the checkpoint keeps no cursor until the scan ends. */
-function scanBatch(
-  runner: BatchRunner,
-  read: Omit<FetchedBatch, "seq" | "name" | "durable" | "to">,
-): FetchedBatch {
-  return { ...runner.number(read.cursorFrom, read.cursorTo), ...read, durable: null };
+  // Past the last block: a stop after this batch does not read the table again.
+  const done: ScanState = { ...state, nextBlock: state.blocks };
+  await sink.apply(
+    sink.number({
+      csv,
+      rows: copied.rows,
+      started,
+      cursorFrom: `block ${state.blocks} of ${state.blocks}`,
+      cursorTo: "rows written during the scan",
+      covers: { type: "batch_committed", position: null, scan: done },
+    }),
+    { kind: "upsert" },
+  );
 }

@@ -38,7 +38,7 @@ import { BatchConverter } from "../io/parquet_batch.ts";
 import { withScratchFiles } from "../io/batch_files.ts";
 import type { TargetColumn } from "../core/drift.ts";
 import { count } from "../core/counts.ts";
-import { refuseOtherSource } from "./table_sync.ts";
+import { refuseOtherSource } from "./table_guards.ts";
 import { fenceReplay } from "./replay.ts";
 
 /** Differing buckets whose rows are listed per query. */

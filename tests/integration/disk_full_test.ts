@@ -226,17 +226,19 @@ test("STATE_DIR filling up while the store is open: SQLite's disk-full error is 
     await withSmallDisk(dir, async () => {
       const store = CheckpointStore.open(dir);
       try {
+        store.commit({ table: "t", source: "public.t", event: { type: "keyset_copy_started" } });
         await fill(dir, 0);
         let error: unknown = null;
         try {
           for (let seq = 1; seq < 100_000; seq++) {
-            store.advance({
+            store.commit({
               table: "t",
               source: "public.t",
               origin: "db:5432/app",
-              mode: "incremental",
-              cursor: "x".repeat(2000),
-              key: ["1"],
+              event: {
+                type: "batch_committed",
+                position: { cursor: "x".repeat(2000), key: ["1"] },
+              },
               batch: {
                 table: "t",
                 seq,

@@ -137,12 +137,14 @@ Deno.test("a scan batch DuckDB committed but the checkpoint did not record is lo
     ).get() as Record<string, unknown>;
     const from = Number(/^block (\d+)$/.exec(String(last.cursor_from))?.[1]);
     assert(from > 0, `last batch started at ${last.cursor_from}`);
-    const meta = sqlite.prepare("SELECT key, value FROM meta WHERE key LIKE 'bootstrap_scan:%'")
-      .get() as Record<string, unknown>;
-    const scan = JSON.parse(String(meta.value));
-    sqlite.prepare("UPDATE meta SET value = ? WHERE key = ?").run(
+    const saved = sqlite.prepare("SELECT table_name, scan_json FROM tables").get() as Record<
+      string,
+      unknown
+    >;
+    const scan = JSON.parse(String(saved.scan_json));
+    sqlite.prepare("UPDATE tables SET scan_json = ? WHERE table_name = ?").run(
       JSON.stringify({ ...scan, nextBlock: from }),
-      String(meta.key),
+      String(saved.table_name),
     );
     sqlite.prepare("UPDATE tables SET rows_copied = rows_copied - ?").run(Number(last.rows));
     sqlite.close();

@@ -293,7 +293,7 @@ Deno.test("checkpoint records cursor, key, rows and batch history; status reads 
       assertMatch(String(b.finished_at), /^\d{4}-\d\d-\d\dT/);
     }
     assertEquals(table.rows_copied, 10000);
-    assertEquals(table.mode, "incremental");
+    assertEquals(table.state, "incremental");
     const text = await runMain(["status"], db.env());
     assertMatch(
       text.stdout,

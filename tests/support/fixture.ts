@@ -251,10 +251,13 @@ export function checkpointProgress(stateDir: string): { mode: string; rows: numb
     const db = new DatabaseSync(`${stateDir}/checkpoint.sqlite`, { readOnly: true });
     try {
       db.exec("PRAGMA busy_timeout = 2000");
-      const row = db.prepare("SELECT mode, rows_copied FROM tables").get() as
+      const row = db.prepare("SELECT state, rows_copied FROM tables").get() as
         | Record<string, unknown>
         | undefined;
-      return row ? { mode: String(row.mode), rows: Number(row.rows_copied) } : null;
+      // The lifecycle state as the log and status show it (core/table_lifecycle.ts modeOf).
+      const state = String(row?.state);
+      const mode = state === "incremental" || state === "full_refresh" ? state : "bootstrap";
+      return row ? { mode, rows: Number(row.rows_copied) } : null;
     } finally {
       db.close();
     }
