@@ -55,8 +55,13 @@ Deno.test("the compile task includes the workers and the SQL assets, and exclude
   }
   assertMatch(task, /--exclude \S*linux-x64-musl/);
   // Compile-ready: no module reads files relative to the working directory.
-  for (const dir of ["src", "ui"]) {
+  const dirs = ["src", "ui"];
+  for (const dir of dirs) {
     for (const entry of Deno.readDirSync(`${REPO}/${dir}`)) {
+      if (entry.isDirectory) {
+        dirs.push(`${dir}/${entry.name}`);
+        continue;
+      }
       const text = Deno.readTextFileSync(`${REPO}/${dir}/${entry.name}`);
       assertEquals(
         /readTextFile\(\s*["'`]\.\.?\//.test(text),

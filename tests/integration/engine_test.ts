@@ -145,7 +145,8 @@ Deno.test("engine: each batch is started, loaded, saved and then announced, one 
         assertEquals(seqs.length, cycle.summary.batches);
         for (const seq of seqs) {
           const finished = at("batch_finished", seq);
-          assert(at("batch_started", seq) < finished, `batch ${seq} started before it finished`);
+          const begun = at("batch_started", seq);
+          assert(begun >= 0 && begun < finished, `batch ${seq} started before it finished`);
           const next = events[finished + 1]!;
           assertEquals(
             next.type,
