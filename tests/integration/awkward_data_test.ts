@@ -4,6 +4,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, duckRows, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
 const cluster = await sharedCluster();
 
@@ -28,9 +29,8 @@ async function pgLines(db: TestDb, from: string, column: string): Promise<string
   }
 }
 
-Deno.test("carriage returns in text survive the first copy, batches, full refresh and repair", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("carriage returns in text survive the first copy, batches, full refresh and repair", () =>
+  withDb({ demo: false }, async (db) => {
     // Row 1 (the first of the first batch) holds CRLF; others a lone CR, CR at
     // the end, LF alone.
     await db.sql(`SET ROLE ${db.user};
@@ -84,14 +84,10 @@ Deno.test("carriage returns in text survive the first copy, batches, full refres
       await duckLines(path, "public_letters", "body"),
       await pgLines(db, "public.letters", "body"),
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a table with inheritance children is copied without its children's rows", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("a table with inheritance children is copied without its children's rows", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE SCHEMA shapes;
       CREATE TABLE shapes.shape (id int PRIMARY KEY, name text, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
@@ -127,10 +123,7 @@ Deno.test("a table with inheritance children is copied without its children's ro
     r = await runMain(["verify"], env);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertMatch(r.stdout, /shapes_shape.*equal/);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
 Deno.test("row-level security: a role subject to a policy is refused with the fix, which works", async () => {
   const db = await createTestDb(cluster, { demo: false });

@@ -4,14 +4,12 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
-import { createTestDb, duckRows, runMain, sharedCluster } from "../support/fixture.ts";
+import { duckRows, runMain } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
-const cluster = await sharedCluster();
-
-Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift log", async () => {
-  const db = await createTestDb(cluster);
-  const path = `${db.dir}/lake/warehouse.duckdb`;
-  try {
+Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift log", () =>
+  withDb({}, async (db) => {
+    const path = db.duckPath;
     await db.sql(
       "ALTER TABLE analytics.subscriptions ADD COLUMN seats integer, ADD COLUMN note varchar(20)",
     );
@@ -112,15 +110,11 @@ Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift 
     assertEquals(byColumn.plan!.kind, "column_dropped");
     assertEquals(events.filter((e) => e.column_name === "plan").length, 1);
     for (const e of events) assertMatch(String(e.at), /^\d{4}-\d\d-\d\dT/);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("drift: narrowing and unrelated type changes never lose copied values", async () => {
-  const db = await createTestDb(cluster);
-  const path = `${db.dir}/lake/warehouse.duckdb`;
-  try {
+Deno.test("drift: narrowing and unrelated type changes never lose copied values", () =>
+  withDb({}, async (db) => {
+    const path = db.duckPath;
     await db.sql(`ALTER TABLE analytics.subscriptions ADD COLUMN code bigint DEFAULT 7,
       ADD COLUMN label text DEFAULT '5', ADD COLUMN stamp date DEFAULT '2024-01-02'`);
     assertEquals((await runMain(["sync", "--once"], db.env())).code, 0);
@@ -148,15 +142,11 @@ Deno.test("drift: narrowing and unrelated type changes never lose copied values"
     ]);
     const again = await runMain(["sync", "--once"], db.env());
     assert(!/drift/.test(again.stderr), `logged once: ${again.stderr}`);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("drift: a column dropped and re-added under the same name, or a rename swap, is re-copied", async () => {
-  const db = await createTestDb(cluster);
-  const path = `${db.dir}/lake/warehouse.duckdb`;
-  try {
+Deno.test("drift: a column dropped and re-added under the same name, or a rename swap, is re-copied", () =>
+  withDb({}, async (db) => {
+    const path = db.duckPath;
     await db.sql(
       `ALTER TABLE analytics.subscriptions ADD COLUMN a int DEFAULT 1, ADD COLUMN b int DEFAULT 2,
       ADD COLUMN c int DEFAULT 3`,
@@ -187,15 +177,11 @@ Deno.test("drift: a column dropped and re-added under the same name, or a rename
       "SELECT count(*) FILTER (WHERE c = 'back')::VARCHAR AS ok, typeof(any_value(c)) AS t FROM analytics_subscriptions",
     );
     assertEquals(back[0], { ok: "10000", t: "VARCHAR" });
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("drift: widening a primary-key column (int -> bigint) rebuilds the DuckDB table and goes on", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  const path = `${db.dir}/lake/warehouse.duckdb`;
-  try {
+Deno.test("drift: widening a primary-key column (int -> bigint) rebuilds the DuckDB table and goes on", () =>
+  withDb({ demo: false }, async (db) => {
+    const path = db.duckPath;
     await db.sql(`CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(10,2),
         updated_at timestamptz NOT NULL DEFAULT now());
       ALTER TABLE public.orders OWNER TO ${db.user};
@@ -225,7 +211,4 @@ Deno.test("drift: widening a primary-key column (int -> bigint) rebuilds the Duc
       "SELECT amount::VARCHAR AS a, (SELECT count(*) FROM public_orders)::VARCHAR AS n FROM public_orders WHERE id = 1",
     );
     assertEquals(one[0], { a: "7.00", n: "101" });
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));

@@ -6,16 +6,8 @@
 // and one table failing while the others sync.
 
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
-import {
-  createTestDb,
-  duckRows,
-  duckWrite,
-  runMain,
-  sharedCluster,
-  type TestDb,
-} from "../support/fixture.ts";
-
-const cluster = await sharedCluster();
+import { duckRows, duckWrite, runMain, type TestDb } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
 const SCHEMA = `
 CREATE TYPE shop.mood AS ENUM ('sad', 'ok', 'happy');
@@ -59,12 +51,9 @@ INSERT INTO shop.countries VALUES ('DE', 'Germany', 84000000), ('FR', 'France', 
 INSERT INTO shop.log_lines (line) VALUES ('no key here');
 `;
 
-async function setUp(): Promise<TestDb> {
-  const db = await createTestDb(cluster, { demo: false });
-  await db.sql(`CREATE SCHEMA shop AUTHORIZATION ${db.user};`);
-  await db.sql(`SET ROLE ${db.user}; ${SCHEMA}`);
-  return db;
-}
+/** A database holding SCHEMA, owned by the sync role. */
+const shop = (fn: (db: TestDb) => Promise<void>) =>
+  withDb({ demo: false, setup: `CREATE SCHEMA shop; ${SCHEMA}` }, fn);
 
 const ENV = { POSTGRES_TABLES: "shop.*", SYNC_LOOKBACK_SECONDS: "0" };
 
@@ -73,9 +62,8 @@ async function count(path: string, table: string): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes cursorless tables, skips keyless ones and views", async () => {
-  const db = await setUp();
-  try {
+Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes cursorless tables, skips keyless ones and views", () =>
+  shop(async (db) => {
     const env = db.env(ENV);
     const path = env.DUCKDB_PATH!;
     const first = await runMain(["sync", "--once"], env);
@@ -195,14 +183,10 @@ Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes
     );
     const after = await runMain(["verify"], env);
     assertEquals(after.code, 0, after.stdout + after.stderr);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted outright in Postgres", async () => {
-  const db = await setUp();
-  try {
+Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted outright in Postgres", () =>
+  shop(async (db) => {
     const env = db.env({ ...ENV, POSTGRES_TABLES: "shop.customers,shop.events" });
     const path = env.DUCKDB_PATH!;
     assertEquals((await runMain(["sync", "--once"], env)).code, 0);
@@ -241,14 +225,10 @@ Deno.test("hard deletes: RECONCILE_DELETES_EVERY removes (or marks) rows deleted
       "SELECT deleted_at IS NOT NULL AS gone FROM shop_customers WHERE tenant_id = 2 AND id = 1",
     );
     assertEquals(row, [{ gone: true }]);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("one table failing is reported and the others still sync; sync --once exits 1 naming it", async () => {
-  const db = await setUp();
-  try {
+Deno.test("one table failing is reported and the others still sync; sync --once exits 1 naming it", () =>
+  shop(async (db) => {
     // A table the sync role may not read.
     await db.sql(
       `CREATE TABLE shop.secrets (id int PRIMARY KEY, updated_at timestamptz DEFAULT now());
@@ -270,14 +250,10 @@ Deno.test("one table failing is reported and the others still sync; sync --once 
     assertEquals(await count(path, "shop_events"), 2000);
     assertEquals(await count(path, "shop_countries"), 3);
     assert(!r.stderr.includes(db.password));
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("sync file: targets, keys and modes per table; a keyless table refreshed whole is verified and repaired", async () => {
-  const db = await setUp();
-  try {
+Deno.test("sync file: targets, keys and modes per table; a keyless table refreshed whole is verified and repaired", () =>
+  shop(async (db) => {
     const file = `${db.dir}/sync.json`;
     await Deno.writeTextFile(
       file,
@@ -324,14 +300,10 @@ Deno.test("sync file: targets, keys and modes per table; a keyless table refresh
     const repaired = await runMain(["verify", "--repair", "--config", file], env);
     assertEquals(repaired.code, 0, repaired.stdout + repaired.stderr);
     assertEquals(await count(path, "shop_log_lines"), 3);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("guards: a changed cursor or key, a key that repeats, a selection matching nothing, NULL cursors and marked rows", async () => {
-  const db = await setUp();
-  try {
+Deno.test("guards: a changed cursor or key, a key that repeats, a selection matching nothing, NULL cursors and marked rows", () =>
+  shop(async (db) => {
     const file = `${db.dir}/sync.json`;
     const writeFile = (tables: Record<string, unknown>) =>
       Deno.writeTextFile(file, JSON.stringify({ include: ["shop.customers"], tables }));
@@ -417,7 +389,4 @@ Deno.test("guards: a changed cursor or key, a key that repeats, a selection matc
       several.stderr,
       /POSTGRES_PRIMARY_KEY names one table's key but several tables are selected/,
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));

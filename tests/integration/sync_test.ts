@@ -5,17 +5,8 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
-import {
-  createTestDb,
-  duckDemoRows,
-  duckRows,
-  pgDemoRows,
-  runMain,
-  sharedCluster,
-  type TestDb,
-} from "../support/fixture.ts";
-
-const cluster = await sharedCluster();
+import { duckDemoRows, duckRows, pgDemoRows, runMain, type TestDb } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
 async function syncOnce(db: TestDb, extra: Record<string, string> = {}) {
   const r = await runMain(["sync", "--once"], db.env(extra));
@@ -34,11 +25,8 @@ async function status(db: TestDb) {
   }[];
 }
 
-const duckPath = (db: TestDb) => `${db.dir}/lake/warehouse.duckdb`;
-
-Deno.test("sync bootstraps, then stays incremental across restarts", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("sync bootstraps, then stays incremental across restarts", () =>
+  withDb({}, async (db) => {
     const first = await syncOnce(db, { BATCH_SIZE: "4000" });
     // The first copy reads the heap in block ranges of about BATCH_SIZE rows.
     assertMatch(first.stderr, /bootstrap: \d,\d{3} rows, start \.\. block \d+ of \d+/);
@@ -46,7 +34,7 @@ Deno.test("sync bootstraps, then stays incremental across restarts", async () =>
     let s = await status(db);
     assertEquals(s[0]!.mode, "incremental");
     assertEquals(s[0]!.rowsCopied, 10000);
-    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+    assertEquals(await duckDemoRows(db.duckPath), await pgDemoRows(db));
 
     const seeded = await runMain(["seed-changes", "--inserts", "3", "--updates", "2"], db.env());
     assertEquals(seeded.code, 0, seeded.stderr);
@@ -62,18 +50,14 @@ Deno.test("sync bootstraps, then stays incremental across restarts", async () =>
     await client.end();
     assertEquals(s[0]!.cursor, max.rows[0].u, "cursor is Postgres' exact text");
     assertEquals(s[0]!.key, [max.rows[0].k]);
-    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+    assertEquals(await duckDemoRows(db.duckPath), await pgDemoRows(db));
 
     const idle = await syncOnce(db);
     assertMatch(idle.stderr, /up to date/);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a bulk UPDATE giving many rows one updated_at is paged completely, without looping", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("a bulk UPDATE giving many rows one updated_at is paged completely, without looping", () =>
+  withDb({}, async (db) => {
     await syncOnce(db);
     // One transaction: the trigger gives all 10,000 rows the same now().
     await db.sql("UPDATE analytics.subscriptions SET lifetime_value = lifetime_value + 1");
@@ -83,20 +67,16 @@ Deno.test("a bulk UPDATE giving many rows one updated_at is paged completely, wi
     const batches = r.stderr.split("\n").filter((l) => / batch analytics_subscriptions #/.test(l));
     assertEquals(batches.length, Math.ceil(10000 / 300), r.stderr);
     assertMatch(r.stderr, /10,000 rows in 34 batches/);
-    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
+    assertEquals(await duckDemoRows(db.duckPath), await pgDemoRows(db));
     const dupes = await duckRows(
-      duckPath(db),
+      db.duckPath,
       "SELECT count(*) - count(DISTINCT id) AS d FROM analytics_subscriptions",
     );
     assertEquals(dupes[0]!.d, "0");
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("values arrive exactly: microseconds, numeric, bigint beyond 2^53, text, booleans, nulls", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("values arrive exactly: microseconds, numeric, bigint beyond 2^53, text, booleans, nulls", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`
       CREATE SCHEMA s AUTHORIZATION ${db.user};
       CREATE TABLE s.exact (
@@ -122,7 +102,7 @@ Deno.test("values arrive exactly: microseconds, numeric, bigint beyond 2^53, tex
     const env = { POSTGRES_SCHEMA: "s", POSTGRES_TABLE: "exact", BATCH_SIZE: "2" };
     await syncOnce(db, env);
     const rows = await duckRows(
-      duckPath(db),
+      db.duckPath,
       `SELECT id::VARCHAR id, big::VARCHAR big, n::VARCHAR n, money_like::VARCHAR m,
               ts::VARCHAR ts, ts_local::VARCHAR tl, t, flag, d::VARCHAR d,
               typeof(n) tn, typeof(money_like) tm, typeof(big) tb
@@ -183,14 +163,10 @@ Deno.test("values arrive exactly: microseconds, numeric, bigint beyond 2^53, tex
     >;
     sqlite.close();
     assertEquals({ ...row }, { t: "text", cursor: "2024-03-01 00:00:00.000002+00" });
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("soft-deleted rows stay in DuckDB with their deleted_at", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("soft-deleted rows stay in DuckDB with their deleted_at", () =>
+  withDb({}, async (db) => {
     await syncOnce(db);
     const seeded = await runMain(
       ["seed-changes", "--inserts", "0", "--updates", "0", "--deletes", "5"],
@@ -203,7 +179,7 @@ Deno.test("soft-deleted rows stay in DuckDB with their deleted_at", async () => 
       `SELECT string_agg(id || '=' || deleted_at::text, ';' ORDER BY id) FROM analytics.subscriptions WHERE id IN (${ids})`,
     );
     const duck = await duckRows(
-      duckPath(db),
+      db.duckPath,
       `SELECT string_agg(id || '=' || strftime(deleted_at, '%Y-%m-%d %H:%M:%S.%f'), ';' ORDER BY id) AS s
        FROM analytics_subscriptions WHERE id IN (${ids})`,
     );
@@ -215,19 +191,15 @@ Deno.test("soft-deleted rows stay in DuckDB with their deleted_at", async () => 
       "SELECT count(*) FROM analytics.subscriptions WHERE deleted_at IS NULL",
     );
     const duckLive = await duckRows(
-      duckPath(db),
+      db.duckPath,
       "SELECT count(*)::VARCHAR AS n FROM analytics_subscriptions WHERE deleted_at IS NULL",
     );
     assertEquals(duckLive[0]!.n, live);
-    assertEquals(await duckDemoRows(duckPath(db)), await pgDemoRows(db));
-  } finally {
-    await db.cleanup();
-  }
-});
+    assertEquals(await duckDemoRows(db.duckPath), await pgDemoRows(db));
+  }));
 
-Deno.test("one Parquet file per batch, named by table and cursor range; replay changes nothing", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("one Parquet file per batch, named by table and cursor range; replay changes nothing", () =>
+  withDb({}, async (db) => {
     const r = await syncOnce(db, { BATCH_SIZE: "2500" });
     const files = [...Deno.readDirSync(`${db.dir}/parquet`)].map((e) => e.name).sort();
     // A bootstrap batch is named by its block range, a later one by its cursor range.
@@ -245,13 +217,13 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
     assertEquals(perFile[0]!.n, "10000");
     assertEquals(r.stderr.split("\n").filter((l) => / batch /.test(l)).length, files.length);
 
-    const before = await duckDemoRows(duckPath(db));
+    const before = await duckDemoRows(db.duckPath);
     const replay = await runMain(
       ["replay", ...files.map((f) => `${db.dir}/parquet/${f}`)],
       db.env(),
     );
     assertEquals(replay.code, 0, replay.stderr);
-    assertEquals(await duckDemoRows(duckPath(db)), before, "replaying every batch changes nothing");
+    assertEquals(await duckDemoRows(db.duckPath), before, "replaying every batch changes nothing");
 
     // Replaying an old batch after rows changed must not bring old versions back.
     await runMain(
@@ -259,23 +231,19 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
       db.env(),
     );
     await syncOnce(db);
-    const current = await duckDemoRows(duckPath(db));
+    const current = await duckDemoRows(db.duckPath);
     await runMain(["replay", `${db.dir}/parquet/${files[0]}`], db.env());
-    assertEquals(await duckDemoRows(duckPath(db)), current);
+    assertEquals(await duckDemoRows(db.duckPath), current);
     assertEquals(current, await pgDemoRows(db));
 
     // Retention: only the newest PARQUET_KEEP_BATCHES files are kept.
     await runMain(["seed-changes", "--inserts", "5"], db.env());
     await syncOnce(db, { PARQUET_KEEP_BATCHES: "2" });
     assertEquals([...Deno.readDirSync(`${db.dir}/parquet`)].length, 2);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("checkpoint records cursor, key, rows and batch history; status reads it", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("checkpoint records cursor, key, rows and batch history; status reads it", () =>
+  withDb({}, async (db) => {
     await syncOnce(db, { BATCH_SIZE: "5000" });
     const sqlite = new DatabaseSync(`${db.dir}/state/checkpoint.sqlite`);
     const batches = sqlite.prepare("SELECT * FROM batches ORDER BY id").all() as Record<
@@ -299,14 +267,10 @@ Deno.test("checkpoint records cursor, key, rows and batch history; status reads 
       text.stdout,
       /analytics_subscriptions \(analytics.subscriptions on 127\.0\.0\.1:\d+\/t\w+\): incremental, cursor \d{4}-.*10,000 rows copied in [23] batches/,
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("one log line per batch, or JSON lines with --log-format json", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("one log line per batch, or JSON lines with --log-format json", () =>
+  withDb({}, async (db) => {
     const r = await syncOnce(db, { BATCH_SIZE: "5000" });
     const lines = r.stderr.trim().split("\n").filter((l) => / batch /.test(l));
     assert(lines.length >= 2 && lines.length <= 3, lines.join("\n"));
@@ -326,14 +290,10 @@ Deno.test("one log line per batch, or JSON lines with --log-format json", async 
     assertMatch(batch.cursorFrom, /^\d{4}-\d\d-\d\d \S+$/);
     assertMatch(batch.cursorTo, /^\d{4}-\d\d-\d\d \S+$/);
     assert(events.some((e) => e.type === "cycle_finished"));
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("reset forgets only the configured table; other tables in STATE_DIR keep their checkpoints", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("reset forgets only the configured table; other tables in STATE_DIR keep their checkpoints", () =>
+  withDb({}, async (db) => {
     await db.sql(
       `CREATE TABLE analytics.plans (id int PRIMARY KEY, name text, updated_at timestamptz NOT NULL DEFAULT now());
       ALTER TABLE analytics.plans OWNER TO ${db.user};
@@ -350,7 +310,4 @@ Deno.test("reset forgets only the configured table; other tables in STATE_DIR ke
     assertEquals(s[0]!.rowsCopied, 10000);
     const again = await syncOnce(db);
     assertMatch(again.stderr, /up to date/);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));

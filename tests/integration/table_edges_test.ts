@@ -6,16 +6,14 @@
 // closed.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { createTestDb, duckRows, duckWrite, runMain, sharedCluster } from "../support/fixture.ts";
-
-const cluster = await sharedCluster();
+import { duckRows, duckWrite, runMain } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
 const count = async (path: string, table: string) =>
   Number((await duckRows(path, `SELECT count(*)::INTEGER AS n FROM ${table}`))[0]!.n);
 
-Deno.test("tables named a/b and a_b sync at the same time without sharing files", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("tables named a/b and a_b sync at the same time without sharing files", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public."a/b" (id int PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
       CREATE TABLE public.a_b (id int PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
@@ -41,14 +39,10 @@ Deno.test("tables named a/b and a_b sync at the same time without sharing files"
     assert(files.some((f) => f.startsWith("public_a%2Fb__")), files.join(" "));
     assert(files.some((f) => f.startsWith("public_a_b__")), files.join(" "));
     assertEquals((await runMain(["verify"], env)).code, 0);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a key column narrowed in Postgres (DuckDB keeps the wider type): reconciliation is skipped, nothing deleted", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("a key column narrowed in Postgres (DuckDB keeps the wider type): reconciliation is skipped, nothing deleted", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.prices (id numeric(12,4) PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now());
       INSERT INTO public.prices SELECT g + 0.5, 'p' || g FROM generate_series(1, 50) g;`);
@@ -67,14 +61,10 @@ Deno.test("a key column narrowed in Postgres (DuckDB keeps the wider type): reco
       /hard-delete reconciliation skipped: key column\(s\) id \(DuckDB DECIMAL\(12,4\), mapped DECIMAL\(10,2\)\)/,
     );
     assertEquals(await count(env.DUCKDB_PATH!, "public_prices"), 50);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a keyless table copied whole that gains a key and a cursor turns incremental, without rows deleted since", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("a keyless table copied whole that gains a key and a cursor turns incremental, without rows deleted since", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.logs (id int NOT NULL, line text);
       INSERT INTO public.logs SELECT g, 'l' || g FROM generate_series(1, 10) g;`);
@@ -104,14 +94,10 @@ Deno.test("a keyless table copied whole that gains a key and a cursor turns incr
     const again = await runMain(["sync", "--once"], env);
     assertEquals(again.code, 0, again.stderr);
     assertEquals((await runMain(["verify"], env)).code, 0);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("verify: an empty synced table is equal", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("verify: an empty synced table is equal", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.empty (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());`);
     const env = db.env({ POSTGRES_TABLES: "public.empty", SYNC_LOOKBACK_SECONDS: "0" });
@@ -120,14 +106,10 @@ Deno.test("verify: an empty synced table is equal", async () => {
     const v = await runMain(["verify"], env);
     assertEquals(v.code, 0, v.stdout + v.stderr);
     assertMatch(v.stdout, /^public_empty: equal, 0 rows$/m);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("rows with a NULL cursor do not make verify differ; hard deletes among them are repaired", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("rows with a NULL cursor do not make verify differ; hard deletes among them are repaired", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.big (id int PRIMARY KEY, v text, updated_at timestamptz DEFAULT '2024-01-01');
       INSERT INTO public.big SELECT g, 'v' FROM generate_series(1, 20000) g;
@@ -143,14 +125,10 @@ Deno.test("rows with a NULL cursor do not make verify differ; hard deletes among
     assertMatch(differs.stdout, /20 only in DuckDB \(gone from Postgres\)/);
     assertEquals((await runMain(["verify", "--repair"], env)).code, 0);
     assertEquals(await count(env.DUCKDB_PATH!, "public_big"), 19580);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("verify never calls a table equal when its bootstrap has not checkpointed a batch", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("verify never calls a table equal when its bootstrap has not checkpointed a batch", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.m (id int PRIMARY KEY, a int[], updated_at timestamptz NOT NULL DEFAULT now() - interval '1 hour');
       INSERT INTO public.m SELECT g, ARRAY[g] FROM generate_series(1, 100) g;
@@ -161,14 +139,10 @@ Deno.test("verify never calls a table equal when its bootstrap has not checkpoin
     const v = await runMain(["verify"], env);
     assertEquals(v.code, 1, v.stdout + v.stderr);
     assertMatch(v.stdout, /^public_m: not synced: no batch of it has been checkpointed yet/m);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("verify --repair keeps the values of a column it does not compare", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("verify --repair keeps the values of a column it does not compare", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.acc (id int PRIMARY KEY, n bigint, v text, updated_at timestamptz NOT NULL DEFAULT now());
       INSERT INTO public.acc SELECT g, g * 10, 'v' || g FROM generate_series(1, 20) g;`);
@@ -192,14 +166,10 @@ Deno.test("verify --repair keeps the values of a column it does not compare", as
       await duckRows(path, "SELECT n::VARCHAR AS n, v FROM public_acc WHERE id = 3"),
       [{ n: "30", v: "v3" }],
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("pooled connections closed by the server are replaced, not failed on", async () => {
-  const db = await createTestDb(cluster);
-  try {
+Deno.test("pooled connections closed by the server are replaced, not failed on", () =>
+  withDb({}, async (db) => {
     await db.sql(
       `CREATE TABLE analytics.more (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
       INSERT INTO analytics.more SELECT generate_series(1, 10);
@@ -235,14 +205,10 @@ Deno.test("pooled connections closed by the server are replaced, not failed on",
     const after = lines.slice(mark);
     assert(after.filter((l) => l.includes('"cycle_idle"')).length >= 2, after.join("\n"));
     assertEquals(after.filter((l) => /"type":"(error|table_failed)"/.test(l)), []);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a partition attached after the checkpoint is copied whole; a detached one is named", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("a partition attached after the checkpoint is copied whole; a detached one is named", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`SET ROLE ${db.user};
       CREATE TABLE public.ev (id int NOT NULL, day date NOT NULL, v text,
         updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
@@ -279,7 +245,4 @@ Deno.test("a partition attached after the checkpoint is copied whole; a detached
     const repair = await runMain(["verify", "--repair"], env);
     assertEquals(repair.code, 0, repair.stdout + repair.stderr);
     assertEquals(await count(path, "public_ev"), 100);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));

@@ -4,23 +4,14 @@
 // every command a message suggests for them run exactly as printed, in a shell.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import {
-  createTestDb,
-  duckRows,
-  MAIN,
-  REPO,
-  runMain,
-  sharedCluster,
-  type TestDb,
-} from "../support/fixture.ts";
+import { duckRows, MAIN, REPO, runMain, type TestDb } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
-const cluster = await sharedCluster();
-
-async function setUp(): Promise<TestDb> {
-  const db = await createTestDb(cluster, { demo: false });
-  await db.sql(`CREATE SCHEMA "SalesEU" AUTHORIZATION ${db.user};
-    CREATE SCHEMA "my.schema" AUTHORIZATION ${db.user};`);
-  await db.sql(`SET ROLE ${db.user};
+/** Schemas and tables with names that need quoting, owned by the sync role. */
+const names = (fn: (db: TestDb) => Promise<void>) =>
+  withDb({
+    demo: false,
+    setup: `CREATE SCHEMA "SalesEU"; CREATE SCHEMA "my.schema";
     CREATE TABLE "SalesEU"."order items" (
       id bigint PRIMARY KEY, "item name" text, qty numeric(10,2),
       changed_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
@@ -34,9 +25,8 @@ async function setUp(): Promise<TestDb> {
     CREATE TABLE "SalesEU"."w?t" (id int PRIMARY KEY, v text);
     INSERT INTO "SalesEU"."w?t" VALUES (11, 'what'), (12, 'what'), (13, 'what');
     CREATE TABLE "my.schema".t (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
-    INSERT INTO "my.schema".t SELECT g FROM generate_series(1, 7) g;`);
-  return db;
-}
+    INSERT INTO "my.schema".t SELECT g FROM generate_series(1, 7) g;`,
+  }, fn);
 
 /** Rows of a Postgres query as "a|b|c" lines. */
 async function pgLines(db: TestDb, sql: string): Promise<string[]> {
@@ -88,9 +78,8 @@ async function inShell(command: string, env: Record<string, string>) {
   };
 }
 
-Deno.test("names with spaces, quotes and dots sync through POSTGRES_TABLES; status and files name them; the GRANT a refusal suggests works", async () => {
-  const db = await setUp();
-  try {
+Deno.test("names with spaces, quotes and dots sync through POSTGRES_TABLES; status and files name them; the GRANT a refusal suggests works", () =>
+  names(async (db) => {
     const env = db.env({
       POSTGRES_TABLES: `"SalesEU"."order items", SalesEU."it's ""q"".x"`,
       SYNC_LOOKBACK_SECONDS: "0",
@@ -133,14 +122,10 @@ Deno.test("names with spaces, quotes and dots sync through POSTGRES_TABLES; stat
       bad.stderr,
       /POSTGRES_TABLES entry `SalesEU\.order items` is not schema\.table or schema\.\* \(.*write it as SalesEU\."order items"/,
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a table named w?t loads only its own batch files, not those of w!t", async () => {
-  const db = await setUp();
-  try {
+Deno.test("a table named w?t loads only its own batch files, not those of w!t", () =>
+  names(async (db) => {
     const env = db.env({ SYNC_LOOKBACK_SECONDS: "0" });
     const bang = await runMain(["sync", "--once"], { ...env, POSTGRES_TABLES: 'SalesEU."w!t"' });
     assertEquals(bang.code, 0, bang.stderr);
@@ -154,14 +139,10 @@ Deno.test("a table named w?t loads only its own batch files, not those of w!t", 
       await duckLines(env.DUCKDB_PATH!, `SELECT id, v FROM "SalesEU_w!t" ORDER BY id`),
       ["1|bang", "2|bang", "3|bang"],
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("a sync file selects and configures quoted names; the reset commands its messages suggest work when pasted in a shell", async () => {
-  const db = await setUp();
-  try {
+Deno.test("a sync file selects and configures quoted names; the reset commands its messages suggest work when pasted in a shell", () =>
+  names(async (db) => {
     const file = `${db.dir}/sync.json`;
     const write = (include: string[], orderItems: Record<string, unknown>) =>
       Deno.writeTextFileSync(
@@ -247,7 +228,4 @@ Deno.test("a sync file selects and configures quoted names; the reset commands i
       ),
       [{ table_name: "my.schema_t" }, { table_name: "orders_eu" }],
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));

@@ -3,13 +3,11 @@
 // type with its exact value.
 
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { createTestDb, duckRows, runMain, sharedCluster } from "../support/fixture.ts";
+import { duckRows, runMain } from "../support/fixture.ts";
+import { withDb } from "../support/with_db.ts";
 
-const cluster = await sharedCluster();
-
-Deno.test("type mapping: each Postgres type lands as the documented DuckDB type, exactly", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("type mapping: each Postgres type lands as the documented DuckDB type, exactly", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`
       CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
       CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
@@ -45,7 +43,7 @@ Deno.test("type mapping: each Postgres type lands as the documented DuckDB type,
     const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "types" };
     const r = await runMain(["sync", "--once"], db.env(env));
     assertEquals(r.code, 0, r.stderr);
-    const path = `${db.dir}/lake/warehouse.duckdb`;
+    const path = db.duckPath;
     const types = await duckRows(
       path,
       `SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_name = 'public_types' ORDER BY ordinal_position`,
@@ -142,14 +140,10 @@ Deno.test("type mapping: each Postgres type lands as the documented DuckDB type,
       pt: "(1.5,-2)",
       bits: "1010",
     });
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("BC dates and timestamps arrive exactly; an out-of-range value fails loudly, never as NULL", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("BC dates and timestamps arrive exactly; an out-of-range value fails loudly, never as NULL", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(
       `CREATE TABLE public.history (id int PRIMARY KEY, d date, ts timestamp, tstz timestamptz,
         updated_at timestamptz NOT NULL DEFAULT now());
@@ -162,7 +156,7 @@ Deno.test("BC dates and timestamps arrive exactly; an out-of-range value fails l
     const r = await runMain(["sync", "--once"], db.env(env));
     assertEquals(r.code, 0, r.stderr);
     const rows = await duckRows(
-      `${db.dir}/lake/warehouse.duckdb`,
+      db.duckPath,
       `SELECT id, d::VARCHAR AS d, ts::VARCHAR AS ts, tstz::VARCHAR AS tstz FROM public_history ORDER BY id`,
     );
     assertEquals(rows, [
@@ -179,18 +173,14 @@ Deno.test("BC dates and timestamps arrive exactly; an out-of-range value fails l
     assertEquals(bad.code, 2, bad.stderr);
     assertMatch(bad.stderr, /error VALUE_UNSUPPORTED: .*"tstz".*'294260-01-01 00:00:00\+00'/);
     const count = await duckRows(
-      `${db.dir}/lake/warehouse.duckdb`,
+      db.duckPath,
       "SELECT count(*)::VARCHAR AS n FROM public_history",
     );
     assertEquals(count[0]!.n, "2", "nothing half-applied");
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("intervals, times and arrays arrive exactly; a multi-dimensional array fails loudly", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("intervals, times and arrays arrive exactly; a multi-dimensional array fails loudly", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(
       `CREATE TABLE public.exact (id int PRIMARY KEY, iv interval, tod time, todz timetz,
         a_i8 bigint[], a_d double precision[], a_b boolean[], a_u uuid[], a_day date[],
@@ -217,7 +207,7 @@ Deno.test("intervals, times and arrays arrive exactly; a multi-dimensional array
     const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "exact" };
     const r = await runMain(["sync", "--once"], db.env(env));
     assertEquals(r.code, 0, r.stderr);
-    const path = `${db.dir}/lake/warehouse.duckdb`;
+    const path = db.duckPath;
     const types = await duckRows(
       path,
       `SELECT column_name AS c, data_type AS t FROM information_schema.columns
@@ -325,14 +315,10 @@ Deno.test("intervals, times and arrays arrive exactly; a multi-dimensional array
       { n: "1", iv: "1 year 2 months 3 days 04:05:06.789" },
       "nothing applied",
     );
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));
 
-Deno.test("values of several megabytes (text with quotes and newlines, bytea) arrive exactly", async () => {
-  const db = await createTestDb(cluster, { demo: false });
-  try {
+Deno.test("values of several megabytes (text with quotes and newlines, bytea) arrive exactly", () =>
+  withDb({ demo: false }, async (db) => {
     await db.sql(`
       CREATE TABLE public.big_values (
         id int PRIMARY KEY, t text, raw bytea, updated_at timestamptz NOT NULL DEFAULT now());
@@ -347,13 +333,10 @@ Deno.test("values of several megabytes (text with quotes and newlines, bytea) ar
       "SELECT string_agg(id || ':' || length(t) || ':' || md5(t) || ':' || coalesce(md5(raw), '-'), ',' ORDER BY id) FROM public.big_values",
     );
     const duck = await duckRows(
-      `${db.dir}/lake/warehouse.duckdb`,
+      db.duckPath,
       `SELECT string_agg(id || ':' || length(t) || ':' || md5(t) || ':' || coalesce(md5(raw), '-'), ',' ORDER BY id) AS v
        FROM public_big_values`,
     );
     assertEquals(duck[0]!.v, pg);
     assertMatch(pg, /^1:6800000:/);
-  } finally {
-    await db.cleanup();
-  }
-});
+  }));

@@ -37,6 +37,10 @@ export interface TestDb {
   readonly password: string;
   readonly url: string;
   readonly dir: string;
+  /** DUCKDB_PATH, STATE_DIR and PARQUET_DIR of env(), all under dir. */
+  readonly duckPath: string;
+  readonly stateDir: string;
+  readonly parquetDir: string;
   /** Environment for main.ts pointing at this database and temp dir. */
   env(extra?: Record<string, string>): Record<string, string>;
   /** Runs SQL as the superuser in this database. */
@@ -64,6 +68,9 @@ export async function createTestDb(
     }
   }
   const dir = await Deno.makeTempDir({ prefix: "pds-test-" });
+  const duckPath = `${dir}/lake/warehouse.duckdb`;
+  const stateDir = `${dir}/state`;
+  const parquetDir = `${dir}/parquet`;
   return {
     cluster,
     name,
@@ -71,6 +78,9 @@ export async function createTestDb(
     password,
     url,
     dir,
+    duckPath,
+    stateDir,
+    parquetDir,
     env(extra = {}) {
       // Tests that set BATCH_SIZE count bootstrap batches of that size too.
       const bootstrap: Record<string, string> = extra.BATCH_SIZE && !extra.BOOTSTRAP_BATCH_SIZE
@@ -82,9 +92,9 @@ export async function createTestDb(
         POSTGRES_USER: user,
         POSTGRES_PASSWORD: password,
         POSTGRES_DB: name,
-        DUCKDB_PATH: `${dir}/lake/warehouse.duckdb`,
-        PARQUET_DIR: `${dir}/parquet`,
-        STATE_DIR: `${dir}/state`,
+        DUCKDB_PATH: duckPath,
+        PARQUET_DIR: parquetDir,
+        STATE_DIR: stateDir,
         ...bootstrap,
         ...extra,
       };
