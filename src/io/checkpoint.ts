@@ -7,7 +7,8 @@ import { DatabaseSync } from "node:sqlite";
 import { configError, errorMessage, SyncError } from "../core/errors.ts";
 import type { DriftRecord, SyncMode } from "../core/events.ts";
 import type { ScanState } from "./block_scan.ts";
-import { diskFullError, isDiskFull, mayBeDiskFull } from "../core/local_io.ts";
+import { isDiskFull, mayBeDiskFull } from "../core/local_io.ts";
+import { diskFullError } from "../core/classify_error.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.sqlite";
 const SCHEMA_VERSION = "1";
