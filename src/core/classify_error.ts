@@ -10,6 +10,7 @@ import {
   diskFullMessage,
   ERROR_RULES,
   type ErrorFacts,
+  type ErrorRule,
   type ErrorSettings,
   isLockError,
   type RuleScope,
@@ -51,17 +52,26 @@ function scopesOf(facts: ErrorFacts, context: ErrorContext): RuleScope[] {
   return postgres ? ["local", "postgres"] : ["local", "duckdb"];
 }
 
+/** The rule that decides `error`: the first of `scopes` (by default, those its origin picks) that matches. */
+export function ruleFor(
+  error: unknown,
+  context: ErrorContext,
+  scopes?: readonly RuleScope[],
+): ErrorRule | null {
+  const facts = factsOf(error, context);
+  const tried = scopes ?? scopesOf(facts, context);
+  return ERROR_RULES.find((r) => tried.includes(r.scope) && r.matches(facts)) ?? null;
+}
+
 /** The first rule of `scopes` that matches, as a SyncError; null when none does. */
 function firstMatch(
   error: unknown,
   context: ErrorContext,
   scopes?: readonly RuleScope[],
 ): SyncError | null {
-  const facts = factsOf(error, context);
-  const tried = scopes ?? scopesOf(facts, context);
-  const rule = ERROR_RULES.find((r) => tried.includes(r.scope) && r.matches(facts));
+  const rule = ruleFor(error, context, scopes);
   if (!rule) return null;
-  return new SyncError(rule.code, rule.message(facts), {
+  return new SyncError(rule.code, rule.message(factsOf(error, context)), {
     exitCode: rule.exitCode,
     transient: rule.transient,
     cause: error,
