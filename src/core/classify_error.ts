@@ -6,6 +6,7 @@
 import { errorMessage, SyncError } from "./errors.ts";
 import { scrub } from "./secrets.ts";
 import type { LocalPlaces, LocalSetting } from "./local_io.ts";
+import { type SourceTable, type Unconvertible, UnconvertibleValue } from "./unconvertible.ts";
 import {
   diskFullMessage,
   ERROR_RULES,
@@ -46,8 +47,10 @@ function factsOf(error: unknown, context: ErrorContext): ErrorFacts {
 function scopesOf(facts: ErrorFacts, context: ErrorContext): RuleScope[] {
   if (context.from === "postgres") return ["local", "postgres"];
   if (context.from === "duckdb_open") return ["duckdb_open"];
-  // A lock error is DuckDB's whatever else it says.
-  if (isLockError(facts.error)) return ["local", "duckdb"];
+  // A lock error or a value DuckDB cannot hold is DuckDB's whatever else it says.
+  if (isLockError(facts.error) || facts.error instanceof UnconvertibleValue) {
+    return ["local", "duckdb"];
+  }
   const postgres = facts.code !== undefined || /connection|terminated/i.test(facts.text);
   return postgres ? ["local", "postgres"] : ["local", "duckdb"];
 }
@@ -83,6 +86,25 @@ export function classifyError(error: unknown, context: ErrorContext): SyncError 
   if (error instanceof SyncError) return error;
   // The postgres, duckdb and duckdb_open scopes each end with a rule that matches anything.
   return firstMatch(error, context)!;
+}
+
+/**
+ * VALUE_UNSUPPORTED for a batch that failed to convert because of `found`
+ * (only the DuckDB rules: the value's text must not be taken for anything else).
+ */
+export function unsupportedValueError(
+  table: SourceTable,
+  found: Unconvertible,
+  cause?: unknown,
+): SyncError {
+  const fact = new UnconvertibleValue(table, found, cause);
+  const error = firstMatch(fact, { settings: NO_SETTINGS }, ["duckdb"])!;
+  // The conversion's own failure stays the cause, as before.
+  return new SyncError(error.code, error.message, {
+    exitCode: error.exitCode,
+    transient: error.transient,
+    cause,
+  });
 }
 
 /** Local and DuckDB-opening rules name only the places. */

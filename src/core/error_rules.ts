@@ -17,6 +17,7 @@ import {
   type LocalSetting,
   placeOf,
 } from "./local_io.ts";
+import { UnconvertibleValue, unsupportedValueMessage } from "./unconvertible.ts";
 
 /** The settings messages name (a Config has them all). */
 export interface ErrorSettings extends LocalPlaces {
@@ -213,6 +214,19 @@ export const ERROR_RULES: readonly ErrorRule[] = [
     transient: false,
     matches: () => true,
     message: (f) => `Cannot open DuckDB file ${f.settings.duckdbPath}: ${f.text.split("\n")[0]}`,
+  },
+  {
+    name: "value DuckDB cannot hold",
+    scope: "duckdb",
+    code: "VALUE_UNSUPPORTED",
+    // A value or a column type to change in Postgres.
+    exitCode: 2,
+    transient: false,
+    matches: (f) => f.error instanceof UnconvertibleValue,
+    message: (f) => {
+      const { table, found } = f.error as UnconvertibleValue;
+      return unsupportedValueMessage(table, found);
+    },
   },
   {
     name: "DuckDB file locked",

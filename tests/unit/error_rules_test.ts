@@ -10,6 +10,8 @@ import {
 import { ERROR_RULES, type ErrorSettings } from "../../src/core/error_rules.ts";
 import { type ErrorCode, SyncError } from "../../src/core/errors.ts";
 import { FileWriteError } from "../../src/core/local_io.ts";
+import { mapColumn } from "../../src/core/type_map.ts";
+import { UnconvertibleValue } from "../../src/core/unconvertible.ts";
 
 const settings: ErrorSettings = {
   pg: { connectionString: null, user: "sync" },
@@ -123,6 +125,31 @@ const cases: Case[] = [
     transient: false,
     says:
       /^Cannot open DuckDB file \/data\/lake\/warehouse\.duckdb: IO Error: Cannot open file "\/data\/lake\/warehouse\.duckdb": Permission denied$/,
+  },
+  {
+    rule: "value DuckDB cannot hold",
+    error: new UnconvertibleValue(
+      { schema: "sales", table: "orders" },
+      {
+        column: mapColumn({
+          name: "placed_at",
+          pgType: "timestamp with time zone",
+          baseTypeName: "timestamptz",
+          baseType: "timestamp with time zone",
+          category: "D",
+          notNull: false,
+        }),
+        value: "294277-01-01 00:00:00+00",
+      },
+      new Error(
+        "Conversion Error: Could not convert string '294277-01-01 00:00:00+00' to TIMESTAMP WITH TIME ZONE",
+      ),
+    ),
+    code: "VALUE_UNSUPPORTED",
+    exitCode: 2,
+    transient: false,
+    says:
+      /^Cannot load sales\.orders: column "placed_at" \(timestamp with time zone, TIMESTAMP WITH TIME ZONE in DuckDB\) holds '294277-01-01 00:00:00\+00': DuckDB's timestamps end at 294247-01-10; nothing of the batch was applied \(replace the value in PostgreSQL, or make the column text \(ALTER TABLE "sales"\."orders" ALTER COLUMN "placed_at" TYPE text\)\)$/,
   },
   {
     rule: "DuckDB file locked",
