@@ -2,8 +2,9 @@
 // a matcher, the stable code, the exit code, whether a loop retries it, and a
 // message that names the fix, for local files (a full disk, a file or the
 // checkpoint that cannot be written), PostgreSQL (SQLSTATEs, network and TLS
-// codes) and DuckDB (a locked file, memory, anything else). classify_error.ts
-// applies it. Pure: the IO modules only report what failed.
+// codes) and DuckDB (a file locked or not opened, memory, a value it cannot
+// hold, anything else). classify_error.ts applies it. Pure: the IO modules only
+// report what failed.
 
 import { dirname } from "node:path";
 import { type ErrorCode, errorMessage } from "./errors.ts";
