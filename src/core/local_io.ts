@@ -1,7 +1,7 @@
 // Owns the facts of a local file failure: whether the disk is full (ENOSPC,
 // SQLite's SQLITE_FULL, DuckDB's "No space left on device"), whether it is the
 // checkpoint's SQLite, and which setting's place (PARQUET_DIR, STATE_DIR or
-// DUCKDB_PATH) it concerns. error_table.ts turns them into DISK_FULL or
+// DUCKDB_PATH) it concerns. The rules of error_rules.ts turn them into DISK_FULL or
 // LOCAL_IO_ERROR. Pure: no Deno.*, so it is unit-tested directly.
 
 import { dirname } from "node:path";

@@ -1,6 +1,6 @@
 // Owns explaining a batch DuckDB could not convert from CSV: finding the first
 // column and value it cannot hold (one more scan of the CSV, only after a
-// failure), which the error table turns into the one-line VALUE_UNSUPPORTED
+// failure), which the error table (ERROR_RULES) turns into the one-line VALUE_UNSUPPORTED
 // error naming the table, the column, the value and a fix that works. DuckDB's
 // own text ("This type was auto-detected ... sample_size=-1") suggests CSV
 // settings that do not apply: the batch's types are never auto-detected.
