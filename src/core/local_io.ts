@@ -1,11 +1,11 @@
-// Owns telling local file failures apart from Postgres and DuckDB ones: a full
-// disk (ENOSPC, SQLite's SQLITE_FULL, DuckDB's "No space left on device")
-// becomes DISK_FULL naming the setting whose directory is full (PARQUET_DIR,
-// STATE_DIR or DUCKDB_PATH) and the fix; any other failure to write a local
-// file becomes LOCAL_IO_ERROR. Pure: no Deno.*, so it is unit-tested directly.
+// Owns the facts of a local file failure: whether the disk is full (ENOSPC,
+// SQLite's SQLITE_FULL, DuckDB's "No space left on device"), whether it is the
+// checkpoint's SQLite, and which setting's place (PARQUET_DIR, STATE_DIR or
+// DUCKDB_PATH) it concerns. The rules of error_rules.ts turn them into DISK_FULL or
+// LOCAL_IO_ERROR. Pure: no Deno.*, so it is unit-tested directly.
 
 import { dirname } from "node:path";
-import { errorMessage, SyncError } from "./errors.ts";
+import { errorMessage } from "./errors.ts";
 
 /** The three settings that name local places this program writes to. */
 export type LocalSetting = "PARQUET_DIR" | "STATE_DIR" | "DUCKDB_PATH";
@@ -88,80 +88,4 @@ export function placeOf(error: unknown, places: LocalPlaces): LocalSetting | nul
 
 function withSlash(dir: string): string {
   return dir.endsWith("/") ? dir : `${dir}/`;
-}
-
-/** The first line of the underlying message, without the path noise repeated. */
-function reason(error: unknown): string {
-  return (errorMessage(error).split("\n")[0] ?? "").trim();
-}
-
-/**
- * DISK_FULL for the place `setting` names (`path`: its value): names it and a
- * fix that works. A loop retries it (transient): once space is freed the next
- * cycle resumes from the checkpoint, which never moved past what DuckDB committed.
- */
-export function diskFullError(setting: LocalSetting, path: string, cause: unknown): SyncError {
-  const detail = reason(cause);
-  const resume = "nothing is lost: the next run resumes from the last checkpoint";
-  const message = setting === "PARQUET_DIR"
-    ? `No space left in PARQUET_DIR ${path} (${detail}): free space there, or set PARQUET_DIR to a directory on a disk with room; ${resume}`
-    : setting === "STATE_DIR"
-    ? `No space left in STATE_DIR ${path} (${detail}): free space there, or move its files to a disk with room and set STATE_DIR to that directory; the checkpoint is intact and ${resume}`
-    : `No space left for DUCKDB_PATH ${path} in ${
-      dirname(path)
-    } (${detail}): free space there, or move the DuckDB file to a disk with room and set DUCKDB_PATH to it; ${resume}`;
-  return new SyncError("DISK_FULL", message, { transient: true, cause });
-}
-
-/** DISK_FULL when the failure does not say which place is full. */
-function diskFullSomewhere(places: LocalPlaces, cause: unknown): SyncError {
-  return new SyncError(
-    "DISK_FULL",
-    `No space left on device (${
-      reason(cause)
-    }) in PARQUET_DIR ${places.parquetDir}, STATE_DIR ${places.stateDir} or DUCKDB_PATH ${places.duckdbPath}: free space on the full one, or point its setting at a disk with room; nothing is lost: the next run resumes from the last checkpoint`,
-    { transient: true, cause },
-  );
-}
-
-function pathOf(setting: LocalSetting, places: LocalPlaces): string {
-  return setting === "PARQUET_DIR"
-    ? places.parquetDir
-    : setting === "STATE_DIR"
-    ? places.stateDir
-    : places.duckdbPath;
-}
-
-/**
- * DISK_FULL or LOCAL_IO_ERROR for a failure of a local file, or null when
- * `error` is not one (a Postgres or DuckDB error, classified elsewhere).
- */
-export function classifyLocalError(error: unknown, places: LocalPlaces): SyncError | null {
-  if (error instanceof SyncError) return null;
-  if (isDiskFull(error)) {
-    const setting = placeOf(error, places);
-    return setting
-      ? diskFullError(setting, pathOf(setting, places), error)
-      : diskFullSomewhere(places, error);
-  }
-  if (error instanceof FileWriteError) {
-    const setting = placeOf(error, places) ?? "PARQUET_DIR";
-    return new SyncError(
-      "LOCAL_IO_ERROR",
-      `${reason(error)} (in ${setting} ${
-        pathOf(setting, places)
-      }: check the disk and the directory's permissions, or set ${setting} to another directory)`,
-      { cause: error },
-    );
-  }
-  if (isSqliteError(error)) {
-    return new SyncError(
-      "LOCAL_IO_ERROR",
-      `Cannot update the checkpoint in STATE_DIR ${places.stateDir}: ${
-        reason(error)
-      } (check the disk and the directory's permissions)`,
-      { cause: error },
-    );
-  }
-  return null;
 }

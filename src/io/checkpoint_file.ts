@@ -5,7 +5,8 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { configError, errorMessage, SyncError } from "../core/errors.ts";
-import { diskFullError, isDiskFull, mayBeDiskFull } from "../core/local_io.ts";
+import { isDiskFull, mayBeDiskFull } from "../core/local_io.ts";
+import { diskFullError } from "../core/classify_error.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.sqlite";
 

@@ -7,12 +7,11 @@ import type { Horizon } from "../core/scan_state.ts";
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Config } from "../core/config.ts";
-import { configError, errorMessage, SyncError } from "../core/errors.ts";
-import { scrub } from "../core/secrets.ts";
-import { classifyLocalError, FileWriteError } from "../core/local_io.ts";
+import { configError, SyncError } from "../core/errors.ts";
+import { classifyError } from "../core/classify_error.ts";
+import { FileWriteError } from "../core/local_io.ts";
 import { CsvLastRow, parseCsvRow } from "../core/csv_tail.ts";
-import { qualified, quoteIdent, quoteLiteral, sourceFrom, sqlName } from "../core/sql.ts";
-import { sourceTable } from "../core/selector.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "../core/sql.ts";
 import { mapColumn } from "../core/type_map.ts";
 import type { ColumnMapping, SourceColumn, TypeMapOptions } from "../core/type_map.ts";
 import type { Relation, TableShape } from "../core/table_plan.ts";
@@ -73,142 +72,18 @@ const SESSION_SETUP = [
   "SET row_security = off",
 ].join("; ");
 
-/** Turns a pg / network error into a SyncError that names the fix. */
+/**
+ * Turns a pg / network error into a SyncError that names the fix (the Postgres
+ * rules of the error table; see classifyError).
+ */
 export function classifyPgError(
   error: unknown,
   config: Config,
-  secrets: string[],
+  secrets: readonly string[],
   /** The table being synced (a TablePlan's source), for the GRANT to suggest. */
   source?: string,
 ): SyncError {
-  if (error instanceof SyncError) return error;
-  // A local file (a full PARQUET_DIR...) failing mid-COPY is not a Postgres error.
-  const local = classifyLocalError(error, config);
-  if (local) return local;
-  const e = error as { code?: string; message?: string };
-  const msg = scrub(errorMessage(error), secrets);
-  const where = config.pgDisplay;
-  // SSL: sslmode in the URL (see pgConnectionUrl in config.ts), or PGSSLMODE
-  // read by node-postgres itself when no URL sets it.
-  // Without a URL node-postgres reads PGSSLMODE itself, where require means
-  // verify-full; its no-verify is libpq's require.
-  const sslmode = (mode: string) =>
-    config.pg.connectionString
-      ? `sslmode=${mode} in DATABASE_URL`
-      : `PGSSLMODE=${mode === "require" ? "no-verify" : mode}`;
-  if (/does not support SSL/i.test(msg)) {
-    return configError(
-      "PG_SSL_FAILED",
-      `The server at ${where} does not accept SSL connections (set ${
-        sslmode("disable")
-      }, or enable ssl on the server)`,
-      error,
-    );
-  }
-  if (e.code === "28000" && /no encryption/i.test(msg)) {
-    // Postgres says "no encryption" in every refusal of a plain connection by
-    // pg_hba.conf: SSL may be required, or there is simply no entry.
-    return configError(
-      "PG_AUTH_FAILED",
-      `Postgres at ${where} refused the connection: ${msg} (if the server accepts only SSL connections, set ${
-        sslmode("require")
-      }; otherwise add a pg_hba.conf entry for this host, user and database)`,
-      error,
-    );
-  }
-  const certificateErrors = [
-    "DEPTH_ZERO_SELF_SIGNED_CERT",
-    "SELF_SIGNED_CERT_IN_CHAIN",
-    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-    "UNABLE_TO_GET_ISSUER_CERT",
-    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-    "CERT_HAS_EXPIRED",
-    "CERT_NOT_YET_VALID",
-    "CERT_UNTRUSTED",
-    "ERR_TLS_CERT_ALTNAME_INVALID",
-  ];
-  if (e.code && certificateErrors.includes(e.code)) {
-    const reason = msg.replace(/[:\s]+$/, "");
-    const fix = e.code === "ERR_TLS_CERT_ALTNAME_INVALID"
-      ? "connect by a host name the certificate lists, use sslmode=verify-ca with sslrootcert=/path/to/ca.pem to skip the host name check"
-      : /^CERT_(HAS_EXPIRED|NOT_YET_VALID)$/.test(e.code)
-      ? "renew the server's certificate"
-      : "add sslrootcert=/path/to/ca.pem naming the CA that signed it";
-    return configError(
-      "PG_SSL_FAILED",
-      `The server certificate at ${where} failed verification (${reason}): ${fix}, or set ${
-        sslmode("require")
-      } to encrypt without verifying the certificate`,
-      error,
-    );
-  }
-  switch (e.code) {
-    case "28P01":
-    case "28000":
-      return configError(
-        "PG_AUTH_FAILED",
-        `Cannot connect to Postgres at ${where}: ${msg} (check POSTGRES_USER and POSTGRES_PASSWORD, or DATABASE_URL)`,
-        error,
-      );
-    case "42501": {
-      if (/row-level security/i.test(msg)) {
-        const table = source ?? /for table "([^"]+)"/.exec(msg)?.[1] ?? "the table";
-        const role = config.pg.user ? sqlName(config.pg.user) : "the sync role";
-        return configError(
-          "PG_ROW_SECURITY",
-          `Postgres would filter the rows of ${table} by a row-level security policy for role ${role}, so the copy would silently miss rows (let the role read every row: ALTER ROLE ${role} BYPASSRLS, run as a superuser; or sync as the table's owner when the table does not FORCE ROW LEVEL SECURITY)`,
-          error,
-        );
-      }
-      const named = source ? sourceTable(source) : config.multiTable ? null : config;
-      // Postgres names the schema unquoted; the table's own schema is the exact one.
-      const denied = /permission denied for schema (\S+)/.exec(msg)?.[1];
-      const schema = denied && named ? sqlName(named.schema) : denied;
-      const table = named ? `${sqlName(named.schema)}.${sqlName(named.table)}` : null;
-      const select = `GRANT SELECT ON ${table ?? "<schema>.<table>"} TO ${config.pg.user}`;
-      const grant = schema
-        ? `GRANT USAGE ON SCHEMA ${schema} TO ${config.pg.user}; ${select}`
-        : select;
-      return configError(
-        "PG_PERMISSION_DENIED",
-        `Postgres refused access: ${msg} (the sync role needs USAGE on the schema and SELECT on the table, e.g. ${grant})`,
-        error,
-      );
-    }
-    case "3D000":
-      return configError(
-        "PG_DATABASE_MISSING",
-        `Cannot connect to Postgres at ${where}: ${msg} (check POSTGRES_DB, or DATABASE_URL)`,
-        error,
-      );
-    case "ECONNREFUSED":
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "ETIMEDOUT":
-    case "57P03":
-      return new SyncError(
-        "PG_UNREACHABLE",
-        `Cannot reach Postgres at ${where}: ${msg} (is the server running? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL)`,
-        { transient: true, cause: error },
-      );
-    case "57P01":
-    case "57P02":
-    case "ECONNRESET":
-    case "EPIPE":
-      return new SyncError("PG_CONNECTION_LOST", `Lost the Postgres connection: ${msg}`, {
-        transient: true,
-        cause: error,
-      });
-  }
-  if (/terminated|Connection ended|not queryable|timeout|closed/i.test(msg)) {
-    return new SyncError("PG_CONNECTION_LOST", `Lost the Postgres connection: ${msg}`, {
-      transient: true,
-      cause: error,
-    });
-  }
-  return new SyncError("PG_ERROR", `Postgres error: ${msg}`, { cause: error });
+  return classifyError(error, { settings: config, secrets, source, from: "postgres" });
 }
 
 export async function connectPg(config: Config, secrets: string[]): Promise<pg.Client> {

@@ -1,27 +1,18 @@
 // Owns explaining a batch DuckDB could not convert from CSV: finding the first
 // column and value it cannot hold (one more scan of the CSV, only after a
-// failure) and the one-line VALUE_UNSUPPORTED error that names the table, the
-// column, the value and a fix that works. DuckDB's own text ("This type was
-// auto-detected ... sample_size=-1") suggests CSV settings that do not apply:
-// the batch's types are never auto-detected.
+// failure), which the error table (ERROR_RULES) turns into the one-line VALUE_UNSUPPORTED
+// error naming the table, the column, the value and a fix that works. DuckDB's
+// own text ("This type was auto-detected ... sample_size=-1") suggests CSV
+// settings that do not apply: the batch's types are never auto-detected.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { errorMessage, SyncError } from "../core/errors.ts";
-import { qualified, quoteIdent, quoteLiteral } from "../core/sql.ts";
+import { errorMessage } from "../core/errors.ts";
+import { unsupportedValueError } from "../core/classify_error.ts";
+import { quoteIdent } from "../core/sql.ts";
 import type { ColumnMapping } from "../core/type_map.ts";
+import type { SourceTable, Unconvertible } from "../core/unconvertible.ts";
 
-/** A value of the batch that DuckDB cannot hold as its column's type. */
-export interface Unconvertible {
-  readonly column: ColumnMapping;
-  /** The column's CSV text (what Postgres sent). */
-  readonly value: string;
-}
-
-/** The Postgres table a batch comes from. */
-export interface SourceTable {
-  readonly schema: string;
-  readonly table: string;
-}
+export type { SourceTable, Unconvertible };
 
 /** Our own refusals (error() in a column's fromCsv) already name the column and the fix. */
 const OWN_REFUSAL = /Cannot load column "/;
@@ -72,66 +63,6 @@ export async function findUnconvertible(
     if (typeof value === "string") return { column, value };
   }
   return null;
-}
-
-const MAX_SHOWN = 80;
-
-function shown(value: string): string {
-  const clipped = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN - 1)}…` : value;
-  return quoteLiteral(clipped.replace(/[\r\n\0]/g, " "));
-}
-
-/** The reason DuckDB cannot hold the value, and the fix, for the value's column type. */
-function reasonAndFix(table: SourceTable, found: Unconvertible): { reason: string; fix: string } {
-  const { column, value } = found;
-  const source = qualified(table.schema, table.table);
-  const col = quoteIdent(column.name);
-  const decimal = /^DECIMAL\(\d+,\d+\)(\[\])?$/.exec(column.duckType);
-  if (decimal && /\bnan\b/i.test(value)) {
-    const array = decimal[1] !== undefined;
-    return {
-      reason: "DuckDB's DECIMAL has no NaN",
-      fix: `make the column an unconstrained numeric in PostgreSQL (ALTER TABLE ${source} ` +
-        `ALTER COLUMN ${col} TYPE numeric${array ? "[]" : ""}): it then arrives as ` +
-        `${array ? "VARCHAR[]" : "VARCHAR"} with PostgreSQL's exact text, or as ` +
-        `${array ? "DOUBLE[]" : "DOUBLE"} with NUMERIC_WIDE=double in a table copied anew ` +
-        "(reset); or replace the NaN values (" +
-        (array
-          ? `UPDATE ${source} SET ${col} = array_replace(${col}, 'NaN', NULL) WHERE 'NaN' = ANY(${col})`
-          : `UPDATE ${source} SET ${col} = NULL WHERE ${col} = 'NaN'`) +
-        ")",
-    };
-  }
-  if (/^TIMESTAMP/.test(column.duckType)) {
-    return {
-      reason: "DuckDB's timestamps end at 294247-01-10",
-      fix: `replace the value in PostgreSQL, or make the column text (ALTER TABLE ${source} ` +
-        `ALTER COLUMN ${col} TYPE text)`,
-    };
-  }
-  return {
-    reason: `DuckDB cannot convert it to ${column.duckType}`,
-    fix: "replace the value in PostgreSQL",
-  };
-}
-
-/** The one-line error for a value DuckDB cannot hold (exit 2: a value or type to change). */
-export function unsupportedValueError(
-  table: SourceTable,
-  found: Unconvertible,
-  cause?: unknown,
-): SyncError {
-  const { reason, fix } = reasonAndFix(table, found);
-  const { column } = found;
-  return new SyncError(
-    "VALUE_UNSUPPORTED",
-    `Cannot load ${table.schema}.${table.table}: column ${
-      quoteIdent(column.name)
-    } (${column.pgType}, ` +
-      `${column.duckType} in DuckDB) holds ${shown(found.value)}: ${reason}; ` +
-      `nothing of the batch was applied (${fix})`,
-    { exitCode: 2, cause },
-  );
 }
 
 /**

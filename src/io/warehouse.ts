@@ -6,14 +6,12 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { dirname } from "node:path";
-import { errorMessage, SyncError } from "../core/errors.ts";
+import { errorMessage } from "../core/errors.ts";
+import { classifyOpenError } from "../core/classify_error.ts";
+import { isLockError, lockHolder } from "../core/error_rules.ts";
 import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 import type { TargetColumn } from "../core/drift.ts";
 import { keepLeadingBom } from "./duckdb_cells.ts";
-
-export function isLockError(error: unknown): boolean {
-  return /Could not set lock|Conflicting lock/i.test(errorMessage(error));
-}
 
 /**
  * The block size of a new DuckDB file (an existing file keeps its own). DuckDB
@@ -57,25 +55,14 @@ export async function openDuckDb(
         },
       );
     } catch (error) {
-      if (!isLockError(error)) {
-        throw new SyncError(
-          "DUCKDB_ERROR",
-          `Cannot open DuckDB file ${path}: ${firstLine(errorMessage(error))}`,
-          { cause: error },
-        );
-      }
-      const holder = /held in (.*?) \(PID (\d+)\)/.exec(errorMessage(error));
-      const who = holder ? `${holder[1]} (PID ${holder[2]})` : "another process";
-      if (Date.now() >= deadline || options.signal?.aborted) {
-        throw new SyncError(
-          "DUCKDB_LOCKED",
-          `Cannot open DuckDB file ${path}: it is locked by ${who} (close that program or wait for its sync cycle, then retry; LOCK_WAIT_SECONDS sets how long to wait)`,
-          { transient: true, cause: error },
-        );
+      if (!isLockError(error) || Date.now() >= deadline || options.signal?.aborted) {
+        throw classifyOpenError(error, path);
       }
       if (!told) {
         options.onWait?.(
-          `DuckDB file ${path} is locked by ${who}; waiting up to ${options.lockWaitSeconds}s`,
+          `DuckDB file ${path} is locked by ${
+            lockHolder(error)
+          }; waiting up to ${options.lockWaitSeconds}s`,
         );
         told = true;
       }
@@ -83,10 +70,6 @@ export async function openDuckDb(
       delay = Math.min(delay * 2, 1000);
     }
   }
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
 }
 
 /**
@@ -241,19 +224,14 @@ export class Warehouse {
     const list = columns.map(quoteIdent).join(", ");
     const keys = key.map(quoteIdent).join(", ");
     const on = key.map((k) => `${t}.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
-    await this.run("BEGIN TRANSACTION");
-    try {
+    await this.transaction(async () => {
       await this.run(
         `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${file}${
           replaceWhere ? ` WHERE ${replaceWhere}` : ""
         }) AS s WHERE ${on}`,
       );
       await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${file}`);
-      await this.run("COMMIT");
-    } catch (error) {
-      await this.run("ROLLBACK").catch(() => {});
-      throw error;
-    }
+    });
   }
 
   /**
@@ -355,8 +333,7 @@ export class Warehouse {
     // never drops another table's copy.
     const staging = `${table}__refresh_${crypto.randomUUID().slice(0, 8)}`;
     const list = columns.map((c) => quoteIdent(c.name)).join(", ");
-    await this.run("BEGIN TRANSACTION");
-    try {
+    await this.transaction(async () => {
       await this.run(`DROP TABLE IF EXISTS ${quoteIdent(staging)}`);
       await this.createTable(staging, columns, key);
       await this.run(
@@ -366,11 +343,7 @@ export class Warehouse {
       );
       await this.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
       await this.run(`ALTER TABLE ${quoteIdent(staging)} RENAME TO ${quoteIdent(table)}`);
-      await this.run("COMMIT");
-    } catch (error) {
-      await this.run("ROLLBACK").catch(() => {});
-      throw error;
-    }
+    });
   }
 
   /** Primary key columns of a DuckDB table. */
@@ -420,6 +393,24 @@ export class Warehouse {
 
   async run(sql: string): Promise<void> {
     await this.connection.run(sql);
+  }
+
+  /**
+   * Runs `fn` in one DuckDB transaction: committed when it returns, rolled back
+   * when it (or the COMMIT) throws. The original error is what the caller sees;
+   * a ROLLBACK that fails too (DuckDB may have ended the transaction already)
+   * does not replace it.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.run("BEGIN TRANSACTION");
+    try {
+      const result = await fn();
+      await this.run("COMMIT");
+      return result;
+    } catch (error) {
+      await this.run("ROLLBACK").catch(() => {});
+      throw error;
+    }
   }
 
   /** Closes this connection; the file closes when its last user is done. */

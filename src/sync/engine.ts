@@ -6,11 +6,10 @@
 
 import type pg from "pg";
 import type { Config } from "../core/config.ts";
-import { configError, errorMessage, SyncError } from "../core/errors.ts";
+import { configError, type SyncError } from "../core/errors.ts";
 import { CheckpointStore } from "../io/checkpoint.ts";
 import type { EventSink, SyncMode } from "../core/events.ts";
 import {
-  classifyPgError,
   connectPg,
   isClosed,
   listRelations,
@@ -19,7 +18,7 @@ import {
   tableInfoOf,
 } from "../io/postgres.ts";
 import { BatchConverter } from "../io/parquet_batch.ts";
-import { isLockError, WarehouseFile } from "../io/warehouse.ts";
+import { WarehouseFile } from "../io/warehouse.ts";
 import { removePartials } from "../io/batch_files.ts";
 import { forEachLimited, Mutex } from "../core/mutex.ts";
 import { decideSync, isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
@@ -29,7 +28,7 @@ import { listTargetTables } from "./table_guards.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
 import { selectOnly, sourceName, sourceTable } from "../core/selector.ts";
-import { classifyLocalError } from "../core/local_io.ts";
+import { classifyError, classifyLocalError } from "../core/classify_error.ts";
 import { SourceCatalog } from "../io/source_catalog.ts";
 
 export interface EngineOptions {
@@ -326,41 +325,7 @@ export class SyncEngine {
   }
 
   #classify(error: unknown, source?: string): SyncError {
-    if (error instanceof SyncError) return error;
-    // Local files first: a full disk is not a Postgres or DuckDB problem.
-    const local = classifyLocalError(error, this.#config);
-    if (local) return local;
-    if (isLockError(error)) {
-      return new SyncError("DUCKDB_LOCKED", `DuckDB file is locked: ${errorMessage(error)}`, {
-        transient: true,
-        cause: error,
-      });
-    }
-    const code = (error as { code?: unknown })?.code;
-    if (typeof code === "string" || /connection|terminated/i.test(errorMessage(error))) {
-      const pgError = classifyPgError(error, this.#config, this.#secrets, source);
-      if (
-        pgError.code === "PG_ERROR" && typeof code === "string" &&
-        /^(08|53|57|40)/.test(code)
-      ) {
-        return new SyncError(pgError.code, pgError.message, { transient: true, cause: error });
-      }
-      return pgError;
-    }
-    if (/Out of Memory Error/i.test(errorMessage(error))) {
-      const limit = this.#config.duckdbMemoryLimit;
-      // A setting to change, so exit 2 (and a loop does not retry it).
-      return configError(
-        "DUCKDB_ERROR",
-        `DuckDB ran out of memory${limit ? ` (DUCKDB_MEMORY_LIMIT=${limit})` : ""}: ${
-          errorMessage(error).split("\n")[0]
-        } (raise DUCKDB_MEMORY_LIMIT, or leave it empty for DuckDB's default of 80% of RAM; a table's primary-key index must fit in memory)`,
-        error,
-      );
-    }
-    return new SyncError("DUCKDB_ERROR", `DuckDB error: ${errorMessage(error)}`, {
-      cause: error,
-    });
+    return classifyError(error, { settings: this.#config, secrets: this.#secrets, source });
   }
 }
 

@@ -2,7 +2,7 @@
 // with capped exponential backoff (reported, never fatal), a wake-up for "sync
 // now", pause/resume, and a clean stop between batches on abort.
 
-import { SyncError } from "../core/errors.ts";
+import { isRetryable } from "../core/classify_error.ts";
 import type { EventSink } from "../core/events.ts";
 
 export interface CycleRunner {
@@ -88,7 +88,7 @@ export async function runLoop(runner: CycleRunner, options: LoopOptions): Promis
       }
       failures = 0;
     } catch (error) {
-      if (!(error instanceof SyncError) || !error.transient) throw error;
+      if (!isRetryable(error)) throw error;
       failures += 1;
       waitSeconds = backoffSeconds(failures, max);
       options.emit({

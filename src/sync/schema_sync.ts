@@ -76,17 +76,12 @@ export async function applySchema(
   const backfill = changes.filter((c) => c.backfill).map((c) => c.column);
   // Columns changed in place: older batch files no longer match the rows.
   await fenceReplay(ctx.store, config.parquetDir, table);
-  await warehouse.run("BEGIN TRANSACTION");
-  try {
+  await warehouse.transaction(async () => {
     for (const change of changes) if (change.ddl) await warehouse.run(change.ddl);
     if (backfill.length > 0 && rowsCopied > 0) {
       await backfillColumns(ctx, plan, warehouse, client, info, backfill);
     }
-    await warehouse.run("COMMIT");
-  } catch (error) {
-    await warehouse.run("ROLLBACK").catch(() => {});
-    throw error;
-  }
+  });
   const at = ctx.now().toISOString();
   const records: DriftRecord[] = changes.map((c) => ({
     at,

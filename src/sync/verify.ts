@@ -7,9 +7,9 @@
 import type pg from "pg";
 import type { Config } from "../core/config.ts";
 import { errorMessage, SyncError } from "../core/errors.ts";
+import { classifyError } from "../core/classify_error.ts";
 import { CheckpointStore } from "../io/checkpoint.ts";
 import {
-  classifyPgError,
   connectPg,
   copyQueryToCsv,
   describeTable,
@@ -334,7 +334,12 @@ export async function verifyTables(options: VerifyOptions): Promise<TableVerdict
         // A Postgres refusal (SQLSTATE) gets the same code and advice as in sync.
         const failure = typeof (error as { code?: unknown }).code === "string" &&
             /^[0-9A-Z]{5}$/.test((error as { code: string }).code)
-          ? classifyPgError(error, config, [...options.secrets], plan.source)
+          ? classifyError(error, {
+            settings: config,
+            secrets: options.secrets,
+            source: plan.source,
+            from: "postgres",
+          })
           : error;
         // The one table asked for is not there, or cannot be read whole: the
         // same error (and exit 2) as sync.
@@ -524,8 +529,7 @@ async function repairTable(
           );
           await converter.csvToParquet(csv, parquet, columns, plan);
         }
-        await warehouse.run("BEGIN TRANSACTION");
-        try {
+        await warehouse.transaction(async () => {
           if (remove.length > 0) {
             await warehouse.run(
               `DELETE FROM ${compare.duckFrom} WHERE ${keyHashIn("duck", shape.key, remove)}`,
@@ -542,11 +546,7 @@ async function repairTable(
                WHERE NOT EXISTS (SELECT 1 FROM ${compare.duckFrom} AS t WHERE ${on})`,
             );
           }
-          await warehouse.run("COMMIT");
-        } catch (error) {
-          await warehouse.run("ROLLBACK").catch(() => {});
-          throw error;
-        }
+        });
         return new Set([...recopy, ...remove].map((r) => r.kh)).size;
       },
     );

@@ -16,7 +16,7 @@ import {
   type TestDb,
 } from "../support/fixture.ts";
 import { CheckpointStore } from "../../src/io/checkpoint.ts";
-import { classifyLocalError } from "../../src/core/local_io.ts";
+import { classifyLocalError } from "../../src/core/classify_error.ts";
 
 /** Why these tests cannot run here, or null when a tmpfs can be mounted. */
 async function tmpfsUnavailable(): Promise<string | null> {

@@ -1,10 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import {
-  classifyLocalError,
-  FileWriteError,
-  isDiskFull,
-  placeOf,
-} from "../../src/core/local_io.ts";
+import { FileWriteError, isDiskFull, placeOf } from "../../src/core/local_io.ts";
+import { classifyLocalError } from "../../src/core/classify_error.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import { classifyPgError } from "../../src/io/postgres.ts";
 import { loadConfig } from "../../src/core/config.ts";
