@@ -8,7 +8,7 @@ import type pg from "pg";
 import type { TableInfo } from "../io/postgres.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import type { TableSyncContext } from "./context.ts";
-import { compareTable } from "./verify.ts";
+import { compareTable } from "./compare_tables.ts";
 import { keyHashIn } from "../core/table_compare.ts";
 import { quoteIdent, sourceFrom } from "../core/sql.ts";
 import { mapColumn } from "../core/type_map.ts";
