@@ -15,7 +15,7 @@ export async function commandSeed(ctx: CliContext): Promise<number> {
   let config = configFrom(ctx.parsed, ctx.env);
   if (!postgresConfigured(ctx.env, flags)) {
     const port = await runningDemoPort(config.stateDir);
-    if (port === null) return await withDemo(ctx, true, (demo) => seedWith(ctx, demo));
+    if (port === null) return await withDemo(ctx, { force: true }, (demo) => seedWith(ctx, demo));
     config = demoConfig(ctx.env, flags, port);
   }
   return await seedWith(ctx, config);

@@ -9,7 +9,7 @@ import { commandSync } from "./sync.ts";
 import { withDemo } from "./with_demo.ts";
 
 export async function commandTui(ctx: CliContext, forceDemo: boolean): Promise<number> {
-  return await withDemo(ctx, forceDemo, async (config, demo) => {
+  return await withDemo(ctx, { force: forceDemo }, async (config, demo) => {
     if (demo) {
       ctx.err(
         `notice: no Postgres configured: using the embedded demo database (data in ${config.stateDir}/demo-postgres); set DATABASE_URL or POSTGRES_HOST to sync a real one`,
@@ -26,7 +26,7 @@ export async function commandTui(ctx: CliContext, forceDemo: boolean): Promise<n
         ...ctx,
         parsed: { ...ctx.parsed, values: { ...values, loop: values.once ? values.loop : true } },
       };
-      return await commandSync(headless, config, demo);
+      return await commandSync(headless, { config, demo });
     }
     if (!ctx.startTui) throw new SyncError("INTERNAL", "this build has no terminal UI");
     return await ctx.startTui({ config, secrets: secretsOf(config), demo });

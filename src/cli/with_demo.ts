@@ -10,12 +10,12 @@ import type { CliContext } from "./context.ts";
 /** Any explicit configuration means a real server: never a silent switch to the demo. */
 export async function withDemo<T>(
   ctx: CliContext,
-  force: boolean,
+  options: { readonly force: boolean },
   run: (config: Config, demo: boolean) => Promise<T>,
 ): Promise<T> {
   const flags = flagsFrom(ctx.parsed);
   const base = loadConfig(ctx.env, flags, (path) => Deno.readTextFileSync(path));
-  if (!force && postgresConfigured(ctx.env, flags)) return await run(base, false);
+  if (!options.force && postgresConfigured(ctx.env, flags)) return await run(base, false);
   const demo = await startDemoDatabase(base.stateDir);
   try {
     return await run(demoConfig(ctx.env, flags, demo.port), true);

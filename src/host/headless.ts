@@ -36,7 +36,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
     announce: !options.once,
     post: (event) => {
       if (event.type === "fatal") fatal = event;
-      const line = logLine(event, config.logFormat, now());
+      const line = logLine(event, { format: config.logFormat, at: now() });
       if (line !== null) options.log(line);
     },
   });
@@ -63,9 +63,9 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
  */
 export function logLine(
   event: WorkerEvent,
-  format: Config["logFormat"],
-  at: Date,
+  options: { readonly format: Config["logFormat"]; readonly at: Date },
 ): string | null {
+  const { format, at } = options;
   switch (event.type) {
     case "ready":
     case "query_result":

@@ -34,7 +34,7 @@ export function readStatus(config: Config, configured: boolean): StatusRow[] {
   try {
     const configuredOrigin = configured ? config.pgOrigin : null;
     return (store?.list() ?? []).map((t) =>
-      statusRow(t, store?.scan(t.table) ?? null, configuredOrigin)
+      statusRow(t, { scan: store?.scan(t.table) ?? null, configuredOrigin })
     );
   } finally {
     store?.close();
@@ -44,9 +44,9 @@ export function readStatus(config: Config, configured: boolean): StatusRow[] {
 /** One table's row; `configuredOrigin` is null when no Postgres is configured. */
 export function statusRow(
   t: TableCheckpoint,
-  scan: ScanState | null,
-  configuredOrigin: string | null,
+  options: { readonly scan: ScanState | null; readonly configuredOrigin: string | null },
 ): StatusRow {
+  const { scan, configuredOrigin } = options;
   return {
     table: t.table,
     source: t.source,

@@ -160,7 +160,7 @@ Deno.test("scrubEvent() leaves a query's result as the user's own data", () => {
 Deno.test("the log never shows the password, as text or JSON, for any event type", () => {
   for (const format of ["text", "json"] as const) {
     for (const event of EVENTS) {
-      const line = logLine(scrubEvent(event, SECRETS), format, AT);
+      const line = logLine(scrubEvent(event, SECRETS), { format, at: AT });
       assert(line === null || !line.includes(PW), `${format} ${event.type}: ${line}`);
     }
   }
@@ -169,10 +169,13 @@ Deno.test("the log never shows the password, as text or JSON, for any event type
 Deno.test("the log has a line for the engine's events that say something", () => {
   const engineEvents: EngineEvent[] = [SAMPLES.table_failed, SAMPLES.error, SAMPLES.notice];
   for (const event of engineEvents) {
-    assert(logLine(scrubEvent(event, SECRETS), "text", AT)?.includes("***"), event.type);
+    assert(
+      logLine(scrubEvent(event, SECRETS), { format: "text", at: AT })?.includes("***"),
+      event.type,
+    );
   }
   assertEquals(
-    logLine(SAMPLES.loop_state, "text", AT),
+    logLine(SAMPLES.loop_state, { format: "text", at: AT }),
     `${AT.toISOString()} notice: stopping after the batch in flight`,
   );
 });
