@@ -5,3 +5,5 @@
 export type { Config } from "./core/config.ts";
 export { cellText } from "./core/query_result.ts";
 export { formatBytes } from "./core/event_log.ts";
+export { runCli, type RunCliOptions } from "./cli/run.ts";
+export type { StartTui, TuiOptions } from "./cli/context.ts";

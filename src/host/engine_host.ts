@@ -1,17 +1,20 @@
-// Owns the engine's life inside the Web Worker (or in-process for tests): runs
-// the loop, answers the driver's commands (sync now, pause, resume, seed
-// changes, run a query, shut down) and posts every event. It knows nothing of
-// the UI; the driver knows nothing of pg or DuckDB.
+// Owns the engine's life, the same in the terminal UI's Web Worker and in the
+// headless `sync` (host/headless.ts): opens the engine (a loop that finds a
+// disk full waits and retries), runs the loop or one cycle, answers the
+// driver's commands (sync now, pause, resume, seed changes, run a query, shut
+// down) and posts every event, fatal errors included, through scrubEvent. It
+// knows nothing of the UI; the driver knows nothing of pg or DuckDB.
 
 import type { Config } from "../core/config.ts";
 import { errorMessage, SyncError } from "../core/errors.ts";
-import { SyncEngine } from "../sync/engine.ts";
-import { LoopControl, runLoop } from "../sync/loop.ts";
+import { formatSelector } from "../core/selector.ts";
+import { type CycleSummary, SyncEngine } from "../sync/engine.ts";
+import { backoffSeconds, LoopControl, runLoop } from "../sync/loop.ts";
 import { assertNever, type WorkerCommand, type WorkerEvent } from "./protocol.ts";
 import { classifyPgError, connectPg } from "../io/postgres.ts";
 import { seedChanges } from "../demo/seed.ts";
 import { runQuery } from "../io/warehouse_query.ts";
-import { scrub } from "../core/secrets.ts";
+import { fatalEvent, scrubEvent } from "./scrub_event.ts";
 
 export const QUERY_ROWS_SENT = 500;
 
@@ -20,6 +23,10 @@ export interface EngineHostOptions {
   readonly secrets: readonly string[];
   readonly demo: boolean;
   readonly post: (event: WorkerEvent) => void;
+  /** "once": one cycle, then stop (TABLES_FAILED when a table failed). Default "loop". */
+  readonly run?: "loop" | "once";
+  /** Starts the loop with a notice naming what it syncs, where and how often (the log's first line). */
+  readonly announce?: boolean;
 }
 
 export class EngineHost {
@@ -33,8 +40,9 @@ export class EngineHost {
     this.#options = options;
   }
 
+  /** Everything the host sends leaves through here, scrubbed. */
   #post(event: WorkerEvent): void {
-    this.#options.post(event);
+    this.#options.post(scrubEvent(event, this.#options.secrets));
   }
 
   /** Starts the loop; resolves when it has stopped (shutdown or fatal error). */
@@ -45,15 +53,10 @@ export class EngineHost {
 
   async #run(): Promise<void> {
     const { config, secrets } = this.#options;
-    const emit = (event: WorkerEvent) => {
-      if (event.type === "error" || event.type === "notice") {
-        this.#post({ ...event, message: scrub(event.message, [...secrets]) });
-      } else {
-        this.#post(event);
-      }
-    };
+    const emit = (event: WorkerEvent) => this.#post(event);
     try {
-      this.#engine = await SyncEngine.create({ config, emit, secrets });
+      this.#engine = await this.#open();
+      if (!this.#engine) return;
       this.#post({
         type: "ready",
         connection: config.pgDisplay,
@@ -69,6 +72,18 @@ export class EngineHost {
         drift: this.#engine.store.recentDrift(50),
       });
       this.#post({ type: "loop_state", state: "running" });
+      if (this.#options.run === "once") {
+        throwFailures(await this.#engine.runCycle(this.#abort.signal));
+        return;
+      }
+      if (this.#options.announce) {
+        emit({
+          type: "notice",
+          message: `syncing ${
+            config.tables.map((t) => formatSelector(t.schema, t.table)).join(", ")
+          } from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
+        });
+      }
       await runLoop(this.#engine, {
         intervalSeconds: config.intervalSeconds,
         signal: this.#abort.signal,
@@ -76,18 +91,39 @@ export class EngineHost {
         control: this.#control,
       });
     } catch (error) {
-      const e = error instanceof SyncError
-        ? error
-        : new SyncError("INTERNAL", errorMessage(error), { cause: error });
-      this.#post({
-        type: "fatal",
-        code: e.code,
-        message: scrub(e.message, [...secrets]),
-        exitCode: e.exitCode,
-      });
+      this.#post(fatalEvent(error, secrets));
     } finally {
       await this.#engine?.close().catch(() => {});
       this.#post({ type: "loop_state", state: "stopped" });
+    }
+  }
+
+  /**
+   * Opens the engine; a loop that finds a disk full (e.g. STATE_DIR) waits and
+   * tries again as it does mid-run, rather than stopping. Null when shut down first.
+   */
+  async #open(): Promise<SyncEngine | null> {
+    const { config, secrets } = this.#options;
+    const emit = (event: WorkerEvent) => this.#post(event);
+    const signal = this.#abort.signal;
+    for (let failures = 1;; failures++) {
+      try {
+        return await SyncEngine.create({ config, emit, secrets });
+      } catch (error) {
+        const retry = this.#options.run !== "once" && error instanceof SyncError &&
+          error.code === "DISK_FULL";
+        if (!retry) throw error;
+        const wait = backoffSeconds(failures, 60);
+        emit({
+          type: "error",
+          code: error.code,
+          message: error.message,
+          transient: true,
+          retryInSeconds: wait,
+        });
+        await this.#control.sleep(wait * 1000, signal);
+        if (signal.aborted) return null;
+      }
     }
   }
 
@@ -144,7 +180,7 @@ export class EngineHost {
       this.#post({
         type: "seed_result",
         ok: false,
-        message: `seed failed: ${scrub(errorMessage(error), [...secrets])}`,
+        message: `seed failed: ${errorMessage(error)}`,
       });
     }
   }
@@ -185,6 +221,19 @@ export class EngineHost {
       });
     }
   }
+}
+
+/** One cycle's failed tables as the one error a `sync --once` ends with. */
+function throwFailures(summary: CycleSummary): void {
+  const failures = summary.failures;
+  if (failures.length === 0) return;
+  throw new SyncError(
+    "TABLES_FAILED",
+    `${failures.length} of ${summary.tables} tables failed: ${
+      failures.map((f) => `${f.table} (${f.error.code})`).join(", ")
+    }; the others are synced (see the errors above)`,
+    { exitCode: failures.every((f) => f.error.exitCode === 2) ? 2 : 1 },
+  );
 }
 
 /** Seeded rows by key, so they never read as counts: "id 10001", "ids 3, 7", "none". */

@@ -1,0 +1,34 @@
+// Owns `reset [--yes] [--force]`: asks before removing (or requires --yes off a
+// terminal), then reports what src/sync/reset.ts removed.
+
+import { planReset, resetTables } from "../sync/reset.ts";
+import { configFrom, UsageError } from "./args.ts";
+import type { CliContext } from "./context.ts";
+
+export async function commandReset(ctx: CliContext): Promise<number> {
+  const config = configFrom(ctx.parsed, ctx.env);
+  const plan = await planReset(config, ctx.parsed.values.force === true);
+  if (plan.kind === "refused") throw new UsageError(plan.message);
+  if (plan.kind === "nothing") {
+    ctx.out(plan.message);
+    return 0;
+  }
+  if (!ctx.parsed.values.yes) {
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError(
+        "reset deletes the checkpoint and the DuckDB table: pass --yes to confirm",
+      );
+    }
+    const answer = prompt(
+      `Delete the checkpoint of ${
+        plan.targets.join(", ") || "every table"
+      } in ${config.stateDir}, the table(s) in ${config.duckdbPath} and their Parquet batches? [y/N]`,
+    );
+    if (!answer || !/^y(es)?$/i.test(answer.trim())) {
+      ctx.err("reset cancelled");
+      return 1;
+    }
+  }
+  ctx.out(await resetTables(config, plan.targets));
+  return 0;
+}
