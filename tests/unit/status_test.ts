@@ -9,6 +9,7 @@ const checkpoint: TableCheckpoint = {
   table: "analytics_subscriptions",
   source: "analytics.subscriptions",
   origin: "db:5432/app",
+  state: { kind: "incremental", position: { cursor: "2024-01-02 00:00:00+00", key: ["42"] } },
   mode: "incremental",
   cursor: "2024-01-02 00:00:00+00",
   key: ["42"],
