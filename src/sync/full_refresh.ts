@@ -23,12 +23,12 @@ export async function syncFullRefresh(
   key: readonly string[],
 ): Promise<TableCycleResult> {
   const { config } = ctx;
-  const table = plan.target;
+  const target = plan.target;
   const started = performance.now();
-  checkOrigin(ctx, table);
+  checkOrigin(ctx, target);
   ctx.emit({
     type: "cycle_started",
-    table,
+    table: target,
     mode: "full_refresh",
     at: ctx.now().toISOString(),
     estimatedRows: description.estimatedRows,
@@ -43,12 +43,12 @@ export async function syncFullRefresh(
   });
   let rows = 0;
   try {
-    await claimTarget(ctx, warehouse, table);
+    await claimTarget(ctx, warehouse, target);
     const sink = new BatchSink(ctx, warehouse, {
-      target: table,
+      target,
       from: description,
       columns: mappings,
-      lastSeq: ctx.store.lastBatchSeq(table),
+      lastSeq: ctx.store.lastBatchSeq(target),
       // Each file is the whole table: older ones are superseded.
       keepFiles: 1,
     });
@@ -69,7 +69,7 @@ export async function syncFullRefresh(
         kind: "replace_table",
         key,
         // The schema is whatever the source has now; the changes still go to the drift log.
-        replaced: (before) => recordRefreshDrift(ctx, table, mappings, before),
+        replaced: (before) => recordRefreshDrift(ctx, target, mappings, before),
       },
     );
   } finally {
@@ -78,7 +78,7 @@ export async function syncFullRefresh(
   const durationMs = performance.now() - started;
   ctx.emit({
     type: "cycle_finished",
-    table,
+    table: target,
     mode: "full_refresh",
     rows,
     batches: 1,

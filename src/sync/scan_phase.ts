@@ -63,21 +63,22 @@ export async function prepareScan(
   horizon: Horizon | null,
   batchSize: number,
 ): Promise<ScanStart | null> {
-  const table = plan.target;
-  const checkpoint = ctx.store.get(table);
-  const current = ctx.store.state(table);
+  const target = plan.target;
+  const checkpoint = ctx.store.get(target);
+  const current = ctx.store.state(target);
   if (!isFirstCopy(current) || !horizon) return null;
   const eligible = async () =>
-    ctx.store.scanRestarts(table) < MAX_SCAN_RESTARTS && canScan(info, await serverVersion(client));
-  const saved = ctx.store.scan(table);
+    ctx.store.scanRestarts(target) < MAX_SCAN_RESTARTS &&
+    canScan(info, await serverVersion(client));
+  const saved = ctx.store.scan(target);
   if (saved) {
-    const snapshot = ctx.store.schema(table);
+    const snapshot = ctx.store.schema(target);
     const keysetMoved = snapshot?.keyset !== undefined &&
       !sameKeyset(snapshot.keyset, keysetOf(info));
     const rewritten = (await currentFilenode(client, info)) !== saved.filenode;
     const scannable = await eligible();
     if (!rewritten && !keysetMoved && scannable) return { state: saved, resumed: true };
-    if (rewritten) ctx.store.noteScanRestart(table);
+    if (rewritten) ctx.store.noteScanRestart(target);
     const why = rewritten
       ? "was rewritten (VACUUM FULL, CLUSTER or TRUNCATE)"
       : keysetMoved
@@ -86,22 +87,22 @@ export async function prepareScan(
     ctx.emit({
       type: "notice",
       message: `${info.source} ${why} during its first copy: copying it again from the start${
-        ctx.store.scanRestarts(table) >= MAX_SCAN_RESTARTS ? ", in keyset order this time" : ""
+        ctx.store.scanRestarts(target) >= MAX_SCAN_RESTARTS ? ", in keyset order this time" : ""
       }`,
     });
     await ctx.writer.run(async () => {
-      await fenceReplay(ctx.store, ctx.config.parquetDir, table);
-      await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-      ctx.store.commit({ table, event: { type: "restarted" } });
+      await fenceReplay(ctx.store, ctx.config.parquetDir, target);
+      await warehouse.run(`DROP TABLE IF EXISTS ${quoteIdent(target)}`);
+      ctx.store.commit({ table: target, event: { type: "restarted" } });
     });
   } else if (positionOf(current) !== null || (checkpoint?.rowsCopied ?? 0) > 0) {
     return null;
   }
   if (!(await eligible())) return null;
-  if (await warehouse.hasRows(table)) return null;
+  if (await warehouse.hasRows(target)) return null;
   const state = await beginScan(client, info, horizon, batchSize);
   ctx.store.commit({
-    table,
+    table: target,
     source: info.source,
     origin: ctx.config.pgOrigin,
     event: { type: "scan_started", scan: state },

@@ -44,16 +44,16 @@ export async function syncIncremental(
 ): Promise<TableCycleResult> {
   const config = ctx.config;
   const started = performance.now();
-  const table = plan.target;
-  checkOrigin(ctx, table);
-  if (ctx.store.state(table).kind === "full_refresh") await restartAfterRefreshes(ctx, table);
-  const checkpoint = ctx.store.get(table);
-  const state = ctx.store.state(table);
+  const target = plan.target;
+  checkOrigin(ctx, target);
+  if (ctx.store.state(target).kind === "full_refresh") await restartAfterRefreshes(ctx, target);
+  const checkpoint = ctx.store.get(target);
+  const state = ctx.store.state(target);
   const horizon = info.cursorIsTime ? cycleHorizon : null;
   const mode: SyncMode = modeOf(state);
   ctx.emit({
     type: "cycle_started",
-    table,
+    table: target,
     mode,
     at: ctx.now().toISOString(),
     estimatedRows: info.estimatedRows,
@@ -61,7 +61,7 @@ export async function syncIncremental(
   if (isFirstCopy(state) && firstCycle) await noticeNullCursors(ctx, client, info);
 
   const position = positionOf(state);
-  const snapshot = ctx.store.schema(table);
+  const snapshot = ctx.store.schema(target);
   checkKeyset(plan, info, position, snapshot);
   const partitions = info.partitions?.map((p) => `${p.schema}.${p.table}`);
   const partitionsChanged = partitions !== undefined &&
@@ -76,10 +76,18 @@ export async function syncIncremental(
   const batchSize = isFirstCopy(state) ? config.bootstrapBatchSize : config.batchSize;
   const pending = await hasRowsAfter(client, info, position);
   if (
-    !pending && !schemaChanged && state.kind === "incremental" && await targetExists(ctx, table)
+    !pending && !schemaChanged && state.kind === "incremental" && await targetExists(ctx, target)
   ) {
     const durationMs = performance.now() - started;
-    ctx.emit({ type: "cycle_finished", table, mode, rows: 0, batches: 0, durationMs, idle: true });
+    ctx.emit({
+      type: "cycle_finished",
+      table: target,
+      mode,
+      rows: 0,
+      batches: 0,
+      durationMs,
+      idle: true,
+    });
     return { rows: 0, batches: 0, idle: true, mode };
   }
 
@@ -87,7 +95,7 @@ export async function syncIncremental(
     try {
       await Deno.stat(config.duckdbPath);
     } catch {
-      throw targetMissing(config, table);
+      throw targetMissing(config, target);
     }
   }
   const warehouse = await ctx.warehouseFile.acquire({
@@ -112,7 +120,7 @@ export async function syncIncremental(
   const durationMs = performance.now() - started;
   ctx.emit({
     type: "cycle_finished",
-    table,
+    table: target,
     mode: done.mode,
     rows: done.rows,
     batches: done.batches,
@@ -139,13 +147,13 @@ async function copyChanges(
   work: CycleWork,
 ): Promise<TableCycleResult> {
   const { client, plan, info, horizon, batchSize } = work;
-  const table = plan.target;
-  await claimTarget(ctx, warehouse, table);
+  const target = plan.target;
+  await claimTarget(ctx, warehouse, target);
   // A first copy reads the heap in block order when it can (scan_phase.ts)
   // into a table without its primary key, which is added at the end.
   const scanStart = await prepareScan(ctx, plan, warehouse, client, info, horizon, batchSize);
   // After prepareScan: a scan that started over (a changed key) has copied nothing.
-  await checkConfiguredKey(client, plan, info, ctx.store.get(table));
+  await checkConfiguredKey(client, plan, info, ctx.store.get(target));
   await ctx.writer.run(() =>
     applySchema(
       ctx,
@@ -153,24 +161,24 @@ async function copyChanges(
       warehouse,
       client,
       info,
-      ctx.store.get(table)?.rowsCopied ?? 0,
-      ctx.store.schema(table),
+      ctx.store.get(target)?.rowsCopied ?? 0,
+      ctx.store.schema(target),
       scanStart === null,
     )
   );
-  ctx.targetsSeen.add(table);
+  ctx.targetsSeen.add(target);
   const sink = new BatchSink(ctx, warehouse, {
-    target: table,
+    target,
     from: info,
     columns: info.mappings,
     // Never reuse a number still on disk: pruning keeps the highest ones.
     lastSeq: Math.max(
-      ctx.store.lastBatchSeq(table),
-      await maxBatchSeq(ctx.config.parquetDir, table),
+      ctx.store.lastBatchSeq(target),
+      await maxBatchSeq(ctx.config.parquetDir, target),
     ),
   });
   if (work.partitionsChanged) {
-    await copyAttachedPartitions(ctx, sink, client, info, work.position, ctx.store.schema(table));
+    await copyAttachedPartitions(ctx, sink, client, info, work.position, ctx.store.schema(target));
   }
 
   let after = work.position;
@@ -180,16 +188,16 @@ async function copyChanges(
     const scanned = await runScan(ctx, sink, warehouse, client, info, scanStart, batchSize);
     caughtUp = scanned.caughtUp;
     after = scanned.start;
-  } else if (ctx.store.state(table).kind === "not_synced") {
+  } else if (ctx.store.state(target).kind === "not_synced") {
     ctx.store.commit({
-      table,
+      table: target,
       source: info.source,
       origin: ctx.config.pgOrigin,
       event: { type: "keyset_copy_started" },
     });
   }
   if (caughtUp) {
-    const keyed = (await warehouse.primaryKey(table)).length > 0;
+    const keyed = (await warehouse.primaryKey(target)).length > 0;
     caughtUp = await copyKeysetBatches(sink, {
       client,
       info,
@@ -202,8 +210,8 @@ async function copyChanges(
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
   }
-  if (caughtUp && isFirstCopy(ctx.store.state(table))) {
-    await finishFirstCopy(ctx, warehouse, info, table);
+  if (caughtUp && isFirstCopy(ctx.store.state(target))) {
+    await finishFirstCopy(ctx, warehouse, info, target);
   }
   return { rows: sink.rows, batches: sink.batches, idle: false, mode: sink.mode };
 }
