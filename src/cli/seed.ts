@@ -2,10 +2,9 @@
 // the demo table, on the configured Postgres or else the demo database (a
 // running one reached on its port, or the embedded one opened here).
 
+import { seedDemoChanges } from "../demo/seed_session.ts";
 import { type Config, secretsOf } from "../core/config.ts";
-import { seedChanges } from "../demo/seed.ts";
 import { demoConfig, postgresConfigured, runningDemoPort } from "../demo/demo.ts";
-import { classifyPgError, connectPg } from "../io/postgres.ts";
 import { configFrom, flagsFrom, UsageError } from "./args.ts";
 import type { CliContext } from "./context.ts";
 import { withDemo } from "./with_demo.ts";
@@ -28,21 +27,14 @@ async function seedWith(ctx: CliContext, config: Config): Promise<number> {
     updates: seedCount(ctx, "updates"),
     deletes: seedCount(ctx, "deletes"),
   };
-  const client = await connectPg(config, secrets);
-  try {
-    const result = await seedChanges(client, config, counts).catch((error) => {
-      throw classifyPgError(error, config, secrets);
-    });
-    ctx.out(
-      `seeded ${config.schema}.${config.table}: inserted ${result.inserted.length} [${
-        ids(result.inserted)
-      }], updated ${result.updated.length} [${
-        ids(result.updated)
-      }], soft-deleted ${result.deleted.length} [${ids(result.deleted)}]`,
-    );
-  } finally {
-    await client.end().catch(() => {});
-  }
+  const result = await seedDemoChanges(config, secrets, counts);
+  ctx.out(
+    `seeded ${config.schema}.${config.table}: inserted ${result.inserted.length} [${
+      ids(result.inserted)
+    }], updated ${result.updated.length} [${
+      ids(result.updated)
+    }], soft-deleted ${result.deleted.length} [${ids(result.deleted)}]`,
+  );
   return 0;
 }
 

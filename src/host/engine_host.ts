@@ -5,14 +5,13 @@
 // down) and posts every event, fatal errors included, through scrubEvent. It
 // knows nothing of the UI; the driver knows nothing of pg or DuckDB.
 
+import { seedDemoChanges } from "../demo/seed_session.ts";
 import type { Config } from "../core/config.ts";
 import { errorMessage, SyncError } from "../core/errors.ts";
 import { formatSelector } from "../core/selector.ts";
 import { type CycleSummary, SyncEngine } from "../sync/engine.ts";
 import { backoffSeconds, LoopControl, runLoop } from "../sync/loop.ts";
 import { assertNever, type WorkerCommand, type WorkerEvent } from "./protocol.ts";
-import { classifyPgError, connectPg } from "../io/postgres.ts";
-import { seedChanges } from "../demo/seed.ts";
 import { runQuery } from "../io/warehouse_query.ts";
 import { fatalEvent, scrubEvent } from "./scrub_event.ts";
 
@@ -159,22 +158,14 @@ export class EngineHost {
   async #seed(counts: { inserts: number; updates: number; deletes: number }): Promise<void> {
     const { config, secrets } = this.#options;
     try {
-      // Its own connection: the sync's connection may be mid-cycle.
-      const client = await connectPg(config, [...secrets]);
-      try {
-        const r = await seedChanges(client, config, counts).catch((error) => {
-          throw classifyPgError(error, config, [...secrets]);
-        });
-        this.#post({
-          type: "seed_result",
-          ok: true,
-          message: `seeded: inserted ${idList(r.inserted)}, updated ${
-            idList(r.updated)
-          }, soft-deleted ${idList(r.deleted)}`,
-        });
-      } finally {
-        await client.end().catch(() => {});
-      }
+      const r = await seedDemoChanges(config, secrets, counts);
+      this.#post({
+        type: "seed_result",
+        ok: true,
+        message: `seeded: inserted ${idList(r.inserted)}, updated ${
+          idList(r.updated)
+        }, soft-deleted ${idList(r.deleted)}`,
+      });
       this.#control.syncNow();
     } catch (error) {
       this.#post({
