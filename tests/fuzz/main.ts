@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { attachCluster, startCluster } from "../support/pg_cluster.ts";
 import { parseClassList } from "./classes.ts";
-import { generateCase } from "./generate.ts";
+import { type FuzzCase, generateCase } from "./generate.ts";
 import { reproduction, runCase, shrink } from "./runner.ts";
 
 const { values } = parseArgs({
@@ -24,6 +24,10 @@ const { values } = parseArgs({
     size: { type: "string", default: "24" },
     "shrink-minutes": { type: "string", default: "5" },
     verbose: { type: "boolean", default: false },
+    /** Runs the case in this JSON file (as written by --save) instead of generating one. */
+    case: { type: "string" },
+    /** Writes each shrunk case as JSON into this directory. */
+    save: { type: "string" },
   },
 });
 
@@ -46,7 +50,9 @@ const seen = new Map<string, number>();
 try {
   do {
     const s = seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-    const c = generateCase(s, { exclude, size, canMount });
+    const c: FuzzCase = values.case
+      ? JSON.parse(await Deno.readTextFile(values.case))
+      : generateCase(s, { exclude, size, canMount });
     cases += 1;
     const result = await runCase(c, {
       cluster,
@@ -78,6 +84,13 @@ try {
             budgetMs: shrinkMs,
             log: (l) => console.log(l),
           });
+          if (values.save) {
+            await Deno.mkdir(values.save, { recursive: true });
+            await Deno.writeTextFile(
+              `${values.save}/seed-${s}.json`,
+              JSON.stringify(small.case, null, 1),
+            );
+          }
           console.log(
             `seed ${s}: smallest reproduction (${small.case.ops.length} ops, ${small.runs} shrink runs) [${small.failure.signature}]\n${small.failure.detail}\n--- reproduction ---\n${
               reproduction(small.case)
@@ -89,7 +102,7 @@ try {
       }
     }
     if (seed !== null) seed += 1;
-  } while (!values.once && performance.now() < deadline);
+  } while (!values.once && !values.case && performance.now() < deadline);
 } finally {
   if (!(port && dataDir)) await cluster.stop();
 }

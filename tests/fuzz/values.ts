@@ -224,8 +224,8 @@ function jsonLiteral(r: Prng): Literal {
       '"\\u2028\\ufeff"',
     ])));
   }
-  const { s } = textValue(r);
-  return lit(quoteLiteral(JSON.stringify({ v: s, n: r.int(-5, 5) })));
+  const { s, classes } = textValue(r);
+  return lit(quoteLiteral(JSON.stringify({ v: s, n: r.int(-5, 5) })), ...classes);
 }
 
 function byteaLiteral(r: Prng): Literal {
