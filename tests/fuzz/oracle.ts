@@ -12,6 +12,7 @@ import { quoteIdent } from "./generate.ts";
 export type Kind =
   | "exact"
   | "numeric"
+  | "inet"
   | "bool"
   | "float4"
   | "float8"
@@ -25,6 +26,7 @@ export function kindOf(formatType: string): Kind {
   if (formatType.endsWith("[]")) return { array: kindOf(formatType.slice(0, -2)) };
   if (formatType === "boolean") return "bool";
   if (formatType.startsWith("numeric")) return "numeric";
+  if (formatType === "inet") return "inet";
   if (formatType === "real") return "float4";
   if (formatType === "double precision") return "float8";
   if (formatType === "date" || formatType.startsWith("timestamp")) return "datetime";
@@ -199,6 +201,14 @@ export async function compareTable(
   return diffs;
 }
 
+/**
+ * The README maps inet through `::text`, which always writes the mask
+ * ("10.0.0.1/32"), while the output form leaves a host's mask out.
+ */
+function inetWithMask(s: string): string {
+  return s.includes("/") ? s : `${s}/${s.includes(":") ? 128 : 32}`;
+}
+
 function unmark(v: unknown): unknown {
   if (typeof v === "string") return v.startsWith("!") ? v.slice(1) : `?unmarked ${v}`;
   if (Array.isArray(v)) return v.map(unmark);
@@ -318,7 +328,8 @@ export function parsePgArray(s: string): (string | null)[] {
     } else {
       let j = i;
       while (j < inner.length && inner[j] !== ",") j++;
-      const raw = inner.slice(i, j).trim();
+      // Postgres trims only its own whitespace around unquoted elements (not U+2028).
+      const raw = inner.slice(i, j).replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, "");
       out.push(raw === "NULL" ? null : raw);
       i = j;
     }
@@ -346,6 +357,8 @@ export function pgNorm(kind: Kind, v: string | null): string | null {
       return parseInterval(v);
     case "bytea":
       return v.startsWith("\\x") ? v.slice(2).toLowerCase() : `?${v}`;
+    case "inet":
+      return inetWithMask(v);
     default:
       return v;
   }
@@ -386,6 +399,8 @@ export function duckNorm(kind: Kind, v: unknown): string | null {
       return timetzMicros(s);
     case "bytea":
       return duckBlobHex(s);
+    case "inet":
+      return inetWithMask(s);
     case "numeric": {
       // DuckDB writes DECIMAL(3,3) zero as ".000"; Postgres as "0.000".
       const m = /^(-?)\.(\d+)$/.exec(s);

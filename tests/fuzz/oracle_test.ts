@@ -58,6 +58,7 @@ Deno.test("oracle canonical forms match Postgres and DuckDB renderings", () => {
   same("double precision[]", "{-0,NaN}", ["0.0", "nan"]);
   assertEquals(parsePgArray("{}"), []);
   assertEquals(parsePgArray('{" x ",NULL,"NULL"}'), [" x ", null, "NULL"]);
+  assertEquals(parsePgArray("{\u2028;, a }"), ["\u2028;", "a"]);
   assert(pgNorm(kindOf("text"), "a") !== duckNorm(kindOf("text"), "a "));
 });
 
