@@ -63,7 +63,8 @@ export type Op =
   | { readonly kind: "replay" }
   | { readonly kind: "kill"; readonly afterMs: number }
   | { readonly kind: "pg_restart" }
-  | { readonly kind: "disk_full" };
+  /** PARQUET_DIR, or the DuckDB file's directory, on a tiny tmpfs for one sync. */
+  | { readonly kind: "disk_full"; readonly where?: "parquet" | "duckdb" };
 
 export interface FuzzCase {
   readonly seed: number;
@@ -300,7 +301,9 @@ export function generateCase(seed: number, options: GenerateOptions): FuzzCase {
     } else {
       const f = r.weighted(faults.map(([w, k]) => [w, k] as const));
       if (f === "kill") ops.push({ kind: "kill", afterMs: r.int(200, 2500) });
-      else ops.push({ kind: f } as Op);
+      else if (f === "disk_full") {
+        ops.push({ kind: "disk_full", where: r.pick(["parquet", "duckdb"] as const) });
+      } else ops.push({ kind: f } as Op);
     }
   }
   ops.push({ kind: "sync" });

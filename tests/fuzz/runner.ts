@@ -329,11 +329,19 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
             break;
           }
           const dir = `${db.dir}/tiny`;
-          if (!(await mountTmpfs(dir, "8k"))) {
+          const onDuck = op.where === "duckdb";
+          const duckPath = env.DUCKDB_PATH!;
+          // The DuckDB file moves onto a tmpfs with little room beyond its size.
+          const size = onDuck ? (await Deno.stat(duckPath)).size + 4096 : 8 * 1024;
+          if (!(await mountTmpfs(dir, `${Math.ceil(size / 4096) * 4}k`))) {
             log("    skipped: mount failed");
             break;
           }
           mounts.push(dir);
+          const tinyEnv = onDuck
+            ? { ...env, DUCKDB_PATH: `${dir}/warehouse.duckdb` }
+            : { ...env, PARQUET_DIR: dir };
+          if (onDuck) await Deno.copyFile(duckPath, `${dir}/warehouse.duckdb`);
           // Every row changes, so the sync has batches to write.
           for (const t of c.tables) {
             if (t.mode === "incremental") {
@@ -342,7 +350,14 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
                 .catch(() => {});
             }
           }
-          const r = await runCommand(["sync", "--once"], { ...env, PARQUET_DIR: dir }, 60_000);
+          const r = await runCommand(["sync", "--once"], tinyEnv, 60_000);
+          log(`    on a full ${op.where ?? "parquet"} disk: exit ${r.code} ${errorLine(r.stderr)}`);
+          if (onDuck) {
+            // Whatever the failed sync left in the file is what the next one starts from.
+            await Deno.copyFile(`${dir}/warehouse.duckdb`, duckPath);
+            await Deno.remove(`${duckPath}.wal`).catch(() => {});
+            await Deno.copyFile(`${dir}/warehouse.duckdb.wal`, `${duckPath}.wal`).catch(() => {});
+          }
           await umount(dir);
           mounts.pop();
           if (r.timedOut) {
@@ -636,7 +651,9 @@ function commandOf(op: Op): string {
     case "pg_restart":
       return "stop PostgreSQL; main.ts sync --once (must fail); start PostgreSQL; main.ts sync --once  (then compare)";
     case "disk_full":
-      return "PARQUET_DIR on an 8 KB tmpfs: main.ts sync --once (must fail cleanly); then main.ts sync --once  (then compare)";
+      return op.where === "duckdb"
+        ? "copy the DuckDB file onto a tmpfs 4 KB larger than it, main.ts sync --once there (must fail cleanly), copy it back; main.ts sync --once  (then compare)"
+        : "PARQUET_DIR on an 8 KB tmpfs: main.ts sync --once (must fail cleanly); then main.ts sync --once  (then compare)";
     default:
       return op.kind;
   }
