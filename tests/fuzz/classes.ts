@@ -16,6 +16,7 @@ export const CLASSES = [
   "disk_full", // PARQUET_DIR on a tiny tmpfs
   "kill", // SIGKILL of a running sync
   "pg_restart", // a PostgreSQL restart between operations
+  "late_commit", // a write transaction open during a sync, committed while it runs
   "schema_change", // ADD/DROP/ALTER TYPE/RENAME COLUMN
   "reset", // reset --yes and a new bootstrap
   "repair", // verify --repair

@@ -63,6 +63,8 @@ export type Op =
   | { readonly kind: "replay" }
   | { readonly kind: "kill"; readonly afterMs: number }
   | { readonly kind: "pg_restart" }
+  /** A write whose transaction is open while a sync runs and commits `afterMs` into it. */
+  | { readonly kind: "late_commit"; readonly inner: Op; readonly afterMs: number }
   /** PARQUET_DIR, or the DuckDB file's directory, on a tiny tmpfs for one sync. */
   | { readonly kind: "disk_full"; readonly where?: "parquet" | "duckdb" };
 
@@ -238,6 +240,7 @@ export function generateCase(seed: number, options: GenerateOptions): FuzzCase {
       [3, "delete"],
       [schemaChanges ? 3 : 0, "schema"],
       [5, "sync"],
+      [t.mode === "incremental" && !ex.has("late_commit") ? 2 : 0, "late"],
       [faults.length > 0 ? 3 : 0, "fault"],
     ]);
     const current = cols.get(t.name)!;
@@ -296,6 +299,17 @@ export function generateCase(seed: number, options: GenerateOptions): FuzzCase {
         current.splice(current.indexOf(c), 1, { name: to, type: c.type });
         ops.push({ kind: "rename_column", table: t.name, column: c.name, to });
       }
+    } else if (kind === "late") {
+      const key = pickLive(t);
+      const inner: Op = key && current.length > 0 && r.chance(0.5)
+        ? {
+          kind: "update",
+          table: t.name,
+          key,
+          set: { [r.pick(current).name]: "NULL" },
+        }
+        : insertOp(t, r.int(1, 4));
+      ops.push({ kind: "late_commit", inner, afterMs: r.int(0, 2000) });
     } else if (kind === "sync") {
       ops.push({ kind: "sync" });
     } else {

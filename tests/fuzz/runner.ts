@@ -306,6 +306,37 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
           result = (await expectOk(["sync", "--once"], "sync after kill")) ?? (await check());
           break;
         }
+        case "late_commit": {
+          const inner = op.inner;
+          const sql = "table" in inner ? opSql(inner, cols.get(inner.table)!) : null;
+          if (sql === null) break;
+          dirty = true;
+          const writer = new pg.Client({ connectionString: db.url });
+          await writer.connect();
+          try {
+            await writer.query("BEGIN");
+            await writer.query(sql).catch((e: unknown) =>
+              log(`    skipped: ${String(e).slice(0, 100)}`)
+            );
+            const running = runCommand(["sync", "--once"], env, timeout);
+            await new Promise((done) => setTimeout(done, op.afterMs));
+            await writer.query("COMMIT").catch(() => {});
+            const r = await running;
+            if (r.timedOut) result = fail(i, "hang:sync during a write", "sync --once hung");
+            else if (r.code !== 0) {
+              result = fail(
+                i,
+                `exit:sync during a write:${errorCode(r.stderr)}`,
+                `sync during an open write exited ${r.code}: ${errorLine(r.stderr)}`,
+              );
+            }
+          } finally {
+            await writer.end();
+          }
+          result ??= (await expectOk(["sync", "--once"], "sync after a late commit")) ??
+            (await check());
+          break;
+        }
         case "pg_restart": {
           await options.cluster.pause();
           const r = await runCommand(["sync", "--once"], env, timeout);
@@ -502,6 +533,10 @@ export function opLabel(op: Op): string {
       }`;
     case "kill":
       return `kill -9 a sync after ${op.afterMs} ms, then sync`;
+    case "late_commit":
+      return `${
+        opLabel(op.inner)
+      } in a transaction committed ${op.afterMs} ms into a sync, then sync`;
     default:
       return op.kind;
   }
@@ -624,7 +659,12 @@ export function reproduction(c: FuzzCase): string {
   for (const t of c.tables) lines.push(tableSql(t).trim());
   const cols = new Map<string, Set<string>>(c.tables.map((t) => [t.name, new Set(allColumns(t))]));
   for (const op of c.ops) {
-    if ("table" in op) {
+    if (op.kind === "late_commit" && "table" in op.inner) {
+      const sql = opSql(op.inner, cols.get(op.inner.table)!);
+      lines.push(
+        `-- $ (a session) BEGIN; ${sql};  -- main.ts sync --once starts; COMMIT after ${op.afterMs} ms; sync ends; main.ts sync --once  (then compare)`,
+      );
+    } else if ("table" in op) {
       const set = cols.get(op.table)!;
       const sql = opSql(op, set);
       if (sql) lines.push(`${sql};`);
