@@ -38,6 +38,7 @@ export type Op =
   }
   | { readonly kind: "soft_delete"; readonly table: string; readonly key: Values }
   | { readonly kind: "delete"; readonly table: string; readonly key: Values }
+  | { readonly kind: "truncate"; readonly table: string }
   | {
     readonly kind: "add_column";
     readonly table: string;
@@ -238,14 +239,18 @@ export function generateCase(seed: number, options: GenerateOptions): FuzzCase {
       [2, "key_change"],
       [t.softDelete ? 2 : 0, "soft_delete"],
       [3, "delete"],
+      [0.5, "truncate"],
       [schemaChanges ? 3 : 0, "schema"],
       [5, "sync"],
       [t.mode === "incremental" && !ex.has("late_commit") ? 2 : 0, "late"],
       [faults.length > 0 ? 3 : 0, "fault"],
     ]);
     const current = cols.get(t.name)!;
-    if (kind === "insert") ops.push(insertOp(t, r.pick([1, 1, 2, 3, 8])));
-    else if (kind === "update" || kind === "update_all") {
+    if (kind === "insert") ops.push(insertOp(t, r.pick([1, 1, 2, 3, 8, 40])));
+    else if (kind === "truncate") {
+      live.set(t.name, []);
+      ops.push({ kind: "truncate", table: t.name });
+    } else if (kind === "update" || kind === "update_all") {
       const key = pickLive(t);
       if (current.length === 0) continue;
       const set: Record<string, string> = {};
@@ -271,7 +276,26 @@ export function generateCase(seed: number, options: GenerateOptions): FuzzCase {
       dropLive(t, key);
       ops.push({ kind: "delete", table: t.name, key });
     } else if (kind === "schema") {
-      const what = r.pick(["add", "add", "drop", "alter", "rename"]);
+      const what = r.pick(["add", "add", "drop", "alter", "rename", "readd", "key"]);
+      if (what === "key") {
+        // Widening a key column: DuckDB rebuilds the table.
+        const k = t.keys.find((x) => x.type === "int2" || x.type === "int4");
+        if (k) ops.push({ kind: "alter_type", table: t.name, column: k.name, to: "int8" });
+        continue;
+      }
+      if (what === "readd" && current.length > 0) {
+        const c = r.pick(current);
+        const type = r.pick(typeNames);
+        current.splice(current.indexOf(c), 1, { name: c.name, type });
+        ops.push({ kind: "drop_column", table: t.name, column: c.name });
+        ops.push({
+          kind: "add_column",
+          table: t.name,
+          column: { name: c.name, type },
+          default: r.chance(0.5) ? genValue(r, type, ex) : null,
+        });
+        continue;
+      }
       if (what === "add" || current.length === 0) {
         const column = { name: freshColumn(r, tables, cols), type: r.pick(typeNames) };
         const def = r.chance(0.4) ? genValue(r, column.type, ex) : null;

@@ -120,6 +120,8 @@ export function opSql(op: Op, columns: ReadonlySet<string>): string | null {
       return `UPDATE ${t} SET deleted_at = now() WHERE ${where(op.key)}`;
     case "delete":
       return `DELETE FROM ${t} WHERE ${where(op.key)}`;
+    case "truncate":
+      return `TRUNCATE ${t}`;
     case "add_column":
       return `ALTER TABLE ${t} ADD COLUMN ${quoteIdent(op.column.name)} ${
         TYPES[op.column.type]!.decl
@@ -411,11 +413,11 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
           const sql = opSql(op, columns);
           if (sql === null) break;
           try {
-            if (op.kind === "delete" || op.kind === "key_change") {
+            if (op.kind === "delete" || op.kind === "key_change" || op.kind === "truncate") {
               await recordGone(
                 db.url,
                 c.tables.find((t) => t.name === op.table)!,
-                op.key,
+                op.kind === "truncate" ? {} : op.key,
                 goneKeys,
               );
             }
@@ -475,7 +477,7 @@ async function recordGone(
     const r = await client.query({
       text: `SELECT ${keyCols.map((k) => quoteIdent(k.name)).join(", ")} FROM public.${
         quoteIdent(t.name)
-      } WHERE ${where(key)}`,
+      }${Object.keys(key).length > 0 ? ` WHERE ${where(key)}` : ""}`,
       rowMode: "array",
     });
     for (const row of r.rows as (string | null)[][]) {
@@ -517,6 +519,7 @@ export function opLabel(op: Op): string {
     case "update_all":
     case "soft_delete":
     case "delete":
+    case "truncate":
     case "key_change":
       return `${op.kind} ${op.table}`;
     case "add_column":
