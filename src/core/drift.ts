@@ -207,10 +207,14 @@ export function rebuildForKeyRetype(
     `DROP TABLE ${t}`,
     `ALTER TABLE ${tmp} RENAME TO ${quoteIdent(duckTable)}`,
   ].join("; ");
-  return changes.map((c) => {
+  const rewritten = changes.map((c) => {
     if (c.newType === undefined || !c.ddl?.includes("ALTER COLUMN")) return c;
     return { ...c, ddl: c === keyRetype ? rebuild : null };
   });
+  // The rebuild runs last, after every other change's DDL (an added column
+  // must exist before the rebuild selects it).
+  const last = rewritten.filter((c) => c.ddl === rebuild);
+  return [...rewritten.filter((c) => c.ddl !== rebuild), ...last];
 }
 
 /** The DuckDB column type a mapping is read as, when the target kept VARCHAR. */

@@ -199,6 +199,8 @@ Deno.test("rebuildForKeyRetype() turns a key column's type change into one table
       `INSERT INTO "t__rebuild" ("id", "note") SELECT CAST("id" AS BIGINT), CAST("note" AS VARCHAR) FROM "t"; ` +
       `DROP TABLE "t"; ALTER TABLE "t__rebuild" RENAME TO "t"`,
   );
+  // The rebuild runs after the added column's DDL (it selects the new column).
+  assertEquals(out.map((c) => c.column), ["note", "id"]);
   // Without a key column among the changes, nothing is rewritten.
   const plain = diffSchema("t", src, tgt, none);
   assertEquals(rebuildForKeyRetype("t", plain, tgt, ["other"]), plain);

@@ -74,24 +74,42 @@ async function streamCopy(
       throw new FileWriteError(path, error);
     },
   );
+  const write = async (data: Uint8Array) => {
+    let written = 0;
+    try {
+      while (written < data.byteLength) written += await file.write(data.subarray(written));
+    } catch (error) {
+      throw new FileWriteError(path, error);
+    }
+  };
   let bytes = 0;
+  // The file's first bytes, held until there are enough to tell whether they
+  // look like a byte-order mark (see BOM).
+  let head: Uint8Array | null = new Uint8Array(0);
   try {
     const stream = client.query(copyTo(sql));
     // Under Deno a COPY that follows other traffic on the same client stalls
-    // unless the socket is set flowing once the COPY is submitted (DESIGN.md).
+    // unless the socket is set flowing once the COPY is submitted.
     (client as unknown as { connection: { stream: { resume(): void } } }).connection.stream
       .resume();
     for await (const chunk of stream) {
-      const data = chunk as Uint8Array;
+      let data = chunk as Uint8Array;
       bytes += data.byteLength;
       try {
         onChunk?.(data);
-        let written = 0;
-        try {
-          while (written < data.byteLength) written += await file.write(data.subarray(written));
-        } catch (error) {
-          throw new FileWriteError(path, error);
+        if (head !== null) {
+          data = concat(head, data);
+          if (data.byteLength < BOM.byteLength) {
+            head = data;
+            continue;
+          }
+          head = null;
+          // DuckDB's read_csv drops one byte-order mark at the start of a
+          // file: a first value that begins with U+FEFF (Postgres leaves it
+          // unquoted) would lose it. A second mark in front is the one dropped.
+          if (BOM.every((b, i) => data[i] === b)) await write(BOM);
         }
+        await write(data);
       } catch (error) {
         stream.on("error", () => {}); // the closed socket fails the COPY: already reported
         abandonConnection(client);
@@ -101,12 +119,24 @@ async function streamCopy(
         throw error;
       }
     }
+    if (head !== null && head.byteLength > 0) await write(head);
     return { rows: Number(stream.rowCount ?? 0), bytes };
   } finally {
     try {
       file.close();
     } catch { /* closed above */ }
   }
+}
+
+/** U+FEFF in UTF-8. */
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.byteLength === 0) return b;
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
 }
 
 /**
