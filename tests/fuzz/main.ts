@@ -5,12 +5,13 @@
 //   deno task fuzz --seed 42 --minutes 10     seeds 42, 43, … for ten minutes
 //   deno task fuzz --minutes 30               random seeds, each printed
 //   deno task fuzz --seed 42 --once           just seed 42
-//   --exclude known,kill  (or FUZZ_EXCLUDE)   switch classes off ("known": KNOWN_DEFECT_CLASSES)
+//   --exclude known,kill  (or FUZZ_EXCLUDE)   switch classes off ("known": KNOWN_DEFECT_CLASSES;
+//                                             default: the classes refused by design)
 //   --size N  operations per case (24)   --shrink-minutes M  shrink budget per failure (5; 0: none)
 
 import { parseArgs } from "node:util";
 import { attachCluster, startCluster } from "../support/pg_cluster.ts";
-import { parseClassList } from "./classes.ts";
+import { defaultExclusions, parseClassList } from "./classes.ts";
 import { type FuzzCase, generateCase } from "./generate.ts";
 import { reproduction, runCase, shrink } from "./runner.ts";
 
@@ -31,7 +32,9 @@ const { values } = parseArgs({
   },
 });
 
-const exclude = parseClassList(values.exclude ?? Deno.env.get("FUZZ_EXCLUDE") ?? "");
+const exclude = parseClassList(
+  values.exclude ?? Deno.env.get("FUZZ_EXCLUDE") ?? defaultExclusions(),
+);
 const minutes = Number(values.minutes);
 const size = Number(values.size);
 const shrinkMs = Number(values["shrink-minutes"]) * 60_000;
