@@ -51,7 +51,7 @@ function scopesOf(facts: ErrorFacts, context: ErrorContext): RuleScope[] {
   if (isLockError(facts.error) || facts.error instanceof UnconvertibleValue) {
     return ["local", "duckdb"];
   }
-  const postgres = facts.code !== undefined || /connection|terminated/i.test(facts.text);
+  const postgres = facts.code !== undefined || /\bconnection\b|\bterminated\b/i.test(facts.text);
   return postgres ? ["local", "postgres"] : ["local", "duckdb"];
 }
 

@@ -341,7 +341,7 @@ export const ERROR_RULES: readonly ErrorRule[] = [
     transient: true,
     matches: (f) =>
       (f.code !== undefined && CONNECTION_LOST_CODES.includes(f.code)) ||
-      /terminated|Connection ended|not queryable|timeout|closed/i.test(f.text),
+      /\bterminated\b|Connection ended|not queryable|\btimeout\b|\bclosed\b/i.test(f.text),
     message: (f) => `Lost the Postgres connection: ${f.text}`,
   },
   {

@@ -366,3 +366,15 @@ Deno.test("classifyOpenError() names the file being opened", () => {
   assertEquals([e.code, e.transient], ["DUCKDB_LOCKED", true]);
   assertMatch(e.message, /^Cannot open DuckDB file \/tmp\/a\.duckdb: it is locked by x \(PID 1\)/);
 });
+
+Deno.test("classifyError(): DuckDB's 'unterminated quote' is DuckDB's, not a lost Postgres connection", () => {
+  const e = classifyError(
+    new Error(
+      "Invalid Input Error: CSV Error on Line: 1\nValue with unterminated quote found.",
+    ),
+    { settings },
+  );
+  assertEquals([e.code, e.transient], ["DUCKDB_ERROR", false]);
+  const lost = classifyError(new Error("Connection terminated unexpectedly"), { settings });
+  assertEquals([lost.code, lost.transient], ["PG_CONNECTION_LOST", true]);
+});
