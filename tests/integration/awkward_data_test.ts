@@ -242,3 +242,26 @@ Deno.test("a key column retyped in the same cycle as a column is added (found by
     r = await runMain(["verify"], env);
     assertEquals(r.code, 0, r.stdout + r.stderr);
   }));
+
+Deno.test("a role that may read only some columns is refused, never given a partial copy", () =>
+  withDb({ demo: false }, async (db) => {
+    await db.sql(
+      `CREATE TABLE public.people (id int PRIMARY KEY, name text, salary int, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
+      INSERT INTO public.people VALUES (1, 'a', 10), (2, 'b', 20);
+      GRANT SELECT (id, name, updated_at) ON public.people TO ${db.user};`,
+    );
+    const env = db.env({
+      POSTGRES_SCHEMA: "public",
+      POSTGRES_TABLE: "people",
+      SYNC_LOOKBACK_SECONDS: "0",
+    });
+    const r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 2, r.stderr);
+    assertMatch(r.stderr, /PG_PERMISSION_DENIED/);
+    assertMatch(r.stderr, /GRANT SELECT ON public\.people/);
+    // The advice, applied.
+    await db.sql(`GRANT SELECT ON public.people TO ${db.user}`);
+    const after = await runMain(["sync", "--once"], env);
+    assertEquals(after.code, 0, after.stderr);
+    assertEquals(await duckLines(env.DUCKDB_PATH!, "public_people", "salary"), ["1|10", "2|20"]);
+  }));
