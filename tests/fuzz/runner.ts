@@ -191,7 +191,7 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
   const goneKeys = new Map<string, Set<string>>(c.tables.map((t) => [t.name, new Set()]));
   const env = db.env({
     ...c.env,
-    POSTGRES_TABLES: c.tables.map((t) => `public.${t.name}`).join(","),
+    POSTGRES_TABLES: c.tables.map((t) => selector(t.name)).join(","),
     LOCK_WAIT_SECONDS: "30",
   });
   const mounts: string[] = [];
@@ -657,7 +657,7 @@ export function reproduction(c: FuzzCase): string {
   lines.push(
     `-- seed ${c.seed}; settings: ${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(" ")}`,
   );
-  lines.push(`-- POSTGRES_TABLES=${c.tables.map((t) => `public.${t.name}`).join(",")}`);
+  lines.push(`-- POSTGRES_TABLES='${c.tables.map((t) => selector(t.name)).join(",")}'`);
   lines.push(SETUP_SQL.trim());
   for (const t of c.tables) lines.push(tableSql(t).trim());
   const cols = new Map<string, Set<string>>(c.tables.map((t) => [t.name, new Set(allColumns(t))]));
@@ -703,3 +703,8 @@ function commandOf(op: Op): string {
 }
 
 export type { ColumnSpec };
+
+/** A table of the public schema in the selection syntax, its name double-quoted. */
+function selector(name: string): string {
+  return `public."${name.replaceAll('"', '""')}"`;
+}
