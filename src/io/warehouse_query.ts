@@ -5,7 +5,7 @@
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { errorMessage, SyncError } from "../core/errors.ts";
-import { openDuckDb } from "./warehouse.ts";
+import { openDuckDb } from "./warehouse_file.ts";
 import type { QueryResult } from "../core/query_result.ts";
 import { type Cell, exactCell, keepLeadingBom } from "./duckdb_cells.ts";
 

@@ -5,7 +5,7 @@ import type { Config } from "../core/config.ts";
 import type { EventSink, SyncMode } from "../core/events.ts";
 import type { Mutex } from "../core/mutex.ts";
 import type { CheckpointStore } from "../io/checkpoint.ts";
-import type { WarehouseFile } from "../io/warehouse.ts";
+import type { WarehouseFile } from "../io/warehouse_file.ts";
 import type { BatchConverter } from "../io/parquet_batch.ts";
 
 export interface TableSyncContext {

@@ -18,7 +18,7 @@ import {
   tableInfoOf,
 } from "../io/postgres.ts";
 import { BatchConverter } from "../io/parquet_batch.ts";
-import { WarehouseFile } from "../io/warehouse.ts";
+import { WarehouseFile } from "../io/warehouse_file.ts";
 import { removePartials } from "../io/batch_files.ts";
 import { forEachLimited, Mutex } from "../core/mutex.ts";
 import { decideSync, isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";

@@ -8,12 +8,12 @@
 // a floor set too high only refuses more), and replay refuses every file below
 // it, so an old file never rolls a row back or brings a deleted row back.
 
+import { openWarehouse } from "../io/warehouse_file.ts";
 import { basename } from "node:path";
 import { CheckpointStore } from "../io/checkpoint.ts";
 import { batchSeq, maxBatchSeq } from "../io/batch_files.ts";
 import type { Config } from "../core/config.ts";
 import { configError, SyncError } from "../core/errors.ts";
-import { Warehouse } from "../io/warehouse.ts";
 import { count } from "../core/counts.ts";
 
 /**
@@ -104,7 +104,7 @@ export async function replayBatchFiles(
   } finally {
     store?.close();
   }
-  const warehouse = await Warehouse.open(config.duckdbPath, {
+  const warehouse = await openWarehouse(config.duckdbPath, {
     lockWaitSeconds: config.lockWaitSeconds,
     memoryLimit: config.duckdbMemoryLimit,
   });

@@ -2,6 +2,7 @@
 // may drop them, and the removal itself (their checkpoints, their DuckDB
 // tables, their Parquet batch files) so that the next sync bootstraps.
 
+import { openWarehouse } from "../io/warehouse_file.ts";
 import { join } from "node:path";
 import type { Config } from "../core/config.ts";
 import { count } from "../core/counts.ts";
@@ -10,7 +11,6 @@ import { formatSelector } from "../core/selector.ts";
 import { quoteIdent } from "../core/sql.ts";
 import { listBatchFiles } from "../io/batch_files.ts";
 import { CHECKPOINT_FILE, CheckpointStore } from "../io/checkpoint.ts";
-import { Warehouse } from "../io/warehouse.ts";
 
 /** What `reset` would do: remove these tables' state, or nothing (and why). */
 export type ResetPlan =
@@ -80,7 +80,7 @@ async function dropTables(config: Config, targets: readonly string[]): Promise<s
   const dropped: string[] = [];
   try {
     await Deno.stat(config.duckdbPath);
-    const warehouse = await Warehouse.open(config.duckdbPath, {
+    const warehouse = await openWarehouse(config.duckdbPath, {
       lockWaitSeconds: config.lockWaitSeconds,
       memoryLimit: config.duckdbMemoryLimit,
     });
@@ -142,7 +142,7 @@ async function warehouseHas(config: Config, table: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const warehouse = await Warehouse.open(config.duckdbPath, {
+  const warehouse = await openWarehouse(config.duckdbPath, {
     lockWaitSeconds: config.lockWaitSeconds,
     memoryLimit: config.duckdbMemoryLimit,
   });

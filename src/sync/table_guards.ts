@@ -14,7 +14,8 @@ import { selectOnly } from "../core/selector.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import type { SourceSchemaSnapshot } from "../io/checkpoint.ts";
 import { findDuplicateKey, type TableInfo } from "../io/postgres.ts";
-import type { Warehouse, WarehouseFile } from "../io/warehouse.ts";
+import type { Warehouse } from "../io/warehouse.ts";
+import type { WarehouseFile } from "../io/warehouse_file.ts";
 import type { TableSyncContext } from "./context.ts";
 
 /** Refuses a checkpoint made from another server before anything is written. */

@@ -1,9 +1,10 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
+import { openWarehouse } from "../../src/io/warehouse_file.ts";
 import { Warehouse } from "../../src/io/warehouse.ts";
 
 async function withWarehouse(fn: (warehouse: Warehouse) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "warehouse_transaction_test_" });
-  const warehouse = await Warehouse.open(`${dir}/w.duckdb`, { lockWaitSeconds: 0 });
+  const warehouse = await openWarehouse(`${dir}/w.duckdb`, { lockWaitSeconds: 0 });
   try {
     await warehouse.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR)");
     await warehouse.run("INSERT INTO t VALUES (1, 'old')");
