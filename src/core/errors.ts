@@ -27,6 +27,7 @@ export type ErrorCode =
   | "PG_PERMISSION_DENIED"
   | "PG_ROW_SECURITY"
   | "REPLAY_UNSAFE"
+  | "SYNC_NEEDED"
   | "KEYSET_CHANGED"
   | "KEY_NOT_UNIQUE"
   | "TABLES_FAILED"

@@ -10,7 +10,7 @@ import { SyncError } from "../core/errors.ts";
 import { type TableDescription } from "../io/postgres.ts";
 import { type Warehouse } from "../io/warehouse.ts";
 import { type SyncDecision, type TablePlan } from "../core/table_plan.ts";
-import { type ColumnMapping, mapColumn } from "../core/type_map.ts";
+import { type ColumnMapping, isWidening, mapColumn } from "../core/type_map.ts";
 import { afterPredicate, type KeysetColumns } from "../core/keyset.ts";
 import { quoteIdent, sourceFrom } from "../core/sql.ts";
 import {
@@ -52,6 +52,11 @@ export interface ComparePlan {
   /** DuckDB expression: true for a row reconciliation marked deleted. */
   readonly markedExpr: string | null;
   readonly uncompared: readonly string[];
+  /**
+   * Columns whose DuckDB type cannot hold what Postgres now maps them to (the
+   * source changed type and no sync has applied it yet): a repair would fail.
+   */
+  readonly unrepairable: readonly string[];
   /** Every Postgres column DuckDB has (compared or not): what a repair copies. */
   readonly repairColumns: readonly ColumnMapping[];
   /** Every Postgres column: what a keyless table's repair (a full refresh) copies. */
@@ -74,12 +79,15 @@ export function comparePlan(
   );
   const targetTypes = new Map(target.map((c) => [c.name, c.duckType]));
   const uncompared: string[] = [];
+  const unrepairable: string[] = [];
   const columns: ColumnMapping[] = [];
   for (const m of mappings) {
     const duckType = targetTypes.get(m.name);
     if (duckType === undefined) uncompared.push(`${m.name} (not in DuckDB yet)`);
     else if (duckType !== m.duckType) {
-      uncompared.push(`${m.name} (DuckDB keeps ${duckType}, Postgres maps to ${m.duckType})`);
+      const kept = `${m.name} (DuckDB keeps ${duckType}, Postgres maps to ${m.duckType})`;
+      uncompared.push(kept);
+      if (!isWidening(m.duckType, duckType)) unrepairable.push(kept);
     } else columns.push(m);
   }
   const key = decision.key.map((k) => columns.find((c) => c.name === k));
@@ -122,6 +130,7 @@ export function comparePlan(
     pendingExpr,
     markedExpr,
     uncompared,
+    unrepairable,
     repairColumns: mappings.filter((m) => targetTypes.has(m.name)),
     allColumns: mappings,
     expectedRows: description.estimatedRows,

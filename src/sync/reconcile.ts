@@ -63,6 +63,7 @@ export async function reconcileDeletes(
       pendingExpr: null,
       markedExpr: canMark ? `(${quoteIdent(soft)} IS NOT NULL)` : null,
       uncompared: [],
+      unrepairable: [],
       repairColumns: [],
       allColumns: [],
       expectedRows: info.estimatedRows,

@@ -198,6 +198,14 @@ async function verifyOne(
   const compare = comparePlan(plan, description, decision, target, options.config, checkpoint);
   let result = await compareTable(client, warehouse, compare);
   let repaired = 0;
+  if (options.repair && differs(result) && compare.unrepairable.length > 0) {
+    throw new SyncError(
+      "SYNC_NEEDED",
+      `Cannot repair ${plan.target}: ${
+        compare.unrepairable.join(", ")
+      } changed type in Postgres since the last sync (run sync --once first, which applies the change, then verify --repair)`,
+    );
+  }
   if (options.repair && differs(result)) {
     // Rows re-copied or removed without a newer cursor: older batch files
     // must not be replayed over them.

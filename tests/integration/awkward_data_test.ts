@@ -265,3 +265,27 @@ Deno.test("a role that may read only some columns is refused, never given a part
     assertEquals(after.code, 0, after.stderr);
     assertEquals(await duckLines(env.DUCKDB_PATH!, "public_people", "salary"), ["1|10", "2|20"]);
   }));
+
+Deno.test("verify --repair before a column's new type is synced says to sync first, and that works (found by the generative test)", () =>
+  withDb({ demo: false }, async (db) => {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.refs (id int PRIMARY KEY, q integer);
+      INSERT INTO public.refs VALUES (1, 1);`);
+    const env = db.env({ POSTGRES_TABLES: "public.refs" });
+    let r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    await db.sql(`ALTER TABLE public.refs ALTER COLUMN q TYPE numeric USING q::numeric;
+      INSERT INTO public.refs VALUES (2, 'Infinity');`);
+    r = await runMain(["verify", "--repair"], env);
+    assertEquals(r.code, 1, r.stdout + r.stderr);
+    assertMatch(
+      r.stdout,
+      /SYNC_NEEDED: .*q \(DuckDB keeps INTEGER, Postgres maps to VARCHAR\).*run sync --once first/,
+    );
+    // The advice, applied.
+    r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    r = await runMain(["verify", "--repair"], env);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    assertEquals(await duckLines(env.DUCKDB_PATH!, "public_refs", "q"), ["1|1", "2|Infinity"]);
+  }));
