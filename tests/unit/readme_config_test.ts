@@ -1,7 +1,8 @@
-// The README's configuration table and the settings declaration must agree:
-// every variable once, with its flag and its default.
+// The README and the code must agree: the configuration table with the settings
+// declaration, and the errors table with the error codes.
 
 import { assertEquals } from "../support/assert.ts";
+import { ERROR_CODES } from "../../src/core/errors.ts";
 import { settingEntries, type SettingName, SETTINGS } from "../../src/core/settings.ts";
 
 const README = new URL("../../README.md", import.meta.url);
@@ -68,4 +69,15 @@ Deno.test("the README's configuration table lists every setting once, as declare
     assertEquals(d.flag, SETTINGS[env].flag, `flag of ${env}`);
     assertEquals(d.shownDefault, declaredDefault(env), `default of ${env}`);
   }
+});
+
+Deno.test("the README's errors table lists every error code", async () => {
+  const markdown = await Deno.readTextFile(README);
+  const section = markdown.split(/^## /m).find((s) => s.startsWith("Errors and exit codes\n"));
+  const listed = new Set(
+    [...(section ?? "").matchAll(/^\| (.*?) \|/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/`([A-Z_]+)`/g)].map((c) => c[1]!)
+    ),
+  );
+  assertEquals(ERROR_CODES.filter((code) => !listed.has(code)), []);
 });
