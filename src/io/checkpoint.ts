@@ -250,8 +250,9 @@ export class CheckpointStore {
   /** Highest batch sequence number used for a table (0 when none). */
   lastBatchSeq(table: string): number {
     const row = this.#db.prepare(
-      "SELECT coalesce(max(seq), 0) AS seq FROM batches WHERE table_name = ?",
-    ).get(table) as Row;
+      `SELECT max(coalesce((SELECT max(seq) FROM batches WHERE table_name = ?), 0),
+                  coalesce((SELECT last_seq FROM retired_tables WHERE table_name = ?), 0)) AS seq`,
+    ).get(table, table) as Row;
     return Number(row.seq);
   }
 
@@ -260,10 +261,13 @@ export class CheckpointStore {
    * older files predate a change made without a newer cursor.
    */
   replayFloor(table: string): number {
-    const row = this.#db.prepare("SELECT replay_floor FROM tables WHERE table_name = ?").get(
-      table,
-    ) as Row | undefined;
-    return Number(row?.replay_floor ?? 0);
+    // Files numbered up to a reset belong to the copy it dropped.
+    const row = this.#db.prepare(
+      `SELECT max(coalesce((SELECT replay_floor FROM tables WHERE table_name = ?), 0),
+                  coalesce((SELECT last_seq + 1 FROM retired_tables WHERE table_name = ?), 0))
+         AS floor`,
+    ).get(table, table) as Row;
+    return Number(row.floor);
   }
 
   /** Raises the replay floor of `table` to `seq` (it never moves down). */
@@ -346,6 +350,10 @@ export class CheckpointStore {
   /** Forgets one table: its checkpoint, batch history and drift history. */
   removeTable(table: string): void {
     this.#transaction(() => {
+      this.#db.prepare(
+        `INSERT INTO retired_tables (table_name, last_seq) VALUES (?, ?)
+         ON CONFLICT (table_name) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
+      ).run(table, this.lastBatchSeq(table));
       for (const t of ["tables", "batches", "drift_events"]) {
         this.#db.prepare(`DELETE FROM ${t} WHERE table_name = ?`).run(table);
       }

@@ -55,6 +55,10 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT NOT NULL,
      ddl TEXT
    );`,
+  // A table forgotten by `reset` keeps its highest batch number: numbers go on
+  // from there, so a batch file kept from before the reset is never taken for
+  // one of the new copy's (replay refuses it).
+  `CREATE TABLE retired_tables (table_name TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);`,
 ];
 
 /** The schema version this program writes. */

@@ -25,7 +25,7 @@ export async function syncFullRefresh(
   const { config } = ctx;
   const target = plan.target;
   const started = performance.now();
-  checkOrigin(ctx, target);
+  checkOrigin(ctx, target, plan.source);
   ctx.emit({
     type: "cycle_started",
     table: target,

@@ -10,7 +10,7 @@ import { configError, SyncError } from "../core/errors.ts";
 import type { SyncMode } from "../core/events.ts";
 import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
 import { sameOrigin } from "../core/origin.ts";
-import { selectOnly } from "../core/selector.ts";
+import { selectOnly, sourceName } from "../core/selector.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import type { SourceSchemaSnapshot } from "../io/checkpoint.ts";
 import { findDuplicateKey, type TableInfo } from "../io/postgres.ts";
@@ -19,14 +19,28 @@ import type { WarehouseFile } from "../io/warehouse_file.ts";
 import type { TableSyncContext } from "./context.ts";
 
 /** Refuses a checkpoint made from another server before anything is written. */
-export function checkOrigin(ctx: TableSyncContext, target: string): void {
+export function checkOrigin(ctx: TableSyncContext, target: string, source: string): void {
   const config = ctx.config;
+  const checkpoint = ctx.store.get(target);
   refuseOtherSource(
     config,
     target,
-    ctx.store.get(target)?.origin,
+    checkpoint?.origin,
     `syncing on would mix two databases in ${config.duckdbPath} (use another STATE_DIR and DUCKDB_PATH for this source, or run \`reset --yes\` to start over from it)`,
   );
+  // The same server, another table into the same DuckDB table (a changed
+  // POSTGRES_SCHEMA, or two names that map to one <schema>_<table>).
+  const saved = checkpoint?.source ? sourceName(checkpoint.source) : "";
+  if (saved !== "" && saved !== sourceName(source)) {
+    throw configError(
+      "SOURCE_CHANGED",
+      `The checkpoint of DuckDB table ${target} in ${config.stateDir} was made from ${saved}, not ${
+        sourceName(source)
+      }: syncing on would mix two tables in it (give this table another DuckDB table with DUCKDB_TABLE or a sync file's "target", or run \`reset --yes\` with these settings to drop ${target} and copy ${
+        sourceName(source)
+      } into it instead)`,
+    );
+  }
 }
 
 /**

@@ -45,7 +45,7 @@ export async function syncIncremental(
   const config = ctx.config;
   const started = performance.now();
   const target = plan.target;
-  checkOrigin(ctx, target);
+  checkOrigin(ctx, target, plan.source);
   if (ctx.store.state(target).kind === "full_refresh") await restartAfterRefreshes(ctx, target);
   const checkpoint = ctx.store.get(target);
   const state = ctx.store.state(target);

@@ -92,6 +92,22 @@ Deno.test("replay refuses batch files older than reconciled deletes or a schema 
     r = await runMain(["replay", `${db.dir}/other.parquet`], env);
     assertEquals(r.code, 2, r.stderr);
     assertMatch(r.stderr, /not a batch file of DuckDB table public_stock/);
+
+    // A file kept from before a reset belongs to the dropped copy: refused,
+    // although the new copy's numbers would otherwise start over at 1.
+    const saved = `${db.dir}/saved.parquet`;
+    await Deno.copyFile(first[0]!, saved);
+    r = await runMain(["reset", "--yes"], env);
+    assertEquals(r.code, 0, r.stderr);
+    await db.sql(`DELETE FROM public.stock WHERE id > 900;`);
+    r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    const kept = `${env.PARQUET_DIR}/${first[0]!.split("/").pop()}`;
+    await Deno.copyFile(saved, kept);
+    r = await runMain(["replay", kept], env);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertMatch(r.stderr, /REPLAY_UNSAFE/);
+    assertEquals(await duckState(path), await pgState(db), "nothing brought back");
   } finally {
     await db.cleanup();
   }
