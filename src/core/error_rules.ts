@@ -107,6 +107,9 @@ const UNREACHABLE_CODES = [
   "57P03", // cannot_connect_now: starting up, shutting down, in recovery
 ];
 
+/** Deno's codes for a file operation that failed (not the disk being full). */
+const LOCAL_FILE_CODES = ["ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EROFS", "EIO"];
+
 /** admin_shutdown, crash_shutdown, and sockets closed under us. */
 const CONNECTION_LOST_CODES = ["57P01", "57P02", "ECONNRESET", "EPIPE"];
 
@@ -182,6 +185,21 @@ export const ERROR_RULES: readonly ErrorRule[] = [
         pathOf(setting, f.settings)
       }: check the disk and the directory's permissions, or set ${setting} to another directory)`;
     },
+  },
+  {
+    // Deno's own file errors end in "(os error N)": a batch file that vanished
+    // (another process removed it: two syncs sharing a STATE_DIR), a directory
+    // that cannot be read. Never a Postgres error, whatever else is going on.
+    name: "local file operation failed",
+    scope: "local",
+    code: "LOCAL_IO_ERROR",
+    exitCode: 1,
+    transient: true,
+    matches: (f) => LOCAL_FILE_CODES.includes(f.code ?? "") && /\(os error \d+\)/.test(f.text),
+    message: (f) =>
+      `A local file operation failed: ${
+        firstLine(f)
+      } (check the disk, and that no other sync uses STATE_DIR ${f.settings.stateDir} or PARQUET_DIR ${f.settings.parquetDir} at the same time)`,
   },
   {
     name: "checkpoint not written",

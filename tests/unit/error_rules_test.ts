@@ -90,6 +90,20 @@ const cases: Case[] = [
       /^Cannot write \/data\/lake\/parquet\/orders__next-1\.csv\.partial: Permission denied \(os error 13\) \(in PARQUET_DIR \/data\/lake\/parquet: check the disk and the directory's permissions, or set PARQUET_DIR to another directory\)$/,
   },
   {
+    rule: "local file operation failed",
+    error: Object.assign(
+      new Error(
+        "No such file or directory (os error 2): stat '/data/lake/parquet/public_big__next-15.csv.partial'",
+      ),
+      { code: "ENOENT" },
+    ),
+    code: "LOCAL_IO_ERROR",
+    exitCode: 1,
+    transient: true,
+    says:
+      /^A local file operation failed: No such file or directory \(os error 2\).*\(check the disk, and that no other sync uses STATE_DIR .* at the same time\)$/,
+  },
+  {
     rule: "checkpoint not written",
     error: Object.assign(new Error("attempt to write a readonly database"), {
       code: "ERR_SQLITE_ERROR",
@@ -377,4 +391,12 @@ Deno.test("classifyError(): DuckDB's 'unterminated quote' is DuckDB's, not a los
   assertEquals([e.code, e.transient], ["DUCKDB_ERROR", false]);
   const lost = classifyError(new Error("Connection terminated unexpectedly"), { settings });
   assertEquals([lost.code, lost.transient], ["PG_CONNECTION_LOST", true]);
+});
+
+Deno.test("classifyError(): a refused connection is Postgres unreachable, not a local file's failure", () => {
+  const e = classifyError(
+    Object.assign(new Error("Connection refused (os error 111)"), { code: "ECONNREFUSED" }),
+    { settings },
+  );
+  assertEquals(e.code, "PG_UNREACHABLE");
 });
