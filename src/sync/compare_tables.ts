@@ -92,9 +92,12 @@ export function comparePlan(
   }
   const key = decision.key.map((k) => columns.find((c) => c.name === k));
   if (key.some((k) => !k)) {
+    const changed = uncompared.filter((u) => decision.key.some((k) => u.startsWith(`${k} (`)));
     throw new SyncError(
-      "DUCKDB_ERROR",
-      `Cannot compare ${plan.source}: its key columns differ in type between Postgres and DuckDB`,
+      "SYNC_NEEDED",
+      `Cannot compare ${plan.source}: its key ${
+        changed.join(", ")
+      } changed type in Postgres since the last sync (run sync --once first, which applies the change, then verify)`,
     );
   }
   let pendingExpr: string | null = null;
