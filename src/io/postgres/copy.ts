@@ -88,6 +88,7 @@ async function streamCopy(
   let head: Uint8Array | null = new Uint8Array(0);
   try {
     const stream = client.query(copyTo(sql));
+    guardFinishedCopy(stream);
     // Under Deno a COPY that follows other traffic on the same client stalls
     // unless the socket is set flowing once the COPY is submitted.
     (client as unknown as { connection: { stream: { resume(): void } } }).connection.stream
@@ -205,4 +206,24 @@ export async function copyColumnsToCsv(
     columns,
     true,
   );
+}
+
+/**
+ * pg-copy-streams 7 can read one more chunk from the socket after its COPY has
+ * finished and its buffer is gone (seen under load: an uncaught TypeError that
+ * ends the process). Such a chunk belongs to the next protocol message: it goes
+ * back to the socket, where node-postgres reads it.
+ */
+function guardFinishedCopy(stream: unknown): void {
+  const copy = stream as {
+    _buffer: unknown;
+    _parse(chunk: Uint8Array): boolean;
+    connection?: { stream?: { unshift(chunk: Uint8Array): void } };
+  };
+  const parse = copy._parse.bind(copy);
+  copy._parse = (chunk) => {
+    if (copy._buffer !== null) return parse(chunk);
+    copy.connection?.stream?.unshift(chunk);
+    return false;
+  };
 }
