@@ -6,7 +6,14 @@
 // the bench (tests/bench/bench.ts), not here.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { createTestDb, duckRows, duckWrite, runMain, sharedCluster } from "../support/fixture.ts";
+import {
+  createTestDb,
+  duckRows,
+  duckWrite,
+  runMain,
+  settle,
+  sharedCluster,
+} from "../support/fixture.ts";
 import { manyTablesSql } from "../support/many_tables.ts";
 
 const cluster = await sharedCluster();
@@ -28,6 +35,7 @@ Deno.test(`${TABLES} small tables: a small DuckDB file, one log line per idle cy
     } finally {
       await client.end();
     }
+    await settle();
     const env = db.env({ POSTGRES_TABLES: "many.*", SYNC_LOOKBACK_SECONDS: "0" });
     const path = env.DUCKDB_PATH!;
 
@@ -57,6 +65,7 @@ Deno.test(`${TABLES} small tables: a small DuckDB file, one log line per idle cy
 
     // A table that did something keeps its own line; the cycle's line counts it.
     await db.sql(`UPDATE many.t123 SET plan = 'team' WHERE id = 2`);
+    await settle();
     const one = await runMain(["sync", "--once"], env);
     assertEquals(one.code, 0, one.stderr);
     const oneLines = lines(one.stderr).filter((l) => !l.startsWith("notice:"));

@@ -122,6 +122,16 @@ async function runAs(url: string, sql: string): Promise<void> {
   }
 }
 
+/**
+ * Waits until rows written now are behind the sync's safe horizon, which trails
+ * the clock by 200 ms (io/postgres/keyset_queries.ts). A row newer than the
+ * horizon is copied but read again by the next cycle (that is how a late commit
+ * is never missed), so a test that counts a later cycle's batches waits first.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 400));
+}
+
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;

@@ -2,7 +2,7 @@
 // demo schema by default, or tables of the test's own), its temp directory and
 // environment, handed to the test and cleaned up afterwards even when it fails.
 
-import { createTestDb, sharedCluster, type TestDb } from "./fixture.ts";
+import { createTestDb, settle, sharedCluster, type TestDb } from "./fixture.ts";
 
 export interface WithDbOptions {
   /** Load postgres/init's demo table (default true) ... */
@@ -30,7 +30,10 @@ export async function withDb<T>(
     env: (extra = {}) => created.env({ ...defaults, ...extra }),
   };
   try {
-    if (options.setup) await db.sql(`SET ROLE ${db.user};\n${options.setup}`);
+    if (options.setup) {
+      await db.sql(`SET ROLE ${db.user};\n${options.setup}`);
+      await settle();
+    }
     return await fn(db);
   } finally {
     await db.cleanup();
