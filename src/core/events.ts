@@ -61,6 +61,12 @@ export type EngineEvent =
     readonly durationMs: number;
     /** No batches and no drift: nothing was opened for writing. */
     readonly idle: boolean;
+    /**
+     * When the cycle ended caught up: the time it started (every change committed
+     * in Postgres before then is in DuckDB). Null while a first copy is unfinished.
+     * A table's freshness is the age of the last such time, not of its cursor.
+     */
+    readonly inSyncAsOf: string | null;
   }
   | {
     /** After a cycle over every table: what it did in all (one log line per cycle). */

@@ -26,11 +26,12 @@ export async function syncFullRefresh(
   const target = plan.target;
   const started = performance.now();
   checkOrigin(ctx, target, plan.source);
+  const startedAt = ctx.now().toISOString();
   ctx.emit({
     type: "cycle_started",
     table: target,
     mode: "full_refresh",
-    at: ctx.now().toISOString(),
+    at: startedAt,
     estimatedRows: description.estimatedRows,
   });
   const mappings = description.columns.map((c) =>
@@ -84,6 +85,7 @@ export async function syncFullRefresh(
     batches: 1,
     durationMs,
     idle: false,
+    inSyncAsOf: startedAt,
   });
   return { rows, batches: 1, idle: false, mode: "full_refresh" };
 }

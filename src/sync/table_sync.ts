@@ -51,11 +51,12 @@ export async function syncIncremental(
   const state = ctx.store.state(target);
   const horizon = info.cursorIsTime ? cycleHorizon : null;
   const mode: SyncMode = modeOf(state);
+  const startedAt = ctx.now().toISOString();
   ctx.emit({
     type: "cycle_started",
     table: target,
     mode,
-    at: ctx.now().toISOString(),
+    at: startedAt,
     estimatedRows: info.estimatedRows,
   });
   if (isFirstCopy(state) && firstCycle) await noticeNullCursors(ctx, client, info);
@@ -87,6 +88,7 @@ export async function syncIncremental(
       batches: 0,
       durationMs,
       idle: true,
+      inSyncAsOf: startedAt,
     });
     return { rows: 0, batches: 0, idle: true, mode };
   }
@@ -126,6 +128,7 @@ export async function syncIncremental(
     batches: done.batches,
     durationMs,
     idle: false,
+    inSyncAsOf: done.mode === "bootstrap" ? null : startedAt,
   });
   return done;
 }

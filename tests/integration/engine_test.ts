@@ -105,6 +105,12 @@ Deno.test("engine: bootstrap, then incremental, then idle; the checkpoint after 
       failures: [],
     });
     assertEquals(types(idle.events), ["cycle_started", "cycle_finished", "cycle_summary"]);
+    // Freshness: a cycle that ends caught up says since when DuckDB is in sync.
+    const [idleStart, idleEnd] = idle.events;
+    assert(idleStart?.type === "cycle_started" && idleEnd?.type === "cycle_finished");
+    assertEquals(idleEnd.inSyncAsOf, idleStart.at);
+    const firstEnd = first.events.find((e) => e.type === "cycle_finished");
+    assert(firstEnd?.type === "cycle_finished" && firstEnd.inSyncAsOf !== null);
     const summary = idle.events.at(-1)!;
     assert(summary.type === "cycle_summary");
     assertEquals([summary.tables, summary.upToDate, summary.failed], [1, 1, 0]);

@@ -507,6 +507,7 @@ Deno.test("App: the Checkpoint pane lists every table, one line each when they d
     batches: 0,
     durationMs: 3,
     idle: true,
+    inSyncAsOf: null,
   });
   await until(() => !ui.frame().includes("FAILED"));
   assertNotMatch(ui.frame(), /FAILED/);

@@ -107,6 +107,7 @@ Deno.test("formatEvent() text line for cycle_finished only when the table did so
     batches: 0,
     durationMs: 12.6,
     idle: true,
+    inSyncAsOf: null,
   };
   // An idle table is counted in the cycle's summary line.
   assertEquals(formatEvent(base, "text", at), null);

@@ -61,6 +61,7 @@ const SAMPLES: Samples = {
     batches: 1,
     durationMs: 1,
     idle: false,
+    inSyncAsOf: null,
   },
   cycle_summary: {
     type: "cycle_summary",

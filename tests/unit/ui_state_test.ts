@@ -225,6 +225,7 @@ Deno.test("applyEvent() cycle_finished sets the table mode", () => {
     batches: 0,
     durationMs: 3,
     idle: true,
+    inSyncAsOf: null,
   }, T0);
   assertEquals(s.tables["public.orders"]?.mode, "incremental");
 });
