@@ -82,6 +82,19 @@ export interface Config {
   readonly reconcileDeletesEvery: number;
   readonly reconcileDeletesMode: ReconcileMode;
   readonly wideNumeric: WideNumeric;
+  /** Where changes come from: the cursor column, or the write-ahead log. */
+  readonly method: "cursor" | "cdc";
+  readonly cdc: CdcConfig;
+}
+
+export interface CdcConfig {
+  /** Slot and publication names as set; empty: derived from the STATE_DIR's id. */
+  readonly slot: string;
+  readonly publication: string;
+  readonly batchRows: number;
+  readonly flushMs: number;
+  /** Retained WAL above this many bytes is warned about. */
+  readonly maxRetainedWalBytes: number;
 }
 
 /** Flag values from the command line; each overrides its environment variable. */
@@ -243,6 +256,14 @@ export function loadConfig(
     reconcileDeletesEvery: read("RECONCILE_DELETES_EVERY"),
     reconcileDeletesMode: reconcileMode,
     wideNumeric,
+    method: read("SYNC_METHOD"),
+    cdc: {
+      slot: read("CDC_SLOT"),
+      publication: read("CDC_PUBLICATION"),
+      batchRows: read("CDC_BATCH_ROWS"),
+      flushMs: read("CDC_FLUSH_MS"),
+      maxRetainedWalBytes: read("CDC_MAX_RETAINED_WAL"),
+    },
   };
   if (problems.length > 0) {
     const named = problems.map((problem) => asFlag(problem, flags));

@@ -99,6 +99,27 @@ export const memorySize: ReadSetting<string> = (raw, setting, problems) => {
   return "";
 };
 
+const UNIT_BYTES: Record<string, number> = {
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** A size such as 512MB or 1GiB, in bytes. */
+export const byteSize: ReadSetting<number> = (raw, setting, problems) => {
+  const match = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(raw.trim());
+  if (!match) {
+    problems.push(`${setting}=${JSON.stringify(raw)} is not a size (e.g. ${setting}=1GB)`);
+    return 0;
+  }
+  return Math.round(Number(match[1]) * UNIT_BYTES[match[2]!.toLowerCase()]!);
+};
+
 /** Every setting, in the order of the README's configuration table. */
 export const SETTINGS = {
   POSTGRES_HOST: {
@@ -334,6 +355,50 @@ export const SETTINGS = {
     value: "varchar|double",
     help: "unconstrained or wide numeric as exact text or as double",
     read: oneOf(["varchar", "double"], "varchar (exact text) or double"),
+  },
+  SYNC_METHOD: {
+    flag: "method",
+    default: "cursor",
+    value: "cursor|cdc",
+    help: "read changes by the cursor column, or from the write-ahead log (logical replication)",
+    read: oneOf(["cursor", "cdc"], "cursor or cdc"),
+  },
+  CDC_SLOT: {
+    flag: "cdc-slot",
+    default: "",
+    shownDefault: "empty (`pds_` and the STATE_DIR's id)",
+    value: "NAME",
+    help: "replication slot (created when missing)",
+    read: text,
+  },
+  CDC_PUBLICATION: {
+    flag: "cdc-publication",
+    default: "",
+    shownDefault: "empty (`pds_` and the STATE_DIR's id)",
+    value: "NAME",
+    help: "publication (created for the selected tables when missing)",
+    read: text,
+  },
+  CDC_BATCH_ROWS: {
+    flag: "cdc-batch-rows",
+    default: "50000",
+    value: "N",
+    help: "changed rows applied to DuckDB in one batch at most",
+    read: wholeNumber(1, 10_000_000, "50000"),
+  },
+  CDC_FLUSH_MS: {
+    flag: "cdc-flush-ms",
+    default: "1000",
+    value: "MS",
+    help: "longest wait before changes received are applied",
+    read: wholeNumber(10, 600_000, "1000"),
+  },
+  CDC_MAX_RETAINED_WAL: {
+    flag: "cdc-max-retained-wal",
+    default: "1GB",
+    value: "SIZE",
+    help: "WAL the slot may hold back before a warning",
+    read: byteSize,
   },
 } as const satisfies Record<string, Setting>;
 

@@ -60,6 +60,8 @@ export interface CheckpointCommit {
   readonly batch?: BatchRecord;
   /** Sets rows copied to this total instead of adding the batch's rows (a whole copy). */
   readonly rowsCopied?: number;
+  /** SYNC_METHOD=cdc: the stream position (a commit's end) the table's rows now include. */
+  readonly lsn?: string;
 }
 
 export interface SourceSchemaSnapshot {
@@ -168,6 +170,7 @@ export class CheckpointStore {
           commit.table,
         );
       }
+      if (commit.lsn !== undefined) this.#setLsn(commit.table, commit.lsn);
       const batch = commit.batch;
       if (batch) {
         this.#db.prepare(
@@ -354,10 +357,44 @@ export class CheckpointStore {
         `INSERT INTO retired_tables (table_name, last_seq) VALUES (?, ?)
          ON CONFLICT (table_name) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
       ).run(table, this.lastBatchSeq(table));
-      for (const t of ["tables", "batches", "drift_events"]) {
+      for (const t of ["tables", "batches", "drift_events", "cdc_positions"]) {
         this.#db.prepare(`DELETE FROM ${t} WHERE table_name = ?`).run(table);
       }
     });
+  }
+
+  /** SYNC_METHOD=cdc: the stream position the table's rows include, or null. */
+  lsn(table: string): string | null {
+    const row = this.#db.prepare("SELECT lsn FROM cdc_positions WHERE table_name = ?").get(
+      table,
+    ) as Row | undefined;
+    return row ? String(row.lsn) : null;
+  }
+
+  #setLsn(table: string, lsn: string): void {
+    this.#db.prepare(
+      `INSERT INTO cdc_positions (table_name, lsn) VALUES (?, ?)
+       ON CONFLICT (table_name) DO UPDATE SET lsn = excluded.lsn`,
+    ).run(table, lsn);
+  }
+
+  /** A value kept for this STATE_DIR (the CDC slot and publication it created). */
+  info(key: string): string | null {
+    const row = this.#db.prepare("SELECT value FROM store_info WHERE key = ?").get(key) as
+      | Row
+      | undefined;
+    return row ? String(row.value) : null;
+  }
+
+  setInfo(key: string, value: string | null): void {
+    if (value === null) {
+      this.#db.prepare("DELETE FROM store_info WHERE key = ?").run(key);
+      return;
+    }
+    this.#db.prepare(
+      `INSERT INTO store_info (key, value) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ).run(key, value);
   }
 
   #transaction(fn: () => void): void {

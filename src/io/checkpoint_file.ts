@@ -59,6 +59,9 @@ const MIGRATIONS: readonly string[] = [
   // from there, so a batch file kept from before the reset is never taken for
   // one of the new copy's (replay refuses it).
   `CREATE TABLE retired_tables (table_name TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);`,
+  // SYNC_METHOD=cdc: per table, the end of the last transaction whose changes
+  // are in DuckDB (a commit's LSN, as Postgres prints it).
+  `CREATE TABLE cdc_positions (table_name TEXT PRIMARY KEY, lsn TEXT NOT NULL);`,
 ];
 
 /** The schema version this program writes. */

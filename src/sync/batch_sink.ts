@@ -21,6 +21,7 @@ import type { SourceTable } from "../io/unsupported_value.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/batch_files.ts";
 import type { TableSyncContext } from "./context.ts";
 import { fenceReplay } from "./replay.ts";
+import { applyChanges, type ChangeLoad } from "../io/warehouse_changes.ts";
 
 /** How the rows of a batch go into the DuckDB table. */
 export type BatchLoad =
@@ -44,7 +45,9 @@ export type BatchLoad =
     readonly kind: "replace_table";
     readonly key: readonly string[];
     readonly replaced?: (before: readonly TargetColumn[] | null) => void;
-  };
+  }
+  /** Net changes from the write-ahead log (io/warehouse_changes.ts). */
+  | { readonly kind: "changes"; readonly changes: ChangeLoad };
 
 /** What a change source hands the sink. */
 export interface SourceBatch {
@@ -60,6 +63,8 @@ export interface SourceBatch {
   readonly covers: LifecycleEvent;
   /** Sets the rows copied to this total (a whole copy) instead of adding the batch's. */
   readonly rowsCopied?: number;
+  /** SYNC_METHOD=cdc: the stream position the table includes once the batch is in. */
+  readonly lsn?: string;
 }
 
 /** A batch the sink has numbered (its file name), still to be loaded. */
@@ -139,7 +144,10 @@ export class BatchSink {
     const parquet = join(config.parquetDir, batch.name);
     let bytes = 0;
     try {
-      if (batch.rows > 0 || load.kind === "replace_table") {
+      if (
+        batch.rows > 0 || load.kind === "replace_table" ||
+        (load.kind === "changes" && load.changes.truncate)
+      ) {
         bytes = await this.#ctx.writer.run(async () => {
           const size = await toParquet(await this.#ctx.converter(), {
             csv: batch.csv,
@@ -166,6 +174,7 @@ export class BatchSink {
       origin: config.pgOrigin,
       event: batch.covers,
       ...(batch.rowsCopied === undefined ? {} : { rowsCopied: batch.rowsCopied }),
+      ...(batch.lsn === undefined ? {} : { lsn: batch.lsn }),
       batch: {
         table: this.target,
         seq: batch.seq,
@@ -209,6 +218,9 @@ export class BatchSink {
         return;
       case "replace_keys":
         await this.#warehouse.appendParquet(this.target, parquet, names, load.key, load.where);
+        return;
+      case "changes":
+        await applyChanges(this.#warehouse, this.target, parquet, load.changes);
         return;
       case "replace_table": {
         const before = await this.#warehouse.columns(this.target);

@@ -30,6 +30,7 @@ import { reconcileDeletes } from "./reconcile.ts";
 import { selectOnly, sourceName, sourceTable } from "../core/selector.ts";
 import { classifyError, classifyLocalError } from "../core/classify_error.ts";
 import { SourceCatalog } from "../io/source_catalog.ts";
+import { CdcSession } from "./cdc/cdc_session.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -72,6 +73,8 @@ export class SyncEngine {
   #toldLookback = false;
   #toldSkipped = new Set<string>();
   #toldFirst = new Set<string>();
+  /** SYNC_METHOD=cdc: the replication stream, kept open across cycles. */
+  #cdc: CdcSession | null = null;
 
   private constructor(options: EngineOptions, store: CheckpointStore) {
     this.#config = options.config;
@@ -127,6 +130,8 @@ export class SyncEngine {
   }
 
   async close(): Promise<void> {
+    await this.#cdc?.close();
+    this.#cdc = null;
     const clients = this.#idle;
     this.#idle = [];
     await Promise.all(clients.map((c) => c.client.end().catch(() => {})));
@@ -201,24 +206,15 @@ export class SyncEngine {
     const failures: TableFailure[] = [];
     const catalog = new SourceCatalog(plans, config.pg.database);
     const closeWarehouse = this.warehouseFile.keepOpen();
-    await forEachLimited(plans, config.concurrency, async (plan) => {
-      if (signal?.aborted) return;
+    if (config.method === "cdc") {
       try {
-        const result = await this.#syncTable(ctx, catalog, plan, horizon);
-        if (result) results.push(result);
-      } catch (error) {
-        const e = this.#classify(error);
-        failures.push({ table: plan.target, error: e });
-        if (plans.length > 1) {
-          this.#emit({
-            type: "table_failed",
-            table: plan.target,
-            code: e.code,
-            message: e.message,
-          });
-        }
+        await this.#cdcTables(ctx, catalog, plans, results, failures);
+      } finally {
+        closeWarehouse();
       }
-    }).finally(closeWarehouse);
+    } else {
+      await this.#cursorTables(ctx, catalog, plans, horizon, results, failures, closeWarehouse);
+    }
     if (failures.length > 0) {
       // Every synced table failing is the cycle failing: the loop's rules apply
       // (a transient failure is retried with backoff, a setting to fix ends it).
@@ -251,6 +247,71 @@ export class SyncEngine {
       durationMs: performance.now() - started,
     });
     return summary;
+  }
+
+  /** The cursor method: each table on its own connection, SYNC_CONCURRENCY at a time. */
+  async #cursorTables(
+    ctx: TableSyncContext,
+    catalog: SourceCatalog,
+    plans: readonly TablePlan[],
+    horizon: Awaited<ReturnType<typeof readHorizon>>,
+    results: TableCycleResult[],
+    failures: TableFailure[],
+    closeWarehouse: () => void,
+  ): Promise<void> {
+    const signal = ctx.signal;
+    await forEachLimited(plans, this.#config.concurrency, async (plan) => {
+      if (signal?.aborted) return;
+      try {
+        const result = await this.#syncTable(ctx, catalog, plan, horizon);
+        if (result) results.push(result);
+      } catch (error) {
+        const e = this.#classify(error);
+        failures.push({ table: plan.target, error: e });
+        if (plans.length > 1) {
+          this.#emit({
+            type: "table_failed",
+            table: plan.target,
+            code: e.code,
+            message: e.message,
+          });
+        }
+      }
+    }).finally(closeWarehouse);
+  }
+
+  /** The WAL method: every table from one replication stream (sync/cdc/). */
+  async #cdcTables(
+    ctx: TableSyncContext,
+    catalog: SourceCatalog,
+    plans: readonly TablePlan[],
+    results: TableCycleResult[],
+    failures: TableFailure[],
+  ): Promise<void> {
+    this.#cdc ??= new CdcSession({
+      acquire: () => this.#acquire(),
+      release: (c, broken) => this.#release(c, broken),
+      classify: (error, source) => this.#classify(error, source),
+      secrets: this.#secrets,
+    });
+    let streamed;
+    try {
+      streamed = await this.#cdc.cycle(ctx, plans, catalog);
+    } catch (error) {
+      throw this.#classify(error);
+    }
+    results.push(...streamed.results);
+    for (const failure of streamed.failures) {
+      failures.push(failure);
+      if (plans.length > 1) {
+        this.#emit({
+          type: "table_failed",
+          table: failure.table,
+          code: failure.error.code,
+          message: failure.error.message,
+        });
+      }
+    }
   }
 
   /** Syncs one table on its own connection; null when it is skipped. */

@@ -109,7 +109,7 @@ function clusterFor(bin: string, dataDir: string, port: number): PgCluster {
       "-l",
       `${dataDir}/server.log`,
       "-o",
-      `-p ${port} -h 127.0.0.1 -k ${dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 -c max_prepared_transactions=10`,
+      `-p ${port} -h 127.0.0.1 -k ${dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 -c max_prepared_transactions=10 -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40`,
       "start",
     ]);
   };

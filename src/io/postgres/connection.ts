@@ -33,7 +33,16 @@ export function classifyPgError(
   return classifyError(error, { settings: config, secrets, source, from: "postgres" });
 }
 
-export async function connectPg(config: Config, secrets: string[]): Promise<pg.Client> {
+/**
+ * An open, set-up connection. `replication` opens a logical replication
+ * connection (a walsender that also runs SQL), whose decoded values take the
+ * same session settings.
+ */
+export async function connectPg(
+  config: Config,
+  secrets: string[],
+  { replication = false }: { replication?: boolean } = {},
+): Promise<pg.Client> {
   const options: pg.ClientConfig = config.pg.connectionString
     ? { connectionString: config.pg.connectionString }
     : {
@@ -47,7 +56,8 @@ export async function connectPg(config: Config, secrets: string[]): Promise<pg.C
     ...options,
     application_name: "postgres-duckdb-sync",
     connectionTimeoutMillis: 10_000,
-  });
+    ...(replication ? { replication: "database" } : {}),
+  } as pg.ClientConfig);
   // An idle client whose server goes away emits 'error'; without a listener that
   // would crash the process. The next query on it fails and is classified then.
   client.on("error", () => {});

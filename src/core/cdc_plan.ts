@@ -1,0 +1,60 @@
+// Owns what change data capture needs to know of a table before streaming it,
+// decided purely from its shape: the key its changes are applied by (the
+// primary key, or a configured key with REPLICA IDENTITY FULL), or the error
+// that names the fix; and the slot and publication names a STATE_DIR uses.
+
+import { configError } from "./errors.ts";
+import type { TablePlan, TableShape } from "./table_plan.ts";
+import { quoteIdent } from "./sql.ts";
+
+/** The slot and publication of a STATE_DIR: as configured, or from its id. */
+export function cdcNames(
+  configured: { readonly slot: string; readonly publication: string },
+  stateId: string,
+): { slot: string; publication: string } {
+  const derived = `pds_${stateId.replaceAll("-", "").slice(0, 16)}`;
+  return {
+    slot: configured.slot || derived,
+    publication: configured.publication || derived,
+  };
+}
+
+/**
+ * The key a table's changes are applied by. Postgres names a changed row by
+ * its replica identity: the primary key by default ('d'), or the whole old row
+ * ('f', REPLICA IDENTITY FULL), which also carries a configured key.
+ */
+export function cdcKey(plan: TablePlan, shape: TableShape, replicaIdentity: string): string[] {
+  const qualified = `${quoteIdent(plan.schema)}.${quoteIdent(plan.table)}`;
+  if (shape.isTable === false) {
+    throw configError(
+      "REPLICA_IDENTITY_MISSING",
+      `Cannot stream ${plan.source}: it is a view or foreign table, which has no write-ahead log (sync it with SYNC_METHOD=cursor, or select its underlying tables)`,
+    );
+  }
+  const key = plan.primaryKey ? [...plan.primaryKey] : [...shape.primaryKey];
+  if (key.length === 0) {
+    throw configError(
+      "REPLICA_IDENTITY_MISSING",
+      `Cannot stream ${plan.source}: it has no primary key (add one, or run ALTER TABLE ${qualified} REPLICA IDENTITY FULL and set "key" for it in the sync file)`,
+    );
+  }
+  const missing = key.filter((k) => !shape.columns.includes(k));
+  if (missing.length > 0) {
+    throw configError(
+      "PRIMARY_KEY_MISSING",
+      `Cannot stream ${plan.source}: its configured key names column(s) ${
+        missing.join(", ")
+      } that the table does not have`,
+    );
+  }
+  const isPrimaryKey = shape.primaryKey.length === key.length &&
+    shape.primaryKey.every((k, i) => k === key[i]);
+  if (replicaIdentity === "f" || (replicaIdentity === "d" && isPrimaryKey)) return key;
+  throw configError(
+    "REPLICA_IDENTITY_MISSING",
+    `Cannot stream ${plan.source}: Postgres does not log its rows' key ${
+      key.join(", ")
+    } with each change (run ALTER TABLE ${qualified} REPLICA IDENTITY FULL)`,
+  );
+}

@@ -1,0 +1,182 @@
+// Owns what change data capture asks of the Postgres catalog: whether the
+// server can stream logical changes to this role (wal_level, REPLICATION, a
+// primary, a free slot), the replication slot's state (position, retained WAL,
+// invalidation, who streams from it), and the publication (created or kept in
+// step with the selected tables, or checked when a DBA made it), and dropping
+// what the tool created. Every refusal names its fix.
+
+import type pg from "pg";
+import { configError, SyncError } from "../../core/errors.ts";
+import { type Lsn, parseLsn } from "../../core/lsn.ts";
+import { qualified, quoteIdent } from "../../core/sql.ts";
+
+export interface SlotState {
+  readonly plugin: string;
+  readonly database: string | null;
+  readonly active: boolean;
+  readonly confirmedFlush: Lsn | null;
+  /** Bytes of WAL the slot keeps from being recycled. */
+  readonly retainedBytes: number;
+  /** 'lost' once Postgres invalidated it (max_slot_wal_keep_size). */
+  readonly walStatus: string | null;
+}
+
+/** Refuses a server or role that cannot stream logical changes, with the fix. */
+export async function checkCdcReady(client: pg.Client, user: string): Promise<void> {
+  const facts = (await client.query(
+    `SELECT current_setting('wal_level') AS wal_level, pg_is_in_recovery() AS standby,
+            (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS may,
+            current_setting('max_replication_slots')::int AS max_slots,
+            (SELECT count(*)::int FROM pg_replication_slots) AS slots`,
+  )).rows[0] as Record<string, unknown>;
+  if (facts.standby === true) {
+    throw configError(
+      "CDC_NOT_READY",
+      "SYNC_METHOD=cdc needs the primary server: this one is a standby in recovery (point POSTGRES_HOST at the primary, or use SYNC_METHOD=cursor)",
+    );
+  }
+  if (facts.wal_level !== "logical") {
+    throw configError(
+      "CDC_NOT_READY",
+      `SYNC_METHOD=cdc needs wal_level = logical, and the server has ${facts.wal_level} (run ALTER SYSTEM SET wal_level = logical as a superuser and restart PostgreSQL, or use SYNC_METHOD=cursor)`,
+    );
+  }
+  if (facts.may !== true) {
+    throw configError(
+      "CDC_NOT_READY",
+      `SYNC_METHOD=cdc needs a role with REPLICATION, and ${user} has not (run ALTER ROLE ${
+        quoteIdent(user)
+      } REPLICATION as a superuser, or use SYNC_METHOD=cursor)`,
+    );
+  }
+}
+
+/** Refuses when no replication slot is free (only asked before creating one). */
+export async function checkFreeSlot(client: pg.Client): Promise<void> {
+  const row = (await client.query(
+    `SELECT current_setting('max_replication_slots')::int AS max_slots,
+            (SELECT count(*)::int FROM pg_replication_slots) AS slots`,
+  )).rows[0] as { max_slots: number; slots: number };
+  if (row.slots >= row.max_slots) {
+    throw configError(
+      "CDC_NOT_READY",
+      `No free replication slot: all ${row.max_slots} are in use (drop an unused one with SELECT pg_drop_replication_slot('name'), or raise max_replication_slots and restart PostgreSQL)`,
+    );
+  }
+}
+
+export async function slotState(client: pg.Client, slot: string): Promise<SlotState | null> {
+  const result = await client.query(
+    `SELECT plugin, database, active, confirmed_flush_lsn::text AS confirmed, wal_status,
+            coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::float8 AS retained
+     FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const row = result.rows[0] as Record<string, unknown> | undefined;
+  if (!row) return null;
+  return {
+    plugin: String(row.plugin),
+    database: row.database === null ? null : String(row.database),
+    active: row.active === true,
+    confirmedFlush: row.confirmed ? parseLsn(String(row.confirmed)) : null,
+    retainedBytes: Number(row.retained),
+    walStatus: row.wal_status === null ? null : String(row.wal_status),
+  };
+}
+
+/** Refuses a slot that cannot serve this sync: another plugin or database, lost, or in use. */
+export function checkSlot(state: SlotState, slot: string, database: string): void {
+  if (state.plugin !== "pgoutput" || (state.database !== null && state.database !== database)) {
+    throw configError(
+      "CDC_NOT_READY",
+      `Replication slot ${slot} is not a pgoutput slot of database ${database} (set CDC_SLOT to another name, and the tool creates its own)`,
+    );
+  }
+  if (state.walStatus === "lost") {
+    throw new SyncError(
+      "CDC_SLOT_LOST",
+      `Replication slot ${slot} was invalidated by PostgreSQL (it held more WAL than max_slot_wal_keep_size): changes since its last position are gone, so the copy cannot be kept exact (run \`reset --yes\` to copy the tables again; a larger max_slot_wal_keep_size avoids this)`,
+    );
+  }
+  if (state.active) {
+    throw new SyncError(
+      "CDC_SLOT_IN_USE",
+      `Replication slot ${slot} is in use by another process (stop the other sync using this STATE_DIR or slot, or set CDC_SLOT to another name)`,
+      { transient: true },
+    );
+  }
+}
+
+/** The selected tables ("schema.table", as Postgres names them) missing from the publication. */
+export async function publicationState(
+  client: pg.Client,
+  publication: string,
+): Promise<{ allTables: boolean; tables: Set<string> } | null> {
+  const pub = (await client.query(
+    `SELECT puballtables, pubtruncate, pubdelete, pubupdate, pubinsert FROM pg_publication WHERE pubname = $1`,
+    [publication],
+  )).rows[0] as Record<string, unknown> | undefined;
+  if (!pub) return null;
+  const rows = (await client.query(
+    `SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1`,
+    [publication],
+  )).rows as { schemaname: string; tablename: string }[];
+  return {
+    allTables: pub.puballtables === true,
+    tables: new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`)),
+  };
+}
+
+export interface SourceRef {
+  readonly schema: string;
+  readonly table: string;
+}
+
+export async function createPublication(
+  client: pg.Client,
+  publication: string,
+  tables: readonly SourceRef[],
+): Promise<void> {
+  const list = tables.map((t) => qualified(t.schema, t.table)).join(", ");
+  await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${list}`);
+}
+
+/** Makes the publication the tool created hold exactly `tables`. */
+export async function setPublicationTables(
+  client: pg.Client,
+  publication: string,
+  tables: readonly SourceRef[],
+): Promise<void> {
+  const list = tables.map((t) => qualified(t.schema, t.table)).join(", ");
+  await client.query(`ALTER PUBLICATION ${quoteIdent(publication)} SET TABLE ${list}`);
+}
+
+export async function dropPublication(client: pg.Client, publication: string): Promise<void> {
+  await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publication)}`);
+}
+
+export async function dropSlot(client: pg.Client, slot: string): Promise<boolean> {
+  const result = await client.query(
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** The server's WAL position now (everything committed before is at or below it). */
+export async function currentWalLsn(client: pg.Client): Promise<Lsn> {
+  const row = (await client.query(`SELECT pg_current_wal_flush_lsn()::text AS lsn`)).rows[0] as {
+    lsn: string;
+  };
+  return parseLsn(row.lsn);
+}
+
+/** A table's replica identity: 'd' default (primary key), 'n' nothing, 'f' full, 'i' index. */
+export async function replicaIdentity(client: pg.Client, ref: SourceRef): Promise<string> {
+  const row = (await client.query(
+    `SELECT c.relreplident AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2`,
+    [ref.schema, ref.table],
+  )).rows[0] as { r: string } | undefined;
+  return row?.r ?? "d";
+}

@@ -1,0 +1,162 @@
+// Owns one streamed table: its key and column mappings, how the stream's
+// relation messages line up with them, and turning a batch of its net changes
+// (core/change_set.ts) into the CSV and the load the batch sink applies.
+
+import { ChangeSet, type NetChange } from "../../core/change_set.ts";
+import type { RelationColumn, TupleValue } from "../../core/pgoutput.ts";
+import { UNCHANGED } from "../../core/pgoutput.ts";
+import { quoteIdent } from "../../core/sql.ts";
+import type { TablePlan } from "../../core/table_plan.ts";
+import type { ColumnMapping } from "../../core/type_map.ts";
+import { copyTextOf, csvField, type WalForm, walFormOf } from "../../core/wal_values.ts";
+import type { Lsn } from "../../core/lsn.ts";
+import type { TableDescription } from "../../io/postgres.ts";
+import { fromColumn, KEEP_COLUMN, OP_COLUMN } from "../../io/warehouse_changes.ts";
+
+export class CdcTable {
+  readonly plan: TablePlan;
+  readonly key: readonly string[];
+  description: TableDescription;
+  mappings: readonly ColumnMapping[];
+  #forms: WalForm[];
+  #keyIndexes: number[];
+  /** Relation column position -> mapping position (-1: not copied). */
+  #relationMap: number[] | null = null;
+  /** The commit position the DuckDB table includes (changes at or before it are skipped). */
+  lsn: Lsn | null;
+  changes: ChangeSet;
+
+  constructor(
+    plan: TablePlan,
+    description: TableDescription,
+    mappings: readonly ColumnMapping[],
+    key: readonly string[],
+    lsn: Lsn | null,
+  ) {
+    this.plan = plan;
+    this.description = description;
+    this.key = key;
+    this.mappings = mappings;
+    this.#forms = mappings.map(walFormOf);
+    this.#keyIndexes = key.map((k) => mappings.findIndex((m) => m.name === k));
+    this.lsn = lsn;
+    this.changes = new ChangeSet(this.#keyIndexes);
+  }
+
+  /** New mappings after a schema change (the batch must be empty). */
+  remap(description: TableDescription, mappings: readonly ColumnMapping[]): void {
+    this.description = description;
+    this.mappings = mappings;
+    this.#forms = mappings.map(walFormOf);
+    this.#keyIndexes = this.key.map((k) => mappings.findIndex((m) => m.name === k));
+    this.#relationMap = null;
+    this.changes = new ChangeSet(this.#keyIndexes);
+  }
+
+  /** Starts the next batch. */
+  resetChanges(): void {
+    this.changes = new ChangeSet(this.#keyIndexes);
+  }
+
+  /**
+   * Lines the stream's columns up with the mappings; false when they differ
+   * (a schema change the DuckDB table must follow first).
+   */
+  relate(columns: readonly RelationColumn[]): boolean {
+    const names = columns.map((c) => c.name);
+    const same = names.length === this.mappings.length &&
+      this.mappings.every((m) => names.includes(m.name));
+    this.#relationMap = names.map((n) => this.mappings.findIndex((m) => m.name === n));
+    return same;
+  }
+
+  /** A tuple in mapping order; columns the stream did not send stay unchanged. */
+  #row(tuple: readonly TupleValue[]): TupleValue[] {
+    const map = this.#relationMap;
+    if (!map) throw new Error(`no relation message for ${this.plan.source} before its changes`);
+    const row: TupleValue[] = this.mappings.map(() => UNCHANGED);
+    tuple.forEach((value, i) => {
+      const j = map[i]!;
+      if (j >= 0) row[j] = value;
+    });
+    return row;
+  }
+
+  #keyOf(row: readonly TupleValue[]): string[] {
+    return this.#keyIndexes.map((i) => {
+      const v = row[i];
+      if (typeof v !== "string") {
+        throw new Error(`a change to ${this.plan.source} arrived without its key`);
+      }
+      return v;
+    });
+  }
+
+  insert(tuple: readonly TupleValue[]): void {
+    this.changes.insert(this.#row(tuple));
+  }
+
+  update(old: readonly TupleValue[] | null, tuple: readonly TupleValue[]): void {
+    const row = this.#row(tuple);
+    const oldKey = old ? this.#keyOf(this.#row(old)) : null;
+    this.changes.update(row, oldKey);
+  }
+
+  delete(old: readonly TupleValue[]): void {
+    this.changes.delete(this.#keyOf(this.#row(old)));
+  }
+
+  /** The batch file's columns: the change's kind and kept columns, then the table's. */
+  sinkColumns(): ColumnMapping[] {
+    const text = (name: string): ColumnMapping => ({
+      ...this.mappings[0]!,
+      name,
+      pgType: "text",
+      duckType: "VARCHAR",
+      csvType: "VARCHAR",
+      fromCsv: null,
+    });
+    const from = this.#keyIndexes.map((k, i) => {
+      const m = this.mappings[k]!;
+      const name = fromColumn(i);
+      return {
+        ...m,
+        name,
+        fromCsv: m.fromCsv?.replaceAll(quoteIdent(m.name), quoteIdent(name)) ?? null,
+      };
+    });
+    return [text(OP_COLUMN), text(KEEP_COLUMN), ...from, ...this.mappings];
+  }
+
+  /** The batch as CSV text, and the columns some row keeps from DuckDB. */
+  batchCsv(): { csv: string; kept: string[] } {
+    const kept = new Set<string>();
+    const lines: string[] = [];
+    for (const change of this.changes.changes()) lines.push(this.#line(change, kept));
+    return { csv: lines.length > 0 ? lines.join("\n") + "\n" : "", kept: [...kept] };
+  }
+
+  #line(change: NetChange, kept: Set<string>): string {
+    const fields: string[] = [];
+    if (change.op === "delete") {
+      fields.push(csvField("d"), csvField(null), ...this.#keyIndexes.map(() => csvField(null)));
+      const values = this.mappings.map(() => null as string | null);
+      this.#keyIndexes.forEach((k, i) => values[k] = change.key[i]!);
+      values.forEach((v, j) => fields.push(this.#field(j, v)));
+      return fields.join(",");
+    }
+    const keep = this.mappings.filter((_, j) => change.values[j] === UNCHANGED).map((m) => m.name);
+    keep.forEach((name) => kept.add(name));
+    fields.push(csvField("u"), csvField(keep.length > 0 ? JSON.stringify(keep) : null));
+    this.#keyIndexes.forEach((k, i) => {
+      fields.push(keep.length > 0 ? this.#field(k, change.keepFrom?.[i] ?? null) : csvField(null));
+    });
+    change.values.forEach((v, j) => fields.push(this.#field(j, v === UNCHANGED ? null : v)));
+    return fields.join(",");
+  }
+
+  #field(j: number, value: string | null): string {
+    if (value === null) return csvField(null);
+    return csvField(copyTextOf(this.#forms[j]!, value, this.mappings[j]!.pgType));
+  }
+}
