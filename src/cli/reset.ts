@@ -2,7 +2,9 @@
 // terminal), then reports what src/sync/reset.ts removed.
 
 import { planReset, resetTables } from "../sync/reset.ts";
+import { dropCreatedCdcObjects } from "../sync/cdc/cdc_cleanup.ts";
 import { configFrom, UsageError } from "./args.ts";
+import { secretsOf } from "../core/config.ts";
 import type { CliContext } from "./context.ts";
 
 export async function commandReset(ctx: CliContext): Promise<number> {
@@ -30,5 +32,7 @@ export async function commandReset(ctx: CliContext): Promise<number> {
     }
   }
   ctx.out(await resetTables(config, plan.targets));
+  const cdc = await dropCreatedCdcObjects(config, secretsOf(config));
+  if (cdc) ctx.out(`reset: ${cdc}`);
   return 0;
 }

@@ -75,16 +75,24 @@ export class EngineHost {
         throwFailures(await this.#engine.runCycle(this.#abort.signal));
         return;
       }
+      // Streaming the WAL, a cycle applies what arrived: the loop's pace is CDC_FLUSH_MS.
+      const intervalSeconds = config.method === "cdc"
+        ? config.cdc.flushMs / 1000
+        : config.intervalSeconds;
       if (this.#options.announce) {
         emit({
           type: "notice",
           message: `syncing ${
             config.tables.map((t) => formatSelector(t.schema, t.table)).join(", ")
-          } from ${config.pgDisplay} to ${config.duckdbPath} every ${config.intervalSeconds}s`,
+          } from ${config.pgDisplay} to ${config.duckdbPath} ${
+            config.method === "cdc"
+              ? "from the write-ahead log"
+              : `every ${config.intervalSeconds}s`
+          }`,
         });
       }
       await runLoop(this.#engine, {
-        intervalSeconds: config.intervalSeconds,
+        intervalSeconds,
         signal: this.#abort.signal,
         emit,
         control: this.#control,

@@ -22,6 +22,8 @@ export interface StatusRow {
   readonly batches: number;
   readonly lastBatchAt: string | null;
   readonly firstCopy: string | null;
+  /** SYNC_METHOD=cdc: the WAL position (a commit) the table includes. */
+  readonly lsn: string | null;
 }
 
 /**
@@ -34,7 +36,11 @@ export function readStatus(config: Config, configured: boolean): StatusRow[] {
   try {
     const configuredOrigin = configured ? config.pgOrigin : null;
     return (store?.list() ?? []).map((t) =>
-      statusRow(t, { scan: store?.scan(t.table) ?? null, configuredOrigin })
+      statusRow(t, {
+        scan: store?.scan(t.table) ?? null,
+        configuredOrigin,
+        lsn: store?.lsn(t.table) ?? null,
+      })
     );
   } finally {
     store?.close();
@@ -44,7 +50,11 @@ export function readStatus(config: Config, configured: boolean): StatusRow[] {
 /** One table's row; `configuredOrigin` is null when no Postgres is configured. */
 export function statusRow(
   t: TableCheckpoint,
-  options: { readonly scan: ScanState | null; readonly configuredOrigin: string | null },
+  options: {
+    readonly scan: ScanState | null;
+    readonly configuredOrigin: string | null;
+    readonly lsn?: string | null;
+  },
 ): StatusRow {
   const { scan, configuredOrigin } = options;
   return {
@@ -61,6 +71,7 @@ export function statusRow(
     batches: t.batches,
     lastBatchAt: t.lastBatchAt,
     firstCopy: firstCopyProgress(scan),
+    lsn: options.lsn ?? null,
   };
 }
 
@@ -79,7 +90,7 @@ export function formatStatusRow(r: StatusRow, pgOrigin: string): string {
     count(r.rowsCopied, "row")
   } copied in ${count(r.batches, "batch", "batches")}, last batch ${r.lastBatchAt ?? "never"}${
     r.firstCopy ? `, first copy at ${r.firstCopy}` : ""
-  }${
+  }${r.lsn ? `, WAL position ${r.lsn}` : ""}${
     r.fromConfiguredSource === false
       ? `; NOT the configured source ${pgOrigin} (sync would refuse it: SOURCE_CHANGED)`
       : ""

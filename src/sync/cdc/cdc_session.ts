@@ -414,6 +414,8 @@ export class CdcSession {
     if (end) {
       this.#applied = maxLsn(this.#applied, end.endLsn);
       ctx.store.setInfo("cdc_last_commit", end.time.toISOString());
+      const lag = Math.max(0, (ctx.now().getTime() - end.time.getTime()) / 1000);
+      ctx.store.setInfo("cdc_last_lag", lag.toFixed(3));
     }
     this.#batchEnd = null;
     this.#stream?.confirm(this.#applied);
