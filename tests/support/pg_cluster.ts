@@ -62,7 +62,13 @@ export function freePort(): number {
   return port;
 }
 
-export async function startCluster(): Promise<PgCluster> {
+/**
+ * Starts a throwaway cluster. It streams logical changes (wal_level = logical,
+ * set in postgresql.conf so a test may ALTER SYSTEM it) unless `logical` is false.
+ */
+export async function startCluster(
+  options: { readonly logical?: boolean } = {},
+): Promise<PgCluster> {
   const bin = findBinDir();
   const dataDir = await Deno.makeTempDir({ prefix: "pgtest-" });
   if (isRoot) {
@@ -86,6 +92,13 @@ export async function startCluster(): Promise<PgCluster> {
     "UTF8",
   ]);
   await Deno.remove(pwfile);
+  if (options.logical !== false) {
+    await Deno.writeTextFile(
+      `${dataDir}/postgresql.conf`,
+      "\nwal_level = logical\nmax_replication_slots = 40\nmax_wal_senders = 40\n",
+      { append: true },
+    );
+  }
   const port = freePort();
   const cluster = clusterFor(bin, dataDir, port);
   await cluster.resume();
@@ -109,7 +122,7 @@ function clusterFor(bin: string, dataDir: string, port: number): PgCluster {
       "-l",
       `${dataDir}/server.log`,
       "-o",
-      `-p ${port} -h 127.0.0.1 -k ${dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 -c max_prepared_transactions=10 -c wal_level=logical -c max_replication_slots=40 -c max_wal_senders=40`,
+      `-p ${port} -h 127.0.0.1 -k ${dataDir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 -c max_prepared_transactions=10`,
       "start",
     ]);
   };

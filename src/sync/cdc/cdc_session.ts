@@ -12,6 +12,7 @@ import { formatLsn, type Lsn, maxLsn, parseLsn } from "../../core/lsn.ts";
 import { type LogicalMessage, parseLogical, type ReplicationFrame } from "../../core/pgoutput.ts";
 import { cdcKey, cdcNames } from "../../core/cdc_plan.ts";
 import { configError, type SyncError } from "../../core/errors.ts";
+import { qualified, quoteIdent } from "../../core/sql.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { mapColumn } from "../../core/type_map.ts";
 import { describeTable, shapeOf, tableInfoOf } from "../../io/postgres.ts";
@@ -225,13 +226,13 @@ export class CdcSession {
       return;
     }
     if (!state.allTables && missing.length > 0) {
+      const names = missing.map((t) => t.plan.source).join(", ");
+      const qualifiedNames = missing.map((t) => qualified(t.plan.schema, t.plan.table)).join(", ");
       throw configError(
         "CDC_PUBLICATION_MISMATCH",
-        `Publication ${publication} does not publish ${
-          missing.map((t) => t.plan.source).join(", ")
-        } (run ALTER PUBLICATION ${publication} ADD TABLE ${
-          missing.map((t) => t.plan.source).join(", ")
-        }, or set CDC_PUBLICATION to a new name and the tool creates its own)`,
+        `Publication ${publication} does not publish ${names} (run ALTER PUBLICATION ${
+          quoteIdent(publication)
+        } ADD TABLE ${qualifiedNames} as its owner, or set CDC_PUBLICATION to a new name and the tool creates its own)`,
       );
     }
   }
