@@ -126,6 +126,14 @@ export class CdcSession {
         }
       }
       const streamed = tables.filter((t) => this.#tables.has(t.plan.target));
+      // A schema change made while nothing streamed: DuckDB follows it first.
+      for (const table of streamed) {
+        if (
+          copied.has(table.plan.target) ||
+          !table.schemaChangedSince(store.schema(table.plan.target))
+        ) continue;
+        await this.#followSchema(ctx, table);
+      }
       // The stream, up to where the server's WAL is now.
       const target = await currentWalLsn(client);
       const started = performance.now();
@@ -320,11 +328,12 @@ export class CdcSession {
 
   async #process(ctx: TableSyncContext, frame: ReplicationFrame): Promise<void> {
     if (frame.type === "keepalive") {
-      if (this.#openTx === null && this.#touched.size === 0) {
-        // Nothing of ours is pending: the slot may move on (an idle or
-        // filtered database must not hold WAL back).
-        this.#applied = maxLsn(this.#applied, frame.walEnd);
+      if (this.#openTx === null) {
+        // Every transaction that committed before walEnd has been sent.
         this.#seen = maxLsn(this.#seen, frame.walEnd);
+        // With nothing of ours pending, the slot may move on (an idle or
+        // filtered database must not hold WAL back).
+        if (this.#touched.size === 0) this.#applied = maxLsn(this.#applied, frame.walEnd);
       }
       if (frame.replyRequested) this.#stream?.confirm(this.#applied);
       return;

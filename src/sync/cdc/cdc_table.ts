@@ -20,6 +20,8 @@ export class CdcTable {
   mappings: readonly ColumnMapping[];
   #forms: WalForm[];
   #keyIndexes: number[];
+  /** Column types of the last relation message (a change of type is a schema change). */
+  #types = new Map<string, number>();
   /** Relation column position -> mapping position (-1: not copied). */
   #relationMap: number[] | null = null;
   /** The commit position the DuckDB table includes (changes at or before it are skipped). */
@@ -53,6 +55,14 @@ export class CdcTable {
     this.changes = new ChangeSet(this.#keyIndexes);
   }
 
+  /** Whether the table's columns differ from the schema the checkpoint last saw. */
+  schemaChangedSince(snapshot: { readonly pgTypes: Record<string, string> } | null): boolean {
+    if (!snapshot) return false;
+    const before = Object.entries(snapshot.pgTypes);
+    return before.length !== this.mappings.length ||
+      before.some(([name, type]) => this.mappings.find((m) => m.name === name)?.pgType !== type);
+  }
+
   /** Starts the next batch. */
   resetChanges(): void {
     this.changes = new ChangeSet(this.#keyIndexes);
@@ -64,7 +74,12 @@ export class CdcTable {
    */
   relate(columns: readonly RelationColumn[]): boolean {
     const names = columns.map((c) => c.name);
-    const same = names.length === this.mappings.length &&
+    const retyped = columns.some((c) => {
+      const before = this.#types.get(c.name);
+      return before !== undefined && before !== c.typeOid;
+    });
+    this.#types = new Map(columns.map((c) => [c.name, c.typeOid]));
+    const same = !retyped && names.length === this.mappings.length &&
       this.mappings.every((m) => names.includes(m.name));
     this.#relationMap = names.map((n) => this.mappings.findIndex((m) => m.name === n));
     return same;
