@@ -39,7 +39,7 @@ export class ChangeSet {
     return this.#changes.size;
   }
 
-  /** Net changes in the order their keys were first touched. */
+  /** Net changes, one per key (in the order keys were first touched). */
   changes(): IterableIterator<NetChange> {
     return this.#changes.values();
   }
@@ -62,9 +62,7 @@ export class ChangeSet {
 
   delete(key: readonly string[]): void {
     this.deletes += 1;
-    const id = keyId(key);
-    this.#changes.delete(id);
-    this.#changes.set(id, { op: "delete", key });
+    this.#changes.set(keyId(key), { op: "delete", key });
   }
 
   #keyOf(row: readonly TupleValue[]): string[] {
@@ -96,11 +94,8 @@ export class ChangeSet {
       }
     }
     if (moved) {
-      const oldId = keyId(oldKey);
-      this.#changes.delete(oldId);
-      this.#changes.set(oldId, { op: "delete", key: oldKey });
+      this.#changes.set(keyId(oldKey), { op: "delete", key: oldKey });
     }
-    this.#changes.delete(id);
     this.#changes.set(id, { op: "upsert", values, keepFrom });
   }
 }

@@ -59,10 +59,14 @@ export async function applyChanges(
         quoteLiteral(parquetPath)
       })`,
     );
-    // Kept values are read before anything in the table changes.
-    await warehouse.run(
-      `CREATE OR REPLACE TEMP TABLE ${rows} AS SELECT ${select} FROM ${stage} AS s${join} WHERE s.${OP_COLUMN} = 'u'`,
-    );
+    // Kept values are read before anything in the table changes; without any,
+    // the rows are written straight from the stage.
+    const written = load.kept.length === 0 ? stage : rows;
+    if (load.kept.length > 0) {
+      await warehouse.run(
+        `CREATE OR REPLACE TEMP TABLE ${rows} AS SELECT ${select} FROM ${stage} AS s${join} WHERE s.${OP_COLUMN} = 'u'`,
+      );
+    }
     if (load.truncate) await warehouse.run(`DELETE FROM ${t}`);
     if (load.markColumn) {
       await warehouse.run(
@@ -73,15 +77,19 @@ export async function applyChanges(
         } IS NULL`,
       );
       await warehouse.run(
-        `DELETE FROM ${t} USING (SELECT ${keys} FROM ${rows}) AS d WHERE ${onKey}`,
+        `DELETE FROM ${t} USING (SELECT ${keys} FROM ${stage} WHERE ${OP_COLUMN} = 'u') AS d WHERE ${onKey}`,
       );
     } else {
       await warehouse.run(
         `DELETE FROM ${t} USING (SELECT ${keys} FROM ${stage}) AS d WHERE ${onKey}`,
       );
     }
-    await warehouse.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${rows}`);
+    await warehouse.run(
+      `INSERT INTO ${t} (${list}) SELECT ${list} FROM ${written}${
+        written === stage ? ` WHERE ${OP_COLUMN} = 'u'` : ""
+      }`,
+    );
     await warehouse.run(`DROP TABLE ${stage}`);
-    await warehouse.run(`DROP TABLE ${rows}`);
+    if (written === rows) await warehouse.run(`DROP TABLE ${rows}`);
   });
 }

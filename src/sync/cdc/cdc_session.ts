@@ -303,8 +303,10 @@ export class CdcSession {
     let asked = 0;
     while (true) {
       while (this.#inbox.length > 0) {
-        const frame = this.#inbox.shift()!;
-        await this.#process(ctx, frame);
+        // Take what has arrived in one go (shift() one by one is quadratic).
+        const frames = this.#inbox;
+        this.#inbox = [];
+        for (const frame of frames) await this.#process(ctx, frame);
         if (this.#inbox.length === 0) stream.resume();
       }
       if (this.#openTx === null && this.#seen >= target) break;
