@@ -5,7 +5,7 @@
 // syncs incrementally, a delete is marked under RECONCILE_DELETES_MODE=mark,
 // and `status` and `reset` know the slot.
 
-import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { assertEquals, assertMatch } from "../support/assert.ts";
 import { duckRows, runMain } from "../support/fixture.ts";
 import { assertSameRows, cdcEnv, syncCdc, withCdcDb } from "../support/cdc.ts";
 
