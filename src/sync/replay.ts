@@ -97,6 +97,12 @@ export async function replayBatchFiles(
         `replay: ${table} is copied whole (full refresh) and has no cursor to order rows by (run sync --once to copy it again)`,
       );
     }
+    if (store.lsn(table) !== null) {
+      throw configError(
+        "CONFIG_INVALID",
+        `replay: ${table} is streamed from the write-ahead log (SYNC_METHOD=cdc), whose batch files hold changes, not row versions replay could order (each row's change kind is in its _pds_op column, for reading); to rebuild the table run \`reset --yes\` and sync again`,
+      );
+    }
     files = checkReplayFiles(paths, table, store.replayFloor(table));
     // The cursor the batches were cut by, as the checkpoint recorded it (a
     // sync file may name another one than CURSOR_COLUMN).

@@ -5,7 +5,7 @@
 // syncs incrementally, a delete is marked under RECONCILE_DELETES_MODE=mark,
 // and `status` and `reset` know the slot.
 
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { duckRows, runMain } from "../support/fixture.ts";
 import { assertSameRows, cdcEnv, syncCdc, withCdcDb } from "../support/cdc.ts";
 
@@ -67,6 +67,23 @@ Deno.test("cdc: inserts, updates (one moving the key), deletes, truncate and a r
     assertMatch(row.replication.slot, /^pds_/);
     assertMatch(row.replication.confirmedFlushLsn, /^[0-9A-F]+\/[0-9A-F]+$/);
     assertEquals(typeof row.replication.retainedWalBytes, "number");
+
+    // Its batch files hold changes (the kind in _pds_op), which replay refuses to order.
+    const files = [...Deno.readDirSync(db.parquetDir)].map((f) => f.name).filter((n) =>
+      n.endsWith(".parquet")
+    );
+    assert(files.length > 0, "batch files are kept");
+    const [kinds] = await duckRows(
+      ":memory:",
+      `SELECT string_agg(DISTINCT _pds_op, ',' ORDER BY _pds_op) AS ops FROM read_parquet('${db.parquetDir}/*.parquet', union_by_name = true) WHERE _pds_op IS NOT NULL`,
+    );
+    assertEquals(kinds?.ops, "d,u");
+    const replay = await runMain(
+      ["replay", `${db.parquetDir}/${files[0]}`],
+      cdcEnv(db, { DUCKDB_TABLE: "app_items", POSTGRES_SCHEMA: "app", POSTGRES_TABLE: "items" }),
+    );
+    assertEquals(replay.code, 2, replay.stderr);
+    assertMatch(replay.stderr, /streamed from the write-ahead log .*run `reset --yes`/);
 
     // reset drops what the tool created, and says so.
     const reset = await runMain(["reset", "--yes"], cdcEnv(db, env));

@@ -68,6 +68,8 @@ export class CdcSession {
   /** The last whole transaction in the batch being built. */
   #batchEnd: { commitLsn: Lsn; endLsn: Lsn; time: Date } | null = null;
   #batchRows = 0;
+  /** Rows of the open transaction not yet applied. */
+  #txRows = 0;
   #touched = new Set<CdcTable>();
   #counts = new Map<string, { rows: number; batches: number }>();
 
@@ -348,6 +350,7 @@ export class CdcSession {
     switch (message.type) {
       case "begin":
         this.#openTx = { finalLsn: message.finalLsn };
+        this.#txRows = 0;
         return;
       case "commit":
         this.#openTx = null;
@@ -383,9 +386,13 @@ export class CdcSession {
         else table.delete(message.old);
         this.#touched.add(table);
         this.#batchRows += 1;
-        // A transaction bigger than a batch is applied in parts (never
-        // checkpointed until its commit): memory stays bounded by the batch.
-        if (this.#batchRows >= ctx.config.cdc.batchRows) await this.#flush(ctx);
+        this.#txRows += 1;
+        // Batches end at commits; only a transaction bigger than a batch is
+        // applied in parts (checkpointed at its commit): memory stays bounded.
+        if (this.#txRows >= ctx.config.cdc.batchRows) {
+          await this.#flush(ctx);
+          this.#txRows = 0;
+        }
         return;
       }
       case "truncate":
