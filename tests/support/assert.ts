@@ -18,3 +18,19 @@ export function assertMatch(actual: string, pattern: RegExp, message?: string): 
 export function assertNotMatch(actual: string, pattern: RegExp, message?: string): void {
   nodeAssert.doesNotMatch(actual, pattern, message);
 }
+
+/** `fn` throws an error of `type` whose message includes `includes`. */
+export function assertThrows(
+  fn: () => unknown,
+  type: new (...args: never[]) => Error = Error,
+  includes = "",
+): void {
+  nodeAssert.throws(fn, (error: unknown) => {
+    nodeAssert.ok(error instanceof type, `expected ${type.name}, got ${error}`);
+    nodeAssert.ok(
+      (error as Error).message.includes(includes),
+      `"${(error as Error).message}" does not include "${includes}"`,
+    );
+    return true;
+  });
+}
