@@ -16,6 +16,12 @@ export interface DriftRecord {
   readonly ddl: string | null;
 }
 
+export interface ChangeCounts {
+  readonly inserts: number;
+  readonly updates: number;
+  readonly deletes: number;
+}
+
 export type EngineEvent =
   | {
     readonly type: "cycle_started";
@@ -42,6 +48,8 @@ export type EngineEvent =
     readonly cursorFrom: string | null;
     readonly cursorTo: string;
     readonly file: string;
+    /** SYNC_METHOD=cdc: the changes the batch applied, by kind (before folding per key). */
+    readonly changes?: ChangeCounts;
   }
   | {
     readonly type: "checkpoint_advanced";
@@ -50,6 +58,8 @@ export type EngineEvent =
     readonly cursor: string | null;
     readonly key: readonly string[] | null;
     readonly rowsCopied: number;
+    /** SYNC_METHOD=cdc: the WAL position (a commit) the table now includes. */
+    readonly lsn?: string;
   }
   | { readonly type: "drift_applied"; readonly drift: DriftRecord }
   | {

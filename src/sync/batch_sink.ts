@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import type { ColumnMapping } from "../core/type_map.ts";
-import type { SyncMode } from "../core/events.ts";
+import type { ChangeCounts, SyncMode } from "../core/events.ts";
 import type { LifecycleEvent } from "../core/table_lifecycle.ts";
 import type { TargetColumn } from "../core/drift.ts";
 import type { TableCheckpoint } from "../io/checkpoint.ts";
@@ -65,6 +65,8 @@ export interface SourceBatch {
   readonly rowsCopied?: number;
   /** SYNC_METHOD=cdc: the stream position the table includes once the batch is in. */
   readonly lsn?: string;
+  /** SYNC_METHOD=cdc: the changes the batch holds, by kind. */
+  readonly changes?: ChangeCounts;
 }
 
 /** A batch the sink has numbered (its file name), still to be loaded. */
@@ -200,8 +202,9 @@ export class BatchSink {
       cursorFrom: batch.cursorFrom,
       cursorTo: batch.cursorTo,
       file: batch.name,
+      ...(batch.changes ? { changes: batch.changes } : {}),
     });
-    announceCheckpoint(this.#ctx, this.target, saved);
+    announceCheckpoint(this.#ctx, this.target, saved, batch.lsn);
     await pruneBatchFiles(
       config.parquetDir,
       this.target,
@@ -261,6 +264,7 @@ export function announceCheckpoint(
   ctx: TableSyncContext,
   table: string,
   saved: TableCheckpoint,
+  lsn?: string,
 ): void {
   ctx.emit({
     type: "checkpoint_advanced",
@@ -269,6 +273,7 @@ export function announceCheckpoint(
     cursor: saved.cursor,
     key: saved.key,
     rowsCopied: saved.rowsCopied,
+    ...(lsn === undefined ? {} : { lsn }),
   });
 }
 

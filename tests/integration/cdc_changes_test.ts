@@ -139,3 +139,30 @@ Deno.test("cdc: with RECONCILE_DELETES_MODE=mark a delete marks the row; a table
       });
     },
   ));
+
+Deno.test("cdc: a table added to the selection later gets its own first copy; the other's changes made meanwhile are applied after it", () =>
+  withCdcDb(
+    SETUP + `CREATE TABLE app.users (id int PRIMARY KEY, email text);
+    INSERT INTO app.users SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 50) g;`,
+    async (db) => {
+      assertEquals((await syncCdc(db, { POSTGRES_TABLES: "app.items" })).code, 0);
+      await db.sql(`UPDATE app.items SET name = 'while users was not selected' WHERE id <= 20;
+        UPDATE app.users SET email = 'changed' WHERE id = 1;`);
+      const both = { POSTGRES_TABLES: "app.items,app.users" };
+      const added = await syncCdc(db, both);
+      assertEquals(added.code, 0, added.stderr);
+      assertMatch(added.stderr, /batch app_users #1 incremental: 50 rows/);
+      assertMatch(added.stderr, /batch app_items #2 incremental: 20 rows/);
+      await db.sql(`DELETE FROM app.users WHERE id = 2; UPDATE app.items SET n = 0 WHERE id = 1;`);
+      assertEquals((await syncCdc(db, both)).code, 0);
+      await assertSameRows(db, "app.items", "app_items", COLUMNS);
+      await assertSameRows(db, "app.users", "app_users", {
+        pg: `id || '|' || email`,
+        duck: `id || '|' || email`,
+      });
+      const published = await db.sql(
+        `SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables`,
+      );
+      assertEquals(published, "items,users", "the tool's publication follows the selection");
+    },
+  ));

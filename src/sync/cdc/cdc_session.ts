@@ -471,6 +471,7 @@ export class CdcSession {
         cursorTo: `lsn ${formatLsn(lsn ?? table.lsn ?? 0n)}`,
         covers: { type: "batch_committed", position: null },
         ...(lsn === null ? {} : { lsn: formatLsn(lsn) }),
+        changes: { inserts: changes.inserts, updates: changes.updates, deletes: changes.deletes },
       }),
       {
         kind: "changes",
