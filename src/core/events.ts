@@ -50,6 +50,11 @@ export type EngineEvent =
     readonly file: string;
     /** SYNC_METHOD=cdc: the changes the batch applied, by kind (before folding per key). */
     readonly changes?: ChangeCounts;
+    /**
+     * SYNC_METHOD=cdc: milliseconds from the commit in Postgres of the batch's
+     * oldest transaction to the batch's commit in DuckDB (the batch's worst lag).
+     */
+    readonly commitLagMs?: number;
   }
   | {
     readonly type: "checkpoint_advanced";

@@ -67,6 +67,8 @@ export interface SourceBatch {
   readonly lsn?: string;
   /** SYNC_METHOD=cdc: the changes the batch holds, by kind. */
   readonly changes?: ChangeCounts;
+  /** SYNC_METHOD=cdc: when the batch's oldest transaction committed in Postgres. */
+  readonly committedSince?: Date;
 }
 
 /** A batch the sink has numbered (its file name), still to be loaded. */
@@ -203,6 +205,9 @@ export class BatchSink {
       cursorTo: batch.cursorTo,
       file: batch.name,
       ...(batch.changes ? { changes: batch.changes } : {}),
+      ...(batch.committedSince
+        ? { commitLagMs: Math.max(0, Date.parse(finishedAt) - batch.committedSince.getTime()) }
+        : {}),
     });
     announceCheckpoint(this.#ctx, this.target, saved, batch.lsn);
     await pruneBatchFiles(

@@ -68,6 +68,8 @@ export class CdcSession {
   /** The last whole transaction in the batch being built. */
   #batchEnd: { commitLsn: Lsn; endLsn: Lsn; time: Date } | null = null;
   #batchRows = 0;
+  /** When the batch's oldest transaction committed. */
+  #batchSince: Date | null = null;
   /** Rows of the open transaction not yet applied. */
   #txRows = 0;
   #touched = new Set<CdcTable>();
@@ -354,6 +356,7 @@ export class CdcSession {
         return;
       case "commit":
         this.#openTx = null;
+        if (this.#touched.size > 0) this.#batchSince ??= message.commitTime;
         this.#batchEnd = {
           commitLsn: message.commitLsn,
           endLsn: message.endLsn,
@@ -437,6 +440,7 @@ export class CdcSession {
       ctx.store.setInfo("cdc_last_lag", lag.toFixed(3));
     }
     this.#batchEnd = null;
+    this.#batchSince = null;
     this.#stream?.confirm(this.#applied);
   }
 
@@ -472,6 +476,7 @@ export class CdcSession {
         covers: { type: "batch_committed", position: null },
         ...(lsn === null ? {} : { lsn: formatLsn(lsn) }),
         changes: { inserts: changes.inserts, updates: changes.updates, deletes: changes.deletes },
+        ...(this.#batchSince ? { committedSince: this.#batchSince } : {}),
       }),
       {
         kind: "changes",
