@@ -112,7 +112,16 @@ Deno.test("cdc: with RECONCILE_DELETES_MODE=mark a delete marks the row; a table
       );
       assertEquals(rows.map((r) => `${r.id}:${r.gone}`), ["2:false", "3:true", "4:true"]);
 
-      // No key: refused, naming the fix; the fix, applied, works.
+      // Matched by a wildcard, a table without a key is skipped with the fix named.
+      const all = await syncCdc(db, {
+        POSTGRES_TABLES: "app.*",
+        STATE_DIR: `${db.dir}/all`,
+        DUCKDB_PATH: `${db.dir}/all.duckdb`,
+      });
+      assertEquals(all.code, 0, all.stderr);
+      assertMatch(all.stderr, /notice: skipped Cannot stream app\.events: it has no primary key/);
+
+      // Named, it is refused, naming the fix; the fix, applied, works.
       const events = { POSTGRES_TABLES: "app.events" };
       const refused = await syncCdc(db, events);
       assertEquals(refused.code, 2, refused.stderr);

@@ -75,6 +75,8 @@ export class CdcSession {
   #touched = new Set<CdcTable>();
   #counts = new Map<string, { rows: number; batches: number }>();
 
+  readonly #told = new Set<string>();
+
   constructor(deps: CdcDeps) {
     this.#deps = deps;
   }
@@ -106,7 +108,13 @@ export class CdcSession {
         try {
           tables.push(await this.#table(ctx, client, catalog, plan));
         } catch (error) {
-          failures.push({ table: plan.target, error: this.#deps.classify(error, plan.source) });
+          const e = this.#deps.classify(error, plan.source);
+          if (e.code === "REPLICA_IDENTITY_MISSING" && !plan.explicit) {
+            // Matched by a wildcard: skipped with the fix, as the cursor method skips it.
+            this.#noticeOnce(ctx, plan.source, `skipped ${e.message}`);
+            continue;
+          }
+          failures.push({ table: plan.target, error: e });
         }
       }
       if (tables.length === 0) return { results: [], failures };
@@ -115,12 +123,13 @@ export class CdcSession {
       // First copies: in the slot's snapshot when it was just made.
       const state = await slotState(client, names.slot);
       const from = created?.consistentPoint ?? state?.confirmedFlush ?? 0n;
-      const copied = new Map<string, number>();
+      const copied = new Map<string, { rows: number; ms: number }>();
       for (const table of tables) {
         if (table.lsn !== null && store.state(table.plan.target).kind === "incremental") continue;
         try {
+          const copyStarted = performance.now();
           const rows = await cdcFirstCopy(ctx, client, table, created?.snapshot ?? null, from);
-          copied.set(table.plan.target, rows);
+          copied.set(table.plan.target, { rows, ms: performance.now() - copyStarted });
         } catch (error) {
           failures.push({
             table: table.plan.target,
@@ -169,7 +178,7 @@ export class CdcSession {
         const target = table.plan.target;
         const first = copied.get(target);
         const done = this.#counts.get(target) ?? { rows: 0, batches: 0 };
-        const rows = (first ?? 0) + done.rows;
+        const rows = (first?.rows ?? 0) + done.rows;
         const batches = (first === undefined ? 0 : 1) + done.batches;
         const idle = batches === 0;
         ctx.emit({
@@ -178,7 +187,7 @@ export class CdcSession {
           mode: "incremental",
           rows,
           batches,
-          durationMs: performance.now() - started,
+          durationMs: (first?.ms ?? 0) + performance.now() - started,
           idle,
           inSyncAsOf: startedAt,
         });
@@ -192,6 +201,12 @@ export class CdcSession {
     } finally {
       this.#deps.release(client, broken);
     }
+  }
+
+  #noticeOnce(ctx: TableSyncContext, id: string, message: string): void {
+    if (this.#told.has(id)) return;
+    this.#told.add(id);
+    ctx.emit({ type: "notice", message });
   }
 
   async #table(
