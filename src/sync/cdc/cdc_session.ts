@@ -8,44 +8,35 @@
 // between cycles (keepalives answered on a timer, even while DuckDB loads).
 
 import type pg from "pg";
-import { formatLsn, type Lsn, maxLsn, parseLsn } from "../../core/lsn.ts";
+import { type Lsn, maxLsn, parseLsn } from "../../core/lsn.ts";
 import { type LogicalMessage, parseLogical, type ReplicationFrame } from "../../core/pgoutput.ts";
 import { cdcKey, cdcNames } from "../../core/cdc_plan.ts";
-import { configError, type SyncError } from "../../core/errors.ts";
-import { qualified, quoteIdent } from "../../core/sql.ts";
+import type { SyncError } from "../../core/errors.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { mapColumn } from "../../core/type_map.ts";
-import { describeTable, shapeOf, tableInfoOf } from "../../io/postgres.ts";
+import { shapeOf } from "../../io/postgres.ts";
 import type { SourceCatalog } from "../../io/source_catalog.ts";
 import { ReplicationConnection } from "../../io/postgres/replication.ts";
 import {
   checkCdcReady,
   checkFreeSlot,
   checkSlot,
-  createPublication,
   currentWalLsn,
-  publicationState,
   replicaIdentity,
-  setPublicationTables,
   slotState,
 } from "../../io/postgres/cdc_catalog.ts";
 import type { TableCycleResult, TableSyncContext } from "../context.ts";
-import { BatchSink } from "../batch_sink.ts";
-import { applySchema } from "../schema_sync.ts";
 import { CdcTable } from "./cdc_table.ts";
+import { applyTableBatch, type CdcDeps, followSchema } from "./cdc_apply.ts";
+import { preparePublication } from "./cdc_publication.ts";
 import { cdcFirstCopy } from "./cdc_first_copy.ts";
+
+export type { CdcDeps } from "./cdc_apply.ts";
 
 /** Keepalive answers go out at least this often, whatever DuckDB is doing. */
 const STATUS_EVERY_MS = 5_000;
 /** Frames held before the socket is paused until they are applied. */
 const INBOX_LIMIT = 20_000;
-
-export interface CdcDeps {
-  readonly acquire: () => Promise<pg.Client>;
-  readonly release: (client: pg.Client, broken: boolean) => void;
-  readonly classify: (error: unknown, source?: string) => SyncError;
-  readonly secrets: string[];
-}
 
 export interface CdcCycle {
   readonly results: TableCycleResult[];
@@ -118,7 +109,7 @@ export class CdcSession {
         }
       }
       if (tables.length === 0) return { results: [], failures };
-      await this.#preparePublication(ctx, client, names.publication, tables);
+      await preparePublication(ctx, client, names.publication, tables);
       const created = await this.#prepareSlot(ctx, client, names.slot);
       // First copies: in the slot's snapshot when it was just made.
       const state = await slotState(client, names.slot);
@@ -145,7 +136,7 @@ export class CdcSession {
           copied.has(table.plan.target) ||
           !table.schemaChangedSince(store.schema(table.plan.target))
         ) continue;
-        await this.#followSchema(ctx, table);
+        await followSchema(ctx, this.#deps, table);
       }
       // The stream, up to where the server's WAL is now.
       const target = await currentWalLsn(client);
@@ -227,41 +218,6 @@ export class CdcSession {
     const table = new CdcTable(plan, description, mappings, key, lsn ? parseLsn(lsn) : null);
     this.#tables.set(plan.target, table);
     return table;
-  }
-
-  async #preparePublication(
-    ctx: TableSyncContext,
-    client: pg.Client,
-    publication: string,
-    tables: readonly CdcTable[],
-  ): Promise<void> {
-    const { store } = ctx;
-    const refs = tables.map((t) => ({ schema: t.plan.schema, table: t.plan.table }));
-    const state = await publicationState(client, publication);
-    const ours = store.info("cdc_publication") === publication;
-    if (!state) {
-      await createPublication(client, publication, refs);
-      store.setInfo("cdc_publication", publication);
-      return;
-    }
-    const missing = tables.filter((t) => !state.tables.has(`${t.plan.schema}.${t.plan.table}`));
-    if (ours) {
-      const wanted = new Set(refs.map((r) => `${r.schema}.${r.table}`));
-      if (missing.length > 0 || [...state.tables].some((t) => !wanted.has(t))) {
-        await setPublicationTables(client, publication, refs);
-      }
-      return;
-    }
-    if (!state.allTables && missing.length > 0) {
-      const names = missing.map((t) => t.plan.source).join(", ");
-      const qualifiedNames = missing.map((t) => qualified(t.plan.schema, t.plan.table)).join(", ");
-      throw configError(
-        "CDC_PUBLICATION_MISMATCH",
-        `Publication ${publication} does not publish ${names} (run ALTER PUBLICATION ${
-          quoteIdent(publication)
-        } ADD TABLE ${qualifiedNames} as its owner, or set CDC_PUBLICATION to a new name and the tool creates its own)`,
-      );
-    }
   }
 
   /** The slot, created now (with its snapshot) when missing. */
@@ -389,7 +345,7 @@ export class CdcSession {
         this.#relations.set(message.relationId, table);
         if (table && !table.relate(message.columns)) {
           await this.#flush(ctx);
-          await this.#followSchema(ctx, table);
+          await followSchema(ctx, this.#deps, table);
           table.relate(message.columns);
         }
         return;
@@ -441,7 +397,14 @@ export class CdcSession {
         onWait: (message) => ctx.emit({ type: "notice", message }),
       });
       try {
-        for (const table of this.#touched) await this.#applyTable(ctx, warehouse, table, end);
+        for (const table of this.#touched) {
+          const counted = this.#counts.get(table.plan.target) ?? { rows: 0, batches: 0 };
+          const rows = await applyTableBatch(ctx, warehouse, table, end, this.#batchSince);
+          this.#counts.set(table.plan.target, {
+            rows: counted.rows + rows,
+            batches: counted.batches + 1,
+          });
+        }
       } finally {
         warehouse.close();
       }
@@ -457,96 +420,5 @@ export class CdcSession {
     this.#batchEnd = null;
     this.#batchSince = null;
     this.#stream?.confirm(this.#applied);
-  }
-
-  async #applyTable(
-    ctx: TableSyncContext,
-    warehouse: Awaited<ReturnType<TableSyncContext["warehouseFile"]["acquire"]>>,
-    table: CdcTable,
-    end: { commitLsn: Lsn } | null,
-  ): Promise<void> {
-    const target = table.plan.target;
-    const changes = table.changes;
-    const { csv, kept } = table.batchCsv();
-    const sink = new BatchSink(ctx, warehouse, {
-      target,
-      from: table.description,
-      columns: table.sinkColumns(),
-      lastSeq: ctx.store.lastBatchSeq(target),
-    });
-    const path = sink.nextCsv();
-    await Deno.writeTextFile(path, csv);
-    const lsn = end && (table.lsn === null || end.commitLsn > table.lsn) ? end.commitLsn : null;
-    const soft = ctx.config.reconcileDeletesMode === "mark" &&
-        table.mappings.some((m) => m.name === table.plan.softDeleteColumn)
-      ? table.plan.softDeleteColumn
-      : null;
-    await sink.apply(
-      sink.number({
-        csv: path,
-        rows: changes.size,
-        started: performance.now(),
-        cursorFrom: table.lsn === null ? null : `lsn ${formatLsn(table.lsn)}`,
-        cursorTo: `lsn ${formatLsn(lsn ?? table.lsn ?? 0n)}`,
-        covers: { type: "batch_committed", position: null },
-        ...(lsn === null ? {} : { lsn: formatLsn(lsn) }),
-        changes: { inserts: changes.inserts, updates: changes.updates, deletes: changes.deletes },
-        ...(this.#batchSince ? { committedSince: this.#batchSince } : {}),
-      }),
-      {
-        kind: "changes",
-        changes: {
-          columns: table.mappings.map((m) => m.name),
-          key: table.key,
-          truncate: changes.truncated,
-          kept,
-          markColumn: soft,
-        },
-      },
-    );
-    if (lsn !== null) table.lsn = lsn;
-    const counted = this.#counts.get(target) ?? { rows: 0, batches: 0 };
-    this.#counts.set(target, { rows: counted.rows + changes.size, batches: counted.batches + 1 });
-    table.resetChanges();
-  }
-
-  /** A schema change in the stream: DuckDB follows the table as it is now. */
-  async #followSchema(ctx: TableSyncContext, table: CdcTable): Promise<void> {
-    const client = await this.#deps.acquire();
-    let broken = false;
-    try {
-      const description = await describeTable(client, table.plan, ctx.config.pg.database);
-      const mappings = description.columns.map((c) =>
-        mapColumn(c, { wideNumeric: ctx.config.wideNumeric })
-      );
-      const info = tableInfoOf(description, table.key[0]!, table.key, {
-        wideNumeric: ctx.config.wideNumeric,
-      });
-      const warehouse = await ctx.warehouseFile.acquire({
-        lockWaitSeconds: ctx.config.lockWaitSeconds,
-        signal: ctx.signal,
-        onWait: (message) => ctx.emit({ type: "notice", message }),
-      });
-      try {
-        const checkpoint = ctx.store.get(table.plan.target);
-        await applySchema(
-          ctx,
-          table.plan,
-          warehouse,
-          client,
-          info,
-          checkpoint?.rowsCopied ?? 0,
-          ctx.store.schema(table.plan.target),
-        );
-      } finally {
-        warehouse.close();
-      }
-      table.remap(description, mappings);
-    } catch (error) {
-      broken = true;
-      throw error;
-    } finally {
-      this.#deps.release(client, broken);
-    }
   }
 }

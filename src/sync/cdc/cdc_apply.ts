@@ -1,0 +1,122 @@
+// Owns what SYNC_METHOD=cdc does to one table between stream messages: a
+// batch of its net changes applied through the batch sink (the CSV, the
+// change load, the position it reaches), and following a schema change the
+// stream announced (the table described again, drift applied to DuckDB).
+
+import { formatLsn, type Lsn } from "../../core/lsn.ts";
+import { mapColumn } from "../../core/type_map.ts";
+import { describeTable, tableInfoOf } from "../../io/postgres.ts";
+import type { Warehouse } from "../../io/warehouse.ts";
+import type { TableSyncContext } from "../context.ts";
+import { BatchSink } from "../batch_sink.ts";
+import { applySchema } from "../schema_sync.ts";
+import type { CdcTable } from "./cdc_table.ts";
+import type pg from "pg";
+import type { SyncError } from "../../core/errors.ts";
+
+export interface CdcDeps {
+  readonly acquire: () => Promise<pg.Client>;
+  readonly release: (client: pg.Client, broken: boolean) => void;
+  readonly classify: (error: unknown, source?: string) => SyncError;
+  readonly secrets: string[];
+}
+
+/**
+ * Applies a table's batch of net changes through the batch sink; the table's
+ * position moves to `end` (the batch's last whole commit) when it is newer.
+ * Returns the rows (keys) written or deleted.
+ */
+export async function applyTableBatch(
+  ctx: TableSyncContext,
+  warehouse: Warehouse,
+  table: CdcTable,
+  end: { commitLsn: Lsn } | null,
+  committedSince: Date | null,
+): Promise<number> {
+  const target = table.plan.target;
+  const changes = table.changes;
+  const { csv, kept } = table.batchCsv();
+  const sink = new BatchSink(ctx, warehouse, {
+    target,
+    from: table.description,
+    columns: table.sinkColumns(),
+    lastSeq: ctx.store.lastBatchSeq(target),
+  });
+  const path = sink.nextCsv();
+  await Deno.writeTextFile(path, csv);
+  const lsn = end && (table.lsn === null || end.commitLsn > table.lsn) ? end.commitLsn : null;
+  const soft = ctx.config.reconcileDeletesMode === "mark" &&
+      table.mappings.some((m) => m.name === table.plan.softDeleteColumn)
+    ? table.plan.softDeleteColumn
+    : null;
+  await sink.apply(
+    sink.number({
+      csv: path,
+      rows: changes.size,
+      started: performance.now(),
+      cursorFrom: table.lsn === null ? null : `lsn ${formatLsn(table.lsn)}`,
+      cursorTo: `lsn ${formatLsn(lsn ?? table.lsn ?? 0n)}`,
+      covers: { type: "batch_committed", position: null },
+      ...(lsn === null ? {} : { lsn: formatLsn(lsn) }),
+      changes: { inserts: changes.inserts, updates: changes.updates, deletes: changes.deletes },
+      ...(committedSince ? { committedSince } : {}),
+    }),
+    {
+      kind: "changes",
+      changes: {
+        columns: table.mappings.map((m) => m.name),
+        key: table.key,
+        truncate: changes.truncated,
+        kept,
+        markColumn: soft,
+      },
+    },
+  );
+  if (lsn !== null) table.lsn = lsn;
+  table.resetChanges();
+  return changes.size;
+}
+
+/** A schema change in the stream: DuckDB follows the table as it is now. */
+export async function followSchema(
+  ctx: TableSyncContext,
+  deps: Pick<CdcDeps, "acquire" | "release">,
+  table: CdcTable,
+): Promise<void> {
+  const client = await deps.acquire();
+  let broken = false;
+  try {
+    const description = await describeTable(client, table.plan, ctx.config.pg.database);
+    const mappings = description.columns.map((c) =>
+      mapColumn(c, { wideNumeric: ctx.config.wideNumeric })
+    );
+    const info = tableInfoOf(description, table.key[0]!, table.key, {
+      wideNumeric: ctx.config.wideNumeric,
+    });
+    const warehouse = await ctx.warehouseFile.acquire({
+      lockWaitSeconds: ctx.config.lockWaitSeconds,
+      signal: ctx.signal,
+      onWait: (message) => ctx.emit({ type: "notice", message }),
+    });
+    try {
+      const checkpoint = ctx.store.get(table.plan.target);
+      await applySchema(
+        ctx,
+        table.plan,
+        warehouse,
+        client,
+        info,
+        checkpoint?.rowsCopied ?? 0,
+        ctx.store.schema(table.plan.target),
+      );
+    } finally {
+      warehouse.close();
+    }
+    table.remap(description, mappings);
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    deps.release(client, broken);
+  }
+}
