@@ -28,6 +28,8 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
   const { config } = options;
   const now = options.now ?? (() => new Date());
   let fatal: FatalEvent | null = null;
+  const quietIdle = config.method === "cdc" && !options.once;
+  let lastIdleLine = -Infinity;
   const host = new EngineHost({
     config,
     secrets: options.secrets,
@@ -36,6 +38,13 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
     announce: !options.once,
     post: (event) => {
       if (event.type === "fatal") fatal = event;
+      // Streaming the WAL, the loop cycles every CDC_FLUSH_MS: an idle one is
+      // logged once a minute, not every second.
+      if (quietIdle && isIdleSummary(event)) {
+        const at = now().getTime();
+        if (at - lastIdleLine < 60_000) return;
+        lastIdleLine = at;
+      }
       const line = logLine(event, { format: config.logFormat, at: now() });
       if (line !== null) options.log(line);
     },
@@ -55,6 +64,12 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
     Deno.removeSignalListener("SIGTERM", stop);
   }
   if (fatal) throw new ReportedFatal(fatal);
+}
+
+/** A cycle that did nothing and failed nothing. */
+function isIdleSummary(event: WorkerEvent): boolean {
+  return event.type === "cycle_summary" && event.rows === 0 && event.batches === 0 &&
+    event.failed === 0;
 }
 
 /**

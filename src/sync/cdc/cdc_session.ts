@@ -67,6 +67,8 @@ export class CdcSession {
   #counts = new Map<string, { rows: number; batches: number }>();
 
   readonly #told = new Set<string>();
+  /** When the retained-WAL warning was last given (at most every 5 minutes). */
+  #warnedRetained = -Infinity;
 
   constructor(deps: CdcDeps) {
     this.#deps = deps;
@@ -156,7 +158,11 @@ export class CdcSession {
       await this.#ensureStream(ctx, names, from);
       await this.#drain(ctx, target);
       const retained = (await slotState(client, names.slot))?.retainedBytes ?? 0;
-      if (retained > config.cdc.maxRetainedWalBytes) {
+      if (
+        retained > config.cdc.maxRetainedWalBytes &&
+        performance.now() - this.#warnedRetained > 300_000
+      ) {
+        this.#warnedRetained = performance.now();
         ctx.emit({
           type: "notice",
           message: `Replication slot ${names.slot} holds ${
