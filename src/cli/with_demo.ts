@@ -3,6 +3,7 @@
 
 import type { Config } from "../core/config.ts";
 import { loadConfig } from "../core/config.ts";
+import { configError } from "../core/errors.ts";
 import { demoConfig, postgresConfigured, startDemoDatabase } from "../demo/demo.ts";
 import { flagsFrom } from "./args.ts";
 import type { CliContext } from "./context.ts";
@@ -16,6 +17,12 @@ export async function withDemo<T>(
   const flags = flagsFrom(ctx.parsed);
   const base = loadConfig(ctx.env, flags, (path) => Deno.readTextFileSync(path));
   if (!options.force && postgresConfigured(ctx.env, flags)) return await run(base, false);
+  if (base.method === "cdc") {
+    throw configError(
+      "CDC_NOT_READY",
+      "SYNC_METHOD=cdc needs a real PostgreSQL with logical replication, which the embedded demo database does not have (set DATABASE_URL to your server, or leave SYNC_METHOD unset for the demo)",
+    );
+  }
   const demo = await startDemoDatabase(base.stateDir);
   try {
     return await run(demoConfig(ctx.env, flags, demo.port), true);

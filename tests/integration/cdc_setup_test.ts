@@ -224,3 +224,22 @@ Deno.test("cdc on a server not ready: wal_level, no free slot, a Postgres restar
     await cluster.stop();
   }
 });
+
+Deno.test("cdc: the embedded demo database has no logical replication: refused with exit 2 before it starts, the fix named", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pds-demo-cdc-" });
+  try {
+    const run = await runMain(["demo", "--once"], {
+      SYNC_METHOD: "cdc",
+      STATE_DIR: `${dir}/state`,
+      DUCKDB_PATH: `${dir}/w.duckdb`,
+      PARQUET_DIR: `${dir}/parquet`,
+    });
+    assertEquals(run.code, 2, run.stderr);
+    assertMatch(
+      run.stderr,
+      /error CDC_NOT_READY: SYNC_METHOD=cdc needs a real PostgreSQL .*set DATABASE_URL to your server, or leave SYNC_METHOD unset for the demo/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
