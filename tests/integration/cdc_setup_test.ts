@@ -7,7 +7,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, runMain, spawnMain, type TestDb } from "../support/fixture.ts";
-import { startCluster } from "../support/pg_cluster.ts";
+import { type PgCluster, startCluster } from "../support/pg_cluster.ts";
 import { withDb } from "../support/with_db.ts";
 import { assertSameRows, cdcEnv, dropSlots, syncCdc, withCdcDb } from "../support/cdc.ts";
 
@@ -17,6 +17,17 @@ const SETUP = `CREATE SCHEMA app;
   CREATE TABLE app.noise (id bigserial PRIMARY KEY, pad text);`;
 const ITEMS = { pg: `id || '|' || name`, duck: `id || '|' || name` };
 const TABLE = { POSTGRES_TABLES: "app.items" };
+
+/**
+ * Restarts the server for a setting to take effect. The test cluster commits
+ * asynchronously and stops in immediate mode: a CHECKPOINT first keeps what
+ * was committed (the role's REPLICATION).
+ */
+async function restart(cluster: PgCluster): Promise<void> {
+  await cluster.psql(`CHECKPOINT`);
+  await cluster.pause();
+  await cluster.resume();
+}
 
 async function slots(db: TestDb): Promise<string> {
   return await db.cluster.psql(
@@ -143,15 +154,13 @@ Deno.test("cdc on a server not ready: wal_level, no free slot, a Postgres restar
     );
     assertEquals(await slots(db), "0");
     await cluster.psql(`ALTER SYSTEM SET wal_level = logical`);
-    await cluster.pause();
-    await cluster.resume();
+    await restart(cluster);
     const ready = await syncCdc(db, TABLE);
     assertEquals(ready.code, 0, ready.stderr);
 
     // Every slot taken: refused before anything is created; raising the limit works.
     await cluster.psql(`ALTER SYSTEM SET max_replication_slots = 1`);
-    await cluster.pause();
-    await cluster.resume();
+    await restart(cluster);
     const second = { ...TABLE, STATE_DIR: `${db.dir}/s2`, DUCKDB_PATH: `${db.dir}/s2.duckdb` };
     const full = await syncCdc(db, second);
     assertEquals(full.code, 2, full.stderr);
@@ -160,8 +169,7 @@ Deno.test("cdc on a server not ready: wal_level, no free slot, a Postgres restar
       /error CDC_NOT_READY: No free replication slot: all 1 are in use .*raise max_replication_slots and restart PostgreSQL/,
     );
     await cluster.psql(`ALTER SYSTEM SET max_replication_slots = 10`);
-    await cluster.pause();
-    await cluster.resume();
+    await restart(cluster);
     assertEquals((await syncCdc(db, second)).code, 0);
     await runMain(["reset", "--yes"], cdcEnv(db, second));
 
