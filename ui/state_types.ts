@@ -181,7 +181,8 @@ export function initialState(now: number, connection = "", duckdbPath = ""): UiS
     activity: null,
     focus: "panes",
     pane: "tables",
-    selected: { tables: 0, events: 0 },
+    // The events selection follows the newest entry (see FOLLOW in state.ts).
+    selected: { tables: 0, events: Number.MAX_SAFE_INTEGER },
     detail: null,
     detailScroll: 0,
     help: false,
