@@ -262,8 +262,13 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
       };
     }
     case "query_error":
-      // The SQL stays in the prompt to be fixed.
-      return { ...state, queryRunning: false, queryStartedAt: null, queryError: event.message };
+      // The SQL stays in the prompt to be fixed; the log keeps the whole error.
+      return {
+        ...log(state, now, "query", `${state.lastQuery ?? "query"}: ${event.message}`, null),
+        queryRunning: false,
+        queryStartedAt: null,
+        queryError: event.message,
+      };
     case "seed_result":
       return addNotice(log(state, now, "seed", event.message), event.message);
     case "fatal":

@@ -19,6 +19,17 @@ function wrapped(label: string, value: string, width: number, color?: string): S
   ];
 }
 
+/** The table's batches since the UI started: count, rows, the last one. */
+function sessionBatches(state: UiState, table: string): string {
+  const mine = state.batches.filter((b) => b.table === table);
+  const last = mine[mine.length - 1];
+  if (!last) return "no batches";
+  const rows = mine.reduce((n, b) => n + b.rows, 0);
+  return `${mine.length} batches, ${rows.toLocaleString("en-US")} rows; last at ${
+    localClock(last.at)
+  }: ${last.rows.toLocaleString("en-US")} rows in ${Math.round(last.durationMs)} ms`;
+}
+
 export function detailTitle(state: UiState): string {
   const d = state.detail;
   if (!d) return "";
@@ -52,6 +63,7 @@ export function detailLines(state: UiState, width: number): SegLine[] {
       field("cursor", t.cursor ?? "-"),
       field("key", t.key ? t.key.join(", ") : "-"),
       field("rows copied", t.rowsCopied.toLocaleString("en-US")),
+      field("this session", sessionBatches(state, t.table)),
       ...(t.mode === "bootstrap" ? [field("first copy", copyProgress(t, state.now))] : []),
       ...(t.error ? wrapped("last error", t.error, width, "red") : [field("last error", "none")]),
       [{

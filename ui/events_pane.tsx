@@ -29,6 +29,7 @@ const KIND_COLOR: Record<LogKind, string | undefined> = {
   drift: "magenta",
   recovered: "green",
   seed: "cyan",
+  query: "yellow",
 };
 
 export function eventLine(e: LogEntry): SegLine {

@@ -54,7 +54,16 @@ export interface QueryView {
   readonly elapsedMs: number;
 }
 
-export type LogKind = "notice" | "error" | "failed" | "drift" | "retry" | "recovered" | "seed";
+export type LogKind =
+  | "notice"
+  | "error"
+  | "failed"
+  | "drift"
+  | "retry"
+  | "recovered"
+  | "seed"
+  /** A query from the prompt failed (its whole error, also shown in the Query pane). */
+  | "query";
 
 /** One line of the session's event log. */
 export interface LogEntry {
