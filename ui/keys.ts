@@ -4,7 +4,7 @@
 // included) and the readline keys edit it; elsewhere letters are commands.
 
 import type { WorkerCommand } from "../src/host/protocol.ts";
-import type { PaneId, UiAction, UiState } from "./state.ts";
+import { type PaneId, reduce, type UiAction, type UiState } from "./state.ts";
 import * as edit from "./line_edit.ts";
 
 /** The subset of Ink's Key flags the map reads. */
@@ -159,6 +159,32 @@ function promptKey(input: string, key: KeyFlags, state: UiState): KeyOutcome {
   return next.text === line.text && next.caret === line.caret ? NONE : setLine(next);
 }
 
+function eachKey(input: string, state: UiState, pages: Pages): KeyOutcome {
+  const actions: UiAction[] = [];
+  let command: WorkerCommand | null = null;
+  let current = state;
+  const chars = [...input];
+  for (const [i, ch] of chars.entries()) {
+    const out = mapKey(ch, {}, current, pages);
+    actions.push(...out.actions);
+    for (const a of out.actions) current = reduce(current, a);
+    if (out.quit) return { actions, command, quit: true };
+    // The worker gets the first command of a read; a second in the same read is rare.
+    command ??= out.command;
+    if (current.focus === "prompt") {
+      // The rest of the read ("/" then the first letters of a query) is typed text.
+      const rest = chars.slice(i + 1).join("");
+      const typed = rest ? promptKey(rest, {}, current) : NONE;
+      return {
+        actions: [...actions, ...typed.actions],
+        command: command ?? typed.command,
+        quit: false,
+      };
+    }
+  }
+  return { actions, command, quit: false };
+}
+
 /** Edits for the control keys that can arrive inside one read of typed text. */
 const CHUNK_KEYS: Record<string, (l: edit.Line) => edit.Line> = {
   "\u0001": edit.home,
@@ -232,12 +258,8 @@ export function mapKey(
   if (key.pageDown || input === " ") return act({ type: "select", by: page });
   if (key.home || input === "g") return act({ type: "select_edge", end: false });
   if (key.end || input === "G") return act({ type: "select_edge", end: true });
-  // "/" and the first typed text can arrive in one read: the text goes to the prompt.
-  if (input.length > 1 && (input[0] === "/" || input[0] === ":")) {
-    const focused: UiState = { ...state, focus: "prompt", pane: "prompt" };
-    const rest = promptKey(input.slice(1), {}, focused);
-    return { ...rest, actions: [{ type: "focus_pane", pane: "prompt" }, ...rest.actions] };
-  }
+  // Several command keys in one read (fast typing, tmux): each in turn, on the state the last left.
+  if (input.length > 1 && !key.ctrl && !key.meta) return eachKey(input, state, pages);
   const pane = PANE_KEYS[input];
   if (pane) return act({ type: "focus_pane", pane });
   switch (input) {

@@ -5,6 +5,7 @@
 // terminal (also after a crash) and returns the exit code. The main thread
 // never opens DuckDB.
 
+import process from "node:process";
 import { render } from "ink";
 import type { Config } from "../src/mod.ts";
 import type { WorkerCommand, WorkerEvent, WorkerInit } from "../src/host/protocol.ts";
@@ -74,8 +75,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
     app.unmount();
   };
   const onSignal = () => void quit();
-  Deno.addSignalListener("SIGTERM", onSignal);
-  Deno.addSignalListener("SIGINT", onSignal);
+  // Through node:process, so Ink's exit hook sees a listener and does not re-raise the
+  // signal (which would end the process before the batch in flight finishes).
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   // A crash must not leave the terminal on the alternate screen.
   const onCrash = () => {
     try {
@@ -99,8 +102,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
   try {
     await app.waitUntilExit();
   } finally {
-    Deno.removeSignalListener("SIGTERM", onSignal);
-    Deno.removeSignalListener("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
     globalThis.removeEventListener("error", onCrash);
     globalThis.removeEventListener("unhandledrejection", onCrash);
     worker.terminate();

@@ -32,7 +32,9 @@ async function startApp(
     .map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ");
   const command = `cd ${shellQuote(REPO)} && env -i ${assignments} TERM=xterm-256color ${
     shellQuote(Deno.execPath())
-  } run -A ${shellQuote(MAIN)}; echo $? > ${shellQuote(exitFile)}; sleep 30`;
+  } run -A ${shellQuote(MAIN)} --state-dir ${
+    shellQuote(env.STATE_DIR ?? `${dir}/state`)
+  }; echo $? > ${shellQuote(exitFile)}; sleep 30`;
   await newSession(session, columns, rows, command);
   return { session, exitFile };
 }
@@ -46,6 +48,16 @@ async function exitCode(exitFile: string): Promise<string | null> {
     await new Promise((r) => setTimeout(r, 200));
   }
   return null;
+}
+
+/** The pid of the program (deno running main.ts) whose command line names `marker`. */
+async function programPid(marker: string): Promise<number> {
+  const out = await new Deno.Command("pgrep", { args: ["-f", marker], stdout: "piped" }).output();
+  for (const pid of new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean)) {
+    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
+    if (argv[0]?.endsWith("deno") && argv.some((a) => a.endsWith("main.ts"))) return Number(pid);
+  }
+  throw new Error(`no program running with ${marker}`);
 }
 
 const keys = (session: string, ...k: string[]) => tmux("send-keys", "-t", session, ...k);
@@ -126,8 +138,10 @@ Deno.test("terminal UI in tmux at 80x24: seed, prompt editing, multi-line paste,
     );
     await keys(session, "Up");
     await waitForScreen(session, /duckdb> SELEC nonsense/, 5_000);
-    await keys(session, "C-c");
+    // SIGTERM quits cleanly too, and leaves the alternate screen.
+    Deno.kill(await programPid(env.STATE_DIR!), "SIGTERM");
     assertEquals(await exitCode(exitFile), "0");
+    assertNotMatch(await tmux("capture-pane", "-t", session, "-p", "-S", "-2000"), /╭─|duckdb>/);
   } finally {
     await tmux("kill-session", "-t", session).catch(() => "");
     await db.cleanup();

@@ -246,3 +246,12 @@ Deno.test("mapKey() / and text in one read open the prompt with the text in it",
   const s = press(panes(), [["/SELECT 1"]]).state;
   assertEquals([s.focus, s.input], ["prompt", "SELECT 1"]);
 });
+
+Deno.test("mapKey() several command keys in one read act in turn", () => {
+  let s = panes({ tables: {} });
+  const out = mapKey("2r", {}, s);
+  for (const a of out.actions) s = reduce(s, a);
+  assertEquals(s.pane, "events");
+  assertEquals(out.command, { type: "sync_now" });
+  assertEquals(mapKey("jq", {}, panes()).quit, true);
+});
