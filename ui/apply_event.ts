@@ -34,6 +34,9 @@ export function tableIn(state: UiState, text: string): string | null {
   return found;
 }
 
+/** How far back a repeated log entry is looked for. */
+const REPEAT_WINDOW = 50;
+
 function log(
   state: UiState,
   at: number,
@@ -43,6 +46,15 @@ function log(
   drift?: DriftRecord,
 ): UiState {
   const entry: LogEntry = drift ? { at, table, kind, text, drift } : { at, table, kind, text };
+  // The same failure every cycle is one line with a count, moved to the end.
+  const recent = Math.max(0, state.log.length - REPEAT_WINDOW);
+  for (let i = state.log.length - 1; i >= recent && !drift; i--) {
+    const e = state.log[i]!;
+    if (e.kind === kind && e.table === table && e.text === text) {
+      const merged: LogEntry = { ...e, at, count: (e.count ?? 1) + 1, firstAt: e.firstAt ?? e.at };
+      return { ...state, log: [...state.log.slice(0, i), ...state.log.slice(i + 1), merged] };
+    }
+  }
   const next = [...state.log, entry];
   return { ...state, log: next.length > MAX_LOG ? next.slice(-MAX_LOG) : next };
 }

@@ -80,6 +80,12 @@ export function detailLines(state: UiState, width: number): SegLine[] {
     const lines: SegLine[] = [
       eventLine({ ...e, text: "" }),
       [{ text: `table ${e.table ?? "-"} · ${new Date(e.at).toString()}`, color: "gray" }],
+      ...(e.count
+        ? [[{
+          text: `seen ${e.count} times since ${new Date(e.firstAt ?? e.at).toString()}`,
+          color: "yellow",
+        }]]
+        : []),
       ...wrapped("text", e.text, width),
     ];
     if (e.drift) {

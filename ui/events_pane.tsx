@@ -36,6 +36,7 @@ export function eventLine(e: LogEntry): SegLine {
   return [
     { text: `${localClock(e.at)} `, color: "gray" },
     { text: e.kind.padEnd(10), color: KIND_COLOR[e.kind], bold: true },
+    ...(e.count ? [{ text: `×${e.count} `, color: "yellow", bold: true }] : []),
     { text: e.text, color: e.kind === "notice" ? undefined : KIND_COLOR[e.kind] },
   ];
 }

@@ -42,7 +42,8 @@ export function computeLayout(input: LayoutInput): Layout {
   const status = rows >= 30 ? 3 : 2;
   const body = Math.max(0, rows - status);
   const topWant = Math.max(1, input.tables) + FRAME;
-  const topCap = Math.max(6, Math.floor(body * 0.4));
+  // Tall terminals give the tables up to half the screen.
+  const topCap = Math.max(6, Math.floor(body * (rows >= 40 ? 0.5 : 0.4)));
   const top = Math.max(Math.min(6, topCap), Math.min(topWant, topCap));
   const rest = body - top;
   // prompt lines, header, rule, rows, footer

@@ -73,6 +73,9 @@ export interface LogEntry {
   readonly text: string;
   /** The whole record (a drift event's DDL), for the detail view. */
   readonly drift?: DriftRecord;
+  /** How many times the same entry came (a table failing every cycle), and the first time. */
+  readonly count?: number;
+  readonly firstAt?: number;
 }
 
 /** A stretch of time when the loop could not sync (to is null while it lasts). */

@@ -178,3 +178,16 @@ Deno.test("the event log keeps every notice, failure, retry and drift with its t
   assertEquals(s.lastError, null);
   assertEquals(isDown(s), false);
 });
+
+Deno.test("the event log folds a failure repeated every cycle into one line with a count", () => {
+  const failed: WorkerEvent = { type: "table_failed", table: "a", code: "X", message: "denied" };
+  const s = run([
+    failed,
+    { type: "notice", message: "other" },
+    failed,
+    failed,
+  ]);
+  assertEquals(s.log.map((e) => [e.kind, e.count ?? 1]), [["notice", 1], ["failed", 3]]);
+  assertEquals(s.log[1]!.firstAt, T0);
+  assertEquals(s.log[1]!.at, T0 + 3000);
+});
