@@ -1,20 +1,6 @@
-// Owns the pure text helpers of the terminal UI: sparklines, compact numbers,
-// durations, lag from an exact cursor text, clipping and wrapping to a width.
-
-const BLOCKS = "▁▂▃▄▅▆▇█";
-
-/** A sparkline of `values` scaled to their max, at most `width` glyphs (newest right). */
-export function sparkline(values: readonly number[], width: number): string {
-  if (width <= 0) return "";
-  const recent = values.slice(-width);
-  const max = Math.max(0, ...recent);
-  if (recent.length === 0) return "";
-  return recent.map((v) => {
-    if (max <= 0 || v <= 0) return BLOCKS[0];
-    const i = Math.min(BLOCKS.length - 1, Math.round((v / max) * (BLOCKS.length - 1)));
-    return BLOCKS[i];
-  }).join("");
-}
+// Owns the pure text helpers of the terminal UI: compact numbers, durations,
+// local clock times, clipping and wrapping to a width, terminal display widths
+// (CJK and emoji take two cells) and list windows.
 
 export function compactNumber(n: number): string {
   if (!Number.isFinite(n)) return "-";
@@ -39,15 +25,6 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
   return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
-
-/** Milliseconds since epoch of a Postgres UTC timestamp text, or null. */
-export function cursorTime(cursor: string | null): number | null {
-  if (!cursor) return null;
-  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?(\+00)?$/.exec(cursor);
-  if (!m) return null;
-  const ms = Date.parse(`${m[1]}T${m[2]}${(m[3] ?? "").slice(0, 4)}Z`);
-  return Number.isNaN(ms) ? null : ms;
 }
 
 export function clip(text: string, width: number): string {

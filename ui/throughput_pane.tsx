@@ -24,8 +24,8 @@ export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
   const barRows = Math.max(1, rows - (withSpan ? 3 : 2));
   const span = `-${formatDuration(chart.bucketSeconds * inner * 1000)}`;
   const scale = state.totals.batches === 0
-    ? `no batches yet · ${chart.bucketSeconds}s per column`
-    : `${compactNumber(chart.scale)} rows/s ┤ ${chart.bucketSeconds}s per column`;
+    ? `no batches yet · ${chart.bucketSeconds}s/column`
+    : `${compactNumber(chart.scale)} rows/s ┤ ${chart.bucketSeconds}s/column`;
   const lines: { text: string; color?: string }[] = [
     { text: scale, color: "gray" },
     ...bars(chart, barRows).map((text) => ({ text, color: "cyan" })),

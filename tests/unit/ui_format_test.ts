@@ -1,13 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import {
-  clip,
-  compactNumber,
-  cursorTime,
-  formatBytesShort,
-  formatDuration,
-  sparkline,
-  wrap,
-} from "../../ui/format.ts";
+import { clip, compactNumber, formatBytesShort, formatDuration, wrap } from "../../ui/format.ts";
 import { MAX_CELL_WIDTH, resultLines } from "../../ui/result_table.ts";
 import { countdown, keyLine } from "../../ui/checkpoint_pane.tsx";
 import { statusText } from "../../ui/status_line.tsx";
@@ -22,25 +14,6 @@ import {
 const T0 = 1_700_000_000_000;
 
 // --- format.ts ---------------------------------------------------------------
-
-Deno.test("sparkline() scales to the max, newest right", () => {
-  assertEquals(sparkline([0, 8], 10), "▁█");
-  assertEquals(sparkline([0, 0, 0], 10), "▁▁▁");
-  assertEquals(sparkline([0, 1, 2, 3, 4, 5, 6, 7], 10), "▁▂▃▄▅▆▇█");
-  // 2/8 and 4/8 of the eight levels, rounded: levels 2 and 4 (0-based).
-  assertEquals(sparkline([2, 4, 8], 10), "▃▅█");
-  assertEquals(sparkline([5, 5], 10), "██");
-  assertEquals(sparkline([], 10), "");
-});
-
-Deno.test("sparkline() keeps at most width glyphs, the newest ones", () => {
-  const values = Array.from({ length: 50 }, (_, i) => i + 1);
-  const line = sparkline(values, 12);
-  assertEquals([...line].length, 12);
-  assertEquals(line.at(-1), "█");
-  assertEquals(sparkline([8, 0, 4, 8], 2), "▅█");
-  assertEquals(sparkline([8, 0, 4, 8], 3), "▁▅█");
-});
 
 Deno.test("compactNumber() shortens thousands, millions and billions", () => {
   assertEquals(compactNumber(0), "0");
@@ -73,23 +46,6 @@ Deno.test("formatDuration() renders s, m s, h m and d h", () => {
   assertEquals(formatDuration((3 * 24 + 4) * 3_600_000), "3d 4h");
   assertEquals(formatDuration(-5_000), "0s");
   assertEquals(formatDuration(Number.NaN), "-");
-});
-
-Deno.test("cursorTime() parses Postgres UTC timestamp text", () => {
-  const base = Date.UTC(2024, 4, 1, 12, 34, 56);
-  assertEquals(cursorTime("2024-05-01 12:34:56.123456+00"), base + 123);
-  assertEquals(cursorTime("2024-05-01 12:34:56.5+00"), base + 500);
-  assertEquals(cursorTime("2024-05-01 12:34:56+00"), base);
-  assertEquals(cursorTime("2024-05-01 12:34:56"), base);
-});
-
-Deno.test("cursorTime() returns null for no cursor, non-timestamps and other zones", () => {
-  assertEquals(cursorTime(null), null);
-  assertEquals(cursorTime(""), null);
-  assertEquals(cursorTime("12345"), null);
-  assertEquals(cursorTime("2024-05-01T12:34:56Z"), null);
-  assertEquals(cursorTime("2024-05-01 12:34:56+02"), null);
-  assertEquals(cursorTime("2024-13-45 99:99:99"), null);
 });
 
 Deno.test("clip() cuts to width with an ellipsis and flattens whitespace", () => {
