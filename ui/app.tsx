@@ -136,12 +136,14 @@ export function App(props: AppProps) {
     );
   }
   const middle = state.help
-    ? <HelpOverlay width={columns} height={layout.middle} />
+    ? <HelpOverlay width={columns} height={layout.middle} scroll={state.detailScroll} />
     : state.detail
     ? <DetailView state={state} width={columns} height={layout.middle} />
     : (
       <>
-        {stoppedOnError
+        {layout.events === 0
+          ? null
+          : stoppedOnError
           ? <ErrorPane message={state.lastError ?? ""} width={columns} height={layout.events} />
           : (
             <EventsPane

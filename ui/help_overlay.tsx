@@ -3,7 +3,7 @@
 
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
-import { clip } from "./format.ts";
+import { clip, positionInfo } from "./format.ts";
 
 export const HELP_LINES = [
   "Tab / Shift+Tab  next / previous pane; 1 Tables, 2 Events, 3 results; / or : the prompt",
@@ -20,12 +20,20 @@ export const HELP_LINES = [
 ];
 
 export function HelpOverlay(
-  { width, height }: { readonly width: number; readonly height: number },
+  { width, height, scroll = 0 }: {
+    readonly width: number;
+    readonly height: number;
+    readonly scroll?: number;
+  },
 ) {
   const rows = Math.max(1, height - 2);
+  const start = Math.max(0, Math.min(scroll, HELP_LINES.length - rows));
+  const more = HELP_LINES.length > rows
+    ? `${positionInfo(start, rows, HELP_LINES.length)} j/k · `
+    : "";
   return (
-    <Pane title="Help" info="? or Esc closes" width={width} height={height} focused>
-      {HELP_LINES.slice(0, rows).map((l, i) => (
+    <Pane title="Help" info={`${more}? or Esc closes`} width={width} height={height} focused>
+      {HELP_LINES.slice(start, start + rows).map((l, i) => (
         <Text key={i} wrap="truncate">{clip(l, width - 4)}</Text>
       ))}
     </Pane>

@@ -245,6 +245,8 @@ export function mapKey(
     return NONE;
   }
   if (state.help && (key.escape || input === "?")) return act({ type: "help_toggle" });
+  if (state.help && (key.downArrow || input === "j")) return act({ type: "detail_scroll", by: 1 });
+  if (state.help && (key.upArrow || input === "k")) return act({ type: "detail_scroll", by: -1 });
   if (key.tab) return act({ type: "focus_next", by: key.shift ? -1 : 1 });
   if (key.escape) {
     return state.pane === "results" ? act({ type: "focus_pane", pane: "tables" }) : NONE;

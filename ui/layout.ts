@@ -20,7 +20,7 @@ export interface Layout {
   readonly tooSmall: boolean;
   readonly columns: number;
   readonly rows: number;
-  /** Height of the Tables and Throughput panes. */
+  /** Height of the Tables and Throughput panes; the events band may be 0 (hidden). */
   readonly top: number;
   readonly tablesWidth: number;
   readonly events: number;
@@ -52,25 +52,33 @@ export function computeLayout(input: LayoutInput): Layout {
   const queryMin = Math.min(rest - eventsMin, 6);
   let query = Math.max(queryMin, Math.min(queryWant, rest - eventsMin));
   const eventsWant = Math.max(1, input.logEntries) + FRAME;
+  // On a short terminal a result that does not fit takes the events' rows too.
+  if (rows < 24 && input.resultRows > 0 && query < queryWant) {
+    return finish(input, { top, events: 0, query: rest, status, tooSmall });
+  }
   let events = rest - query;
   if (events > eventsWant) {
     // Empty panes shrink: the query pane takes the rest.
     query += events - Math.max(eventsMin, eventsWant);
     events = Math.max(eventsMin, eventsWant);
   }
+  return finish(input, { top, events, query, status, tooSmall });
+}
+
+function finish(
+  input: LayoutInput,
+  bands: { top: number; events: number; query: number; status: number; tooSmall: boolean },
+): Layout {
+  const { columns, rows } = input;
   const tablesWidth = columns >= 160
     ? Math.floor(columns * 0.65)
     : Math.floor(columns * (columns >= 100 ? 0.6 : 0.64));
   return {
-    tooSmall,
+    ...bands,
     columns,
     rows,
-    top,
     tablesWidth,
-    events,
-    query,
-    status,
-    middle: events + query,
+    middle: bands.events + bands.query,
     wide: tablesWidth >= 96,
   };
 }

@@ -77,7 +77,7 @@ function resultFooter(state: UiState, shown: { start: number; rows: number; hidd
   if (r.truncated) {
     parts.push(`first ${r.rows.length.toLocaleString("en-US")} of ${count} kept`);
   }
-  if (r.rows.length > shown.rows) {
+  if (r.rows.length > shown.rows && shown.rows > 0) {
     parts.push(`rows ${shown.start + 1}-${shown.start + shown.rows}`);
   }
   if (state.column > 0 || shown.hidden > 0) {

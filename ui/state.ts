@@ -146,7 +146,7 @@ export function reduce(state: UiState, action: UiAction): UiState {
       };
     }
     case "help_toggle":
-      return { ...state, help: !state.help };
+      return { ...state, help: !state.help, detailScroll: 0 };
     case "input_set":
       return {
         ...state,

@@ -114,3 +114,11 @@ Deno.test("resultLines() aligns CJK and emoji by display width", () => {
   assertEquals(displayWidth("東京"), 4);
   assertEquals(displayWidth("🙂"), 2);
 });
+
+Deno.test("computeLayout() on a short terminal gives a result the events' rows", () => {
+  const l = computeLayout({ ...base, columns: 60, rows: 16, resultRows: 3 });
+  assertEquals(l.events, 0);
+  assertEquals(sums(l), 16);
+  // Prompt, header, rule, at least two rows, footer.
+  assert(l.query - 2 >= 6, JSON.stringify(l));
+});
