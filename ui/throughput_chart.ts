@@ -92,3 +92,17 @@ export function bars(chart: Chart, height: number): string[] {
 export function axis(chart: Chart): string {
   return chart.marks.map((m) => (m === "outage" ? "×" : m === "failed" ? "!" : "─")).join("");
 }
+
+/** The tables with the most rows since `from`, with their share: "orders 61% · users 30%". */
+export function topTables(batches: readonly BatchPoint[], from: number, count: number): string {
+  const rows = new Map<string, number>();
+  let total = 0;
+  for (const b of batches) {
+    if (b.at < from || b.rows === 0) continue;
+    rows.set(b.table, (rows.get(b.table) ?? 0) + b.rows);
+    total += b.rows;
+  }
+  if (total === 0) return "";
+  return [...rows.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)
+    .map(([t, n]) => `${t} ${Math.round((n / total) * 100)}%`).join(" · ");
+}

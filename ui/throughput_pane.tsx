@@ -1,12 +1,12 @@
 // The Throughput pane: rows/s over time in fixed buckets (newest right) with
 // its scale labelled, an axis marking outages (×, a gap in the bars) and failed
-// cycles (!), the time span when there is room; the session's totals in the
-// top border.
+// cycles (!), the time span and the busiest tables of that span when there is
+// room; the session's totals in the top border.
 
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
 import { clip, compactNumber, formatDuration } from "./format.ts";
-import { axis, bars, buildChart } from "./throughput_chart.ts";
+import { axis, bars, buildChart, topTables } from "./throughput_chart.ts";
 import type { UiState } from "./state.ts";
 
 export interface ThroughputPaneProps {
@@ -19,9 +19,11 @@ export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
   const inner = Math.max(1, width - 4);
   const rows = Math.max(1, height - 2);
   const chart = buildChart(state, inner);
-  // Scale line, bars, axis, then the time span when there is a row for it.
+  // Scale line, bars, axis, then the time span and the busiest tables when there is room.
   const withSpan = rows >= 5;
-  const barRows = Math.max(1, rows - (withSpan ? 3 : 2));
+  const windowFrom = state.now - chart.bucketSeconds * inner * 1000;
+  const top = rows >= 7 ? topTables(state.batches, windowFrom, 4) : "";
+  const barRows = Math.max(1, rows - (withSpan ? 3 : 2) - (top ? 1 : 0));
   const span = `-${formatDuration(chart.bucketSeconds * inner * 1000)}`;
   const scale = state.totals.batches === 0
     ? `no batches yet · ${chart.bucketSeconds}s/column`
@@ -33,6 +35,7 @@ export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
     ...(withSpan
       ? [{ text: `${span}${" ".repeat(Math.max(1, inner - span.length - 3))}now`, color: "gray" }]
       : []),
+    ...(top ? [{ text: top }] : []),
   ];
   const info = state.totals.batches === 0
     ? ""

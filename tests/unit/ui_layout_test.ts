@@ -4,7 +4,7 @@
 
 import { assert, assertEquals } from "../support/assert.ts";
 import { computeLayout, type LayoutInput } from "../../ui/layout.ts";
-import { axis, bars, buildChart, niceCeil } from "../../ui/throughput_chart.ts";
+import { axis, bars, buildChart, niceCeil, topTables } from "../../ui/throughput_chart.ts";
 import { displayWidth, positionInfo, windowStart } from "../../ui/format.ts";
 import { resultLines } from "../../ui/result_table.ts";
 
@@ -121,4 +121,23 @@ Deno.test("computeLayout() on a short terminal gives a result the events' rows",
   assertEquals(sums(l), 16);
   // Prompt, header, rule, at least two rows, footer.
   assert(l.query - 2 >= 6, JSON.stringify(l));
+});
+
+Deno.test("topTables() names the busiest tables of the window with their share", () => {
+  const b = (at: number, table: string, rows: number) => ({
+    at,
+    table,
+    rows,
+    bytes: 0,
+    durationMs: 1,
+  });
+  assertEquals(
+    topTables(
+      [b(5, "old", 999), b(10, "orders", 60), b(11, "users", 30), b(12, "items", 10)],
+      10,
+      2,
+    ),
+    "orders 60% · users 30%",
+  );
+  assertEquals(topTables([], 0, 3), "");
 });
