@@ -25,8 +25,21 @@ export interface ResultLayout {
 
 const NUMBER = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
+type Shape = { width: number; numeric: boolean };
+
+// A result is laid out on every render (5 a second); its shapes never change.
+const shapesOf = new WeakMap<QueryView, Shape[]>();
+
 /** Per column: its width over the header and every kept row, and whether it is numeric. */
-export function columnShapes(result: QueryView): { width: number; numeric: boolean }[] {
+export function columnShapes(result: QueryView): Shape[] {
+  const known = shapesOf.get(result);
+  if (known) return known;
+  const shapes = measure(result);
+  shapesOf.set(result, shapes);
+  return shapes;
+}
+
+function measure(result: QueryView): Shape[] {
   return result.columns.map((c, i) => {
     let width = displayWidth(clipWidth(c, MAX_CELL_WIDTH));
     let values = 0;
