@@ -260,8 +260,15 @@ export function mapKey(
   if (key.pageDown || input === " ") return act({ type: "select", by: page });
   if (key.home || input === "g") return act({ type: "select_edge", end: false });
   if (key.end || input === "G") return act({ type: "select_edge", end: true });
-  // Several command keys in one read (fast typing, tmux): each in turn, on the state the last left.
-  if (input.length > 1 && !key.ctrl && !key.meta) return eachKey(input, state, pages);
+  // Several command keys in one read (fast typing, tmux): each in turn, on the state the
+  // last left; "/" and the first letters of a query too. A longer chunk is pasted text (pastes
+  // come bracketed where the terminal supports it), not a string of commands.
+  if (
+    input.length > 1 && !key.ctrl && !key.meta &&
+    (input.length <= 3 || input[0] === "/" || input[0] === ":")
+  ) {
+    return eachKey(input, state, pages);
+  }
   const pane = PANE_KEYS[input];
   if (pane) return act({ type: "focus_pane", pane });
   switch (input) {

@@ -255,3 +255,7 @@ Deno.test("mapKey() several command keys in one read act in turn", () => {
   assertEquals(out.command, { type: "sync_now" });
   assertEquals(mapKey("jq", {}, panes()).quit, true);
 });
+
+Deno.test("mapKey() a long unbracketed chunk in the panes is not run as commands", () => {
+  assertEquals(mapKey("select sq", {}, panes()), NONE);
+});
