@@ -38,14 +38,6 @@ export function countdown(state: UiState): string {
   }
 }
 
-/**
- * The key and the rows copied so far. Re-reads of recent rows count again, so
- * this is not the table's size and is not labelled "rows".
- */
-export function keyLine(t: TableView): string {
-  return `key ${t.key ? t.key.join(", ") : "-"}  copied ${t.rowsCopied.toLocaleString("en-US")}`;
-}
-
 /** "retrying" and a space. */
 const WORD_WIDTH = 9;
 

@@ -1,15 +1,9 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { clip, compactNumber, formatBytesShort, formatDuration, wrap } from "../../ui/format.ts";
 import { MAX_CELL_WIDTH, resultLines } from "../../ui/result_table.ts";
-import { countdown, keyLine } from "../../ui/checkpoint_pane.tsx";
+import { countdown } from "../../ui/checkpoint_pane.tsx";
 import { statusText } from "../../ui/status_line.tsx";
-import {
-  initialState,
-  newTable,
-  type QueryView,
-  type TableView,
-  type UiState,
-} from "../../ui/state.ts";
+import { initialState, type QueryView, type UiState } from "../../ui/state.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -272,22 +266,6 @@ Deno.test("resultLines() keeps a column's alignment while scrolling past its NUL
   // A column of numbers and NULLs stays right-aligned in a window of NULLs.
   const n = view(["amount"], [["120"], ["7"], [null], [null]]);
   assertEquals(resultLines(n, 40, 4, 2), ["amount", "──────", "  NULL", "  NULL"]);
-});
-
-// --- checkpoint_pane.tsx: key line -------------------------------------------
-
-const table: TableView = {
-  ...newTable("analytics.subscriptions"),
-  mode: "incremental",
-  cursor: "2024-05-01 12:00:00+00",
-  key: ["10001"],
-  rowsCopied: 10_006,
-};
-
-Deno.test("keyLine() labels the count as rows copied, not as the table's rows", () => {
-  assertEquals(keyLine(table), "key 10001  copied 10,006");
-  assertEquals(keyLine({ ...table, key: ["99", "2"] }), "key 99, 2  copied 10,006");
-  assertEquals(keyLine({ ...table, key: null, rowsCopied: 0 }), "key -  copied 0");
 });
 
 // --- format.ts: wrap() ---------------------------------------------------------
