@@ -41,6 +41,8 @@ export function countdown(state: UiState): string {
 /** "retrying" and a space. */
 const WORD_WIDTH = 9;
 
+export const keyText = (t: TableView) => (t.key ? t.key.join(", ") : "-");
+
 /** One table's line: name, state word, detail; with `wide`, copied, cursor and key too. */
 export function tableLine(
   t: TableView,
@@ -48,6 +50,8 @@ export function tableLine(
   nameWidth: number,
   wide: boolean,
   width: number,
+  /** Width of the key column, the same for every line of the pane. */
+  keyWidth = 0,
 ): SegLine {
   const h = tableHealth(t, state);
   const name = padEndWidth(t.table, nameWidth);
@@ -59,7 +63,7 @@ export function tableLine(
     ];
   }
   const copied = t.rowsCopied.toLocaleString("en-US").padStart(13);
-  const tail = `${copied}  ${(t.cursor ?? "-").padEnd(30)} ${t.key ? t.key.join(", ") : "-"}`;
+  const tail = `${copied}  ${(t.cursor ?? "-").padEnd(30)} ${padEndWidth(keyText(t), keyWidth)}`;
   const detailWidth = Math.max(10, width - nameWidth - WORD_WIDTH - 2 - displayWidth(tail) - 1);
   const detail = displayWidth(h.detail) > detailWidth
     ? `${h.detail.slice(0, detailWidth - 1)}…`
@@ -93,6 +97,7 @@ export function CheckpointPane({ state, width, height, focused, wide }: Checkpoi
     Math.max(...tables.map((t) => displayWidth(t.table))),
     Math.max(8, Math.floor(inner * 0.4)),
   );
+  const keyWidth = Math.min(30, Math.max(...tables.map((t) => displayWidth(keyText(t)))));
   const selected = resolveSelection(state.selected.tables, tables.length);
   const start = windowStart(selected, tables.length, rows);
   const info = positionInfo(start, rows, tables.length) ||
@@ -109,7 +114,7 @@ export function CheckpointPane({ state, width, height, focused, wide }: Checkpoi
       {tables.slice(start, start + rows).map((t, i) => (
         <Line
           key={t.table}
-          line={tableLine(t, state, nameWidth, wide ?? false, inner)}
+          line={tableLine(t, state, nameWidth, wide ?? false, inner, keyWidth)}
           width={inner}
           inverse={focused && start + i === selected}
         />

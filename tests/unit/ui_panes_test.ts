@@ -135,3 +135,18 @@ Deno.test("EventsPane: local time, kind and the whole text up to the edge; the z
   assertMatch(lines[1]!, new RegExp(`^${localClock(T0)} notice +one`));
   assertMatch(lines[2]!, new RegExp(`^${localClock(T0 + 1000)} failed +t failed: X: boom`));
 });
+
+Deno.test("CheckpointPane wide columns line up whatever the key's length", () => {
+  let state = applyEvent(initialState(T0), {
+    ...ready,
+    tables: [
+      ready.tables[0],
+      { ...ready.tables[0], table: "b", key: ["123456789"], rowsCopied: 5 },
+    ],
+  }, T0);
+  state = applyEvent(state, finished("2024-05-01T12:30:00.000Z"), T0);
+  const lines = frameOf(createElement(CheckpointPane, { state, width: 130, height: 5, wide: true }))
+    .filter((l) => l.includes("2024-05-01 12:00:00+00"));
+  assertEquals(lines.length, 2);
+  assertEquals(lines[0]!.indexOf("2024"), lines[1]!.indexOf("2024"));
+});
