@@ -1,23 +1,22 @@
-// The Checkpoint pane: per table its mode (bootstrap progress or incremental),
-// the exact cursor and key, rows copied, lag and the countdown to the next cycle;
-// five lines per table when they fit, else two (mode and age; cursor and key),
-// else one.
+// The Tables pane: one line per table with its state word and colour (in sync,
+// copying, behind, retrying, failed, paused), freshness or progress or the
+// error, and on wide terminals the rows copied, exact cursor and key. It
+// scrolls with the selection; Enter opens the table's detail view.
 
+import { Pane, positionInfo, type SegLine, windowStart } from "./pane.tsx";
+import { Line } from "./pane.tsx";
 import { Text } from "ink";
-import { Pane } from "./pane.tsx";
-import { clip, compactNumber, cursorTime, formatDuration } from "./format.ts";
-import type { TableView, UiState } from "./state.ts";
+import { displayWidth, formatDuration, padEndWidth } from "./format.ts";
+import { tableHealth } from "./health.ts";
+import { resolveSelection, tableNames, type TableView, type UiState } from "./state.ts";
 
 export interface CheckpointPaneProps {
   readonly state: UiState;
   readonly width: number;
   readonly height: number;
-}
-
-export function bootstrapProgress(rowsCopied: number, estimatedRows: number | null): string {
-  if (!estimatedRows) return `${compactNumber(rowsCopied)} rows`;
-  const pct = Math.min(100, Math.floor((rowsCopied / estimatedRows) * 100));
-  return `${compactNumber(rowsCopied)} / ~${compactNumber(estimatedRows)} rows (${pct}%)`;
+  readonly focused?: boolean;
+  /** Room for rows copied, cursor and key columns. */
+  readonly wide?: boolean;
 }
 
 export function countdown(state: UiState): string {
@@ -39,92 +38,86 @@ export function countdown(state: UiState): string {
   }
 }
 
-function modeText(t: TableView): string {
-  switch (t.mode) {
-    case "bootstrap":
-      return `bootstrap ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`;
-    case "full_refresh":
-      return "full refresh";
-    default:
-      return "incremental";
+/** "retrying" and a space. */
+const WORD_WIDTH = 9;
+
+export const keyText = (t: TableView) => (t.key ? t.key.join(", ") : "-");
+
+/** One table's line: name, state word, detail; with `wide`, copied, cursor and key too. */
+export function tableLine(
+  t: TableView,
+  state: UiState,
+  nameWidth: number,
+  wide: boolean,
+  width: number,
+  /** Width of the key column, the same for every line of the pane. */
+  keyWidth = 0,
+): SegLine {
+  const h = tableHealth(t, state);
+  const name = padEndWidth(t.table, nameWidth);
+  if (!wide) {
+    return [
+      { text: `${name} ` },
+      { text: padEndWidth(h.word, WORD_WIDTH), color: h.color, bold: true },
+      { text: h.detail, color: h.color === "red" ? "red" : undefined },
+    ];
   }
+  const copied = t.rowsCopied.toLocaleString("en-US").padStart(13);
+  const tail = `${copied}  ${(t.cursor ?? "-").padEnd(30)} ${padEndWidth(keyText(t), keyWidth)}`;
+  const detailWidth = Math.max(10, width - nameWidth - WORD_WIDTH - 2 - displayWidth(tail) - 1);
+  const detail = displayWidth(h.detail) > detailWidth
+    ? `${h.detail.slice(0, detailWidth - 1)}…`
+    : padEndWidth(h.detail, detailWidth);
+  return [
+    { text: `${name} ` },
+    { text: padEndWidth(h.word, WORD_WIDTH), color: h.color, bold: true },
+    { text: `${detail} `, color: h.color === "red" ? "red" : undefined },
+    { text: tail, color: "gray" },
+  ];
 }
 
-function modeColor(mode: TableView["mode"]): string {
-  return mode === "bootstrap" ? "yellow" : mode === "full_refresh" ? "cyan" : "green";
-}
-
-/**
- * The key and the rows copied so far. Re-reads of recent rows count again, so
- * this is not the table's size and is not labelled "rows".
- */
-export function keyLine(t: TableView): string {
-  return `key ${t.key ? t.key.join(", ") : "-"}  copied ${t.rowsCopied.toLocaleString("en-US")}`;
-}
-
-/** One line per table when they do not fit in full: name, mode, rows, cursor age. */
-export function compactLine(t: TableView, now: number): string {
-  const lagMs = cursorTime(t.cursor);
-  const mode = t.mode === "bootstrap"
-    ? `boot ${bootstrapProgress(t.rowsCopied, t.estimatedRows)}`
-    : t.mode === "full_refresh"
-    ? `refresh ${compactNumber(t.rowsCopied)} rows`
-    : `incr ${compactNumber(t.rowsCopied)} copied`;
-  if (t.error) return `${t.table}  FAILED ${t.error}`;
-  const age = lagMs === null ? "" : ` age ${formatDuration(now - lagMs)}`;
-  return `${t.table}  ${mode}${age}`;
-}
-
-export function CheckpointPane({ state, width, height }: CheckpointPaneProps) {
+export function CheckpointPane({ state, width, height, focused, wide }: CheckpointPaneProps) {
   const inner = width - 4;
-  const tables = Object.values(state.tables);
-  const lines: { text: string; color?: string }[] = [];
+  const rows = Math.max(1, height - 2);
+  const tables = tableNames(state).map((name) => state.tables[name]!);
+  const failed = tables.filter((t) => t.error !== null).length;
+  const title = `1 Tables${tables.length > 0 ? ` (${tables.length})` : ""}`;
   if (tables.length === 0) {
-    lines.push({
-      text: state.status === "stopped" || state.status === "stopping"
-        ? `${countdown(state)} before the first cycle`
-        : "waiting for the first cycle…",
+    return (
+      <Pane title={title} width={width} height={height} focused={focused}>
+        <Text color="gray" wrap="truncate">
+          {state.status === "stopped" || state.status === "stopping"
+            ? `${countdown(state)} before the first cycle`
+            : "waiting for the first cycle…"}
+        </Text>
+      </Pane>
+    );
+  }
+  const nameWidth = Math.min(
+    Math.max(...tables.map((t) => displayWidth(t.table))),
+    Math.max(8, Math.floor(inner * 0.4)),
+  );
+  const keyWidth = Math.min(30, Math.max(...tables.map((t) => displayWidth(keyText(t)))));
+  const selected = resolveSelection(state.selected.tables, tables.length);
+  const start = windowStart(selected, tables.length, rows);
+  const info = positionInfo(start, rows, tables.length) ||
+    (failed > 0 ? `${failed} failed` : countdown(state));
+  const header: SegLine | null = wide
+    ? [{
+      text: `${padEndWidth("table", nameWidth)} ${"state".padEnd(WORD_WIDTH)} `,
       color: "gray",
-    });
-  }
-  const room = Math.max(0, height - 3);
-  const detailed = tables.length * 5 <= Math.max(5, room);
-  // Two lines per table when five do not fit but two do: the cursor stays in view.
-  const twoLine = !detailed && tables.length * 2 <= room;
-  if (twoLine) {
-    for (const t of tables) {
-      lines.push({ text: compactLine(t, state.now), color: t.error ? "red" : modeColor(t.mode) });
-      lines.push({ text: `  cursor ${t.cursor ?? "-"}  ${keyLine(t)}` });
-    }
-  }
-  if (!detailed && !twoLine) {
-    // One line per table (the countdown is on the status line too); failures first.
-    const ordered = [...tables.filter((t) => t.error), ...tables.filter((t) => !t.error)];
-    const shown = ordered.length > room ? ordered.slice(0, Math.max(0, room - 1)) : ordered;
-    for (const t of shown) {
-      lines.push({ text: compactLine(t, state.now), color: t.error ? "red" : modeColor(t.mode) });
-    }
-    if (shown.length < ordered.length) {
-      lines.push({ text: `+${ordered.length - shown.length} more tables`, color: "gray" });
-    }
-  }
-  for (const t of detailed ? tables : []) {
-    const lagMs = cursorTime(t.cursor);
-    lines.push({ text: t.table });
-    lines.push({ text: modeText(t), color: modeColor(t.mode) });
-    if (t.error) lines.push({ text: `failed ${t.error}`, color: "red" });
-    lines.push({ text: `cursor ${t.cursor ?? "-"}` });
-    lines.push({ text: keyLine(t) });
-    lines.push({
-      text: `cursor age ${lagMs === null ? "-" : formatDuration(state.now - lagMs)}  ${
-        countdown(state)
-      }`,
-    });
-  }
+    }]
+    : null;
   return (
-    <Pane title="Checkpoint" width={width} height={height}>
-      {lines.slice(0, Math.max(0, height - 3)).map((l, i) => (
-        <Text key={i} color={l.color} wrap="truncate">{clip(l.text, inner)}</Text>
+    <Pane title={title} info={info} width={width} height={height} focused={focused}>
+      {header && rows > tables.length ? <Line line={header} width={inner} /> : null}
+      {tables.slice(start, start + rows).map((t, i) => (
+        <Line
+          key={t.table}
+          line={tableLine(t, state, nameWidth, wide ?? false, inner, keyWidth)}
+          width={inner}
+          inverse={focused && start + i === selected}
+        />
       ))}
     </Pane>
   );

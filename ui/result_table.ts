@@ -1,60 +1,113 @@
-// Owns the pure layout of a query result inside the Query pane: aligned
-// columns (numbers right, text left, NULL as its column), wide values clipped,
-// columns that do not fit dropped with a marker, a window of rows starting at
-// the scroll offset.
+// Owns the pure layout of a query result inside the Query pane: column widths
+// fixed for the whole result (so paging never shifts them), measured in
+// terminal cells (CJK and emoji take two), numbers and their NULLs right, text
+// left; the first column frozen while the others scroll right; columns that do
+// not fit dropped with a marker; a window of rows around the selected one.
 
 import { cellText } from "../src/mod.ts";
-import { clip } from "./format.ts";
+import { clipWidth, displayWidth, padEndWidth, padStartWidth, windowStart } from "./format.ts";
 import type { QueryView } from "./state.ts";
 
+/** Cells wider than this are cut in the table; the record view (Enter) shows them whole. */
 export const MAX_CELL_WIDTH = 30;
 
+export interface ResultLayout {
+  /** Header, rule, then the rows in view. */
+  readonly lines: readonly string[];
+  /** Index in `lines` of the selected row, or -1. */
+  readonly selectedLine: number;
+  /** Index of the first row in view. */
+  readonly start: number;
+  readonly rowsShown: number;
+  /** Columns not shown on the right. */
+  readonly hiddenRight: number;
+}
+
+const NUMBER = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
+
+type Shape = { width: number; numeric: boolean };
+
+// A result is laid out on every render (5 a second); its shapes never change.
+const shapesOf = new WeakMap<QueryView, Shape[]>();
+
+/** Per column: its width over the header and every kept row, and whether it is numeric. */
+export function columnShapes(result: QueryView): Shape[] {
+  const known = shapesOf.get(result);
+  if (known) return known;
+  const shapes = measure(result);
+  shapesOf.set(result, shapes);
+  return shapes;
+}
+
+function measure(result: QueryView): Shape[] {
+  return result.columns.map((c, i) => {
+    let width = displayWidth(clipWidth(c, MAX_CELL_WIDTH));
+    let values = 0;
+    let numeric = true;
+    for (const row of result.rows) {
+      const v = row[i];
+      const text = cellText(v);
+      width = Math.max(width, displayWidth(clipWidth(text, MAX_CELL_WIDTH)));
+      if (v !== null && v !== undefined) {
+        values += 1;
+        if (numeric && !NUMBER.test(text)) numeric = false;
+      }
+    }
+    return { width, numeric: numeric && values > 0 };
+  });
+}
+
+/**
+ * The result laid out in `width` x `height`: `selected` is the selected row
+ * and `skip` how many columns after the first are scrolled off to the left.
+ */
+export function layoutResult(
+  result: QueryView,
+  width: number,
+  height: number,
+  selected: number,
+  skip = 0,
+): ResultLayout {
+  const shapes = columnShapes(result);
+  const order = shapes.length === 0 ? [] : [0, ...shapes.map((_, i) => i).slice(1 + skip)];
+  let used = 0;
+  const shown: number[] = [];
+  for (const i of order) {
+    const next = used + (shown.length > 0 ? 3 : 0) + shapes[i]!.width;
+    if (next > width - 2 && shown.length > 0) break;
+    used = next;
+    shown.push(i);
+  }
+  const hiddenRight = order.length - shown.length;
+  const bodyRows = Math.max(0, height - 2);
+  const start = windowStart(selected, result.rows.length, bodyRows);
+  const cell = (text: string, i: number, isHeader: boolean) => {
+    const shape = shapes[i]!;
+    const v = clipWidth(text, Math.min(MAX_CELL_WIDTH, shape.width));
+    return shape.numeric && !isHeader ? padStartWidth(v, shape.width) : padEndWidth(v, shape.width);
+  };
+  const line = (values: readonly unknown[], isHeader = false) => {
+    const text = shown.map((i) =>
+      cell(isHeader ? String(values[i]) : cellText(values[i]), i, isHeader)
+    ).join(" │ ");
+    return clipWidth(hiddenRight > 0 ? `${text} …` : text, width).trimEnd();
+  };
+  const rule = clipWidth(shown.map((i) => "─".repeat(shapes[i]!.width)).join("─┼─"), width);
+  const rows = result.rows.slice(start, start + bodyRows).map((r) => line(r));
+  const lines = height <= 0 ? [] : [line(result.columns, true), rule, ...rows].slice(0, height);
+  const selectedLine = selected >= start && selected < start + rows.length
+    ? 2 + selected - start
+    : -1;
+  return { lines, selectedLine, start, rowsShown: rows.length, hiddenRight };
+}
+
+/** Kept for callers that want only the lines. */
 export function resultLines(
   result: QueryView,
   width: number,
   height: number,
-  scroll: number,
-  firstColumn = 0,
+  selected: number,
+  skip = 0,
 ): string[] {
-  if (height <= 0) return [];
-  if (firstColumn > 0) {
-    // Columns scrolled off to the left are simply not laid out.
-    result = {
-      ...result,
-      columns: result.columns.slice(firstColumn),
-      rows: result.rows.map((row) => row.slice(firstColumn)),
-    };
-  }
-  const visibleRows = result.rows.slice(scroll, scroll + Math.max(0, height - 2));
-  const cells = visibleRows.map((row) => row.map((v) => clip(cellText(v), MAX_CELL_WIDTH)));
-  const headers = result.columns.map((c) => clip(c, MAX_CELL_WIDTH));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)));
-  // Keep as many whole columns as fit; mark the rest.
-  let used = 0;
-  let shown = 0;
-  for (const w of widths) {
-    const next = used + (shown > 0 ? 3 : 0) + w;
-    if (next > width - 2 && shown > 0) break;
-    used = next;
-    shown += 1;
-  }
-  const hidden = widths.length - shown;
-  // Numbers align right, like in every SQL shell, and NULL follows its column. A
-  // column is numeric when it has a value and all its values (over every kept
-  // row, so scrolling keeps the alignment) are numbers.
-  const numeric = headers.map((_, i) => {
-    const values = result.rows.map((row) => row[i]).filter((v) => v !== null && v !== undefined);
-    return values.length > 0 && values.every((v) => /^-?\d+(\.\d+)?$/.test(cellText(v)));
-  });
-  const pad = (v: string, i: number, isHeader: boolean) =>
-    numeric[i] && !isHeader ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0);
-  const line = (values: readonly string[], isHeader = false) => {
-    const text = values.slice(0, shown).map((v, i) => pad(v, i, isHeader)).join(" │ ");
-    return clip(hidden > 0 ? `${text} …` : text, width).trimEnd();
-  };
-  return [
-    line(headers, true),
-    clip(widths.slice(0, shown).map((w) => "─".repeat(w)).join("─┼─"), width),
-    ...cells.map((row) => line(row)),
-  ].slice(0, height);
+  return [...layoutResult(result, width, height, selected, skip).lines];
 }

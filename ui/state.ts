@@ -1,261 +1,106 @@
-// Owns the terminal UI's state: a pure reducer over worker events (delivered in
-// batches) and the user's own actions (focus, prompt editing, history, scrolling,
-// help). No Ink or React here, so every transition is unit-tested.
+// Owns the terminal UI's state transitions: worker events (delivered in
+// batches, see apply_event.ts) and the user's own actions (pane focus,
+// selection and detail views, prompt editing, history, result scrolling, help).
+// No Ink or React here, so every transition is unit-tested.
 
-import type { DriftRecord, SyncMode, WorkerEvent } from "../src/host/protocol.ts";
 import { assertNever } from "../src/host/protocol.ts";
+import { addNotice, applyEvent } from "./apply_event.ts";
+import {
+  type LogEntry,
+  MAX_HISTORY,
+  type PaneId,
+  type UiAction,
+  type UiState,
+} from "./state_types.ts";
 
-export interface TableView {
-  readonly table: string;
-  readonly mode: SyncMode;
-  readonly cursor: string | null;
-  readonly key: readonly string[] | null;
-  readonly rowsCopied: number;
-  readonly estimatedRows: number | null;
-  /** The table's last failure ("CODE: message"), cleared when it syncs again. */
-  readonly error: string | null;
+export * from "./state_types.ts";
+export { applyEvent } from "./apply_event.ts";
+
+/** Selection index meaning "follow the newest entry". */
+export const FOLLOW = Number.MAX_SAFE_INTEGER;
+
+/** The event log as shown: all of it, or one table's entries. */
+export function visibleLog(state: UiState): readonly LogEntry[] {
+  const filter = state.logFilter;
+  if (filter === null) return state.log;
+  return state.log.filter((e) => e.table === filter || e.text.includes(filter));
 }
 
-export interface BatchPoint {
-  readonly at: number;
-  readonly rows: number;
-  readonly bytes: number;
-  readonly durationMs: number;
+/** Table names in display order: failed tables first, then the checkpoint's order. */
+export function tableNames(state: UiState): string[] {
+  const all = Object.values(state.tables);
+  return [...all.filter((t) => t.error !== null), ...all.filter((t) => t.error === null)].map((
+    t,
+  ) => t.table);
 }
 
-export type LoopStatus =
-  | "starting"
-  | "syncing"
-  | "waiting"
-  | "paused"
-  | "retrying"
-  | "stopping"
-  /** The engine has stopped (after a shutdown or a fatal error). */
-  | "stopped";
-
-export interface QueryView {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly unknown[])[];
-  readonly rowCount: number;
-  readonly truncated: boolean;
-  readonly elapsedMs: number;
+/** The selected line of a list of `count` (FOLLOW resolves to the last). */
+export function resolveSelection(selected: number, count: number): number {
+  return Math.max(0, Math.min(selected, count - 1));
 }
 
-export interface UiState {
-  readonly connection: string;
-  readonly duckdbPath: string;
-  readonly demo: boolean;
-  readonly status: LoopStatus;
-  readonly lastError: string | null;
-  /** Epoch ms of the next cycle (or retry), for the countdown. */
-  readonly nextCycleAt: number | null;
-  readonly tables: Readonly<Record<string, TableView>>;
-  readonly batches: readonly BatchPoint[];
-  readonly totals: { readonly rows: number; readonly bytes: number; readonly batches: number };
-  readonly startedAt: number;
-  readonly drift: readonly DriftRecord[];
-  readonly notices: readonly string[];
-  readonly focus: "panes" | "prompt";
-  readonly help: boolean;
-  readonly input: string;
-  readonly history: readonly string[];
-  /** Position while recalling history; null when editing a fresh line. */
-  readonly historyIndex: number | null;
-  readonly queryRunning: boolean;
-  readonly nextQueryId: number;
-  readonly result: QueryView | null;
-  readonly queryError: string | null;
-  readonly scroll: number;
-  /** First result column shown (←/→ scroll wide results). */
-  readonly column: number;
-  /** The SQL the shown result (or error) came from. */
-  readonly lastQuery: string | null;
-  readonly now: number;
+/** The panes Tab visits, in order: the result browser only when there is a result. */
+export function focusOrder(state: UiState): PaneId[] {
+  return state.result ? ["tables", "events", "results", "prompt"] : ["tables", "events", "prompt"];
 }
 
-export type UiAction =
-  | { readonly type: "events"; readonly events: readonly WorkerEvent[]; readonly now: number }
-  | { readonly type: "tick"; readonly now: number }
-  | { readonly type: "focus_toggle" }
-  | { readonly type: "focus_panes" }
-  | { readonly type: "help_toggle" }
-  | { readonly type: "input_set"; readonly value: string }
-  | { readonly type: "history_prev" }
-  | { readonly type: "history_next" }
-  | { readonly type: "query_submitted" }
-  | { readonly type: "scroll"; readonly by: number }
-  | { readonly type: "scroll_columns"; readonly by: number }
-  | { readonly type: "notice"; readonly message: string };
-
-export const MAX_BATCH_POINTS = 120;
-const MAX_NOTICES = 4;
-const MAX_HISTORY = 100;
-
-export function initialState(now: number, connection = "", duckdbPath = ""): UiState {
-  return {
-    connection,
-    duckdbPath,
-    demo: false,
-    status: "starting",
-    lastError: null,
-    nextCycleAt: null,
-    tables: {},
-    batches: [],
-    totals: { rows: 0, bytes: 0, batches: 0 },
-    startedAt: now,
-    drift: [],
-    notices: [],
-    focus: "panes",
-    help: false,
-    input: "",
-    history: [],
-    historyIndex: null,
-    queryRunning: false,
-    nextQueryId: 1,
-    result: null,
-    queryError: null,
-    scroll: 0,
-    column: 0,
-    lastQuery: null,
-    now,
-  };
+function focusPane(state: UiState, pane: PaneId): UiState {
+  if (pane === "results" && !state.result) return state;
+  return { ...state, pane, focus: pane === "prompt" ? "prompt" : "panes", detail: null };
 }
 
-function withTable(state: UiState, table: string, patch: Partial<TableView>): UiState {
-  const current: TableView = state.tables[table] ?? {
-    table,
-    mode: "bootstrap",
-    cursor: null,
-    key: null,
-    rowsCopied: 0,
-    estimatedRows: null,
-    error: null,
-  };
-  return { ...state, tables: { ...state.tables, [table]: { ...current, ...patch } } };
-}
-
-function addNotice(state: UiState, message: string): UiState {
-  return { ...state, notices: [...state.notices, message].slice(-MAX_NOTICES) };
-}
-
-export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiState {
-  switch (event.type) {
-    case "ready":
+function move(state: UiState, by: number): UiState {
+  switch (state.pane) {
+    case "tables": {
+      const count = tableNames(state).length;
+      const at = resolveSelection(state.selected.tables, count);
       return {
         ...state,
-        connection: event.connection,
-        duckdbPath: event.duckdbPath,
-        demo: event.demo,
-        tables: event.tables.reduce(
-          (acc, t) => ({ ...acc, [t.table]: { ...t, estimatedRows: null, error: null } }),
-          state.tables,
-        ),
-        drift: state.drift.length > 0 ? state.drift : event.drift,
+        selected: { ...state.selected, tables: resolveSelection(at + by, count) },
       };
-    case "cycle_started":
-      return {
-        ...withTable(state, event.table, {
-          mode: event.mode,
-          estimatedRows: event.estimatedRows,
-        }),
-        status: "syncing",
-        lastError: null,
-        nextCycleAt: null,
-      };
-    case "batch_started":
-      return state;
-    case "batch_finished":
+    }
+    case "events": {
+      const count = visibleLog(state).length;
+      const at = resolveSelection(state.selected.events, count) + by;
       return {
         ...state,
-        batches: [
-          ...state.batches,
-          { at: now, rows: event.rows, bytes: event.bytes, durationMs: event.durationMs },
-        ].slice(-MAX_BATCH_POINTS),
-        totals: {
-          rows: state.totals.rows + event.rows,
-          bytes: state.totals.bytes + event.bytes,
-          batches: state.totals.batches + 1,
-        },
+        selected: { ...state.selected, events: at >= count - 1 ? FOLLOW : Math.max(0, at) },
       };
-    case "checkpoint_advanced":
-      return withTable(state, event.table, {
-        error: null,
-        mode: event.mode,
-        cursor: event.cursor,
-        key: event.key,
-        rowsCopied: event.rowsCopied,
-      });
-    case "drift_applied":
-      return { ...state, drift: [...state.drift, event.drift] };
-    case "cycle_finished":
-      return withTable(state, event.table, { mode: event.mode, error: null });
-    case "table_failed":
-      return addNotice(
-        withTable(state, event.table, { error: `${event.code}: ${event.message}` }),
-        `${event.table} failed (${event.code}); retried next cycle`,
-      );
-    case "cycle_summary":
-      // The per-table events already told the panes.
-      return state;
-    case "cycle_idle":
-      return {
-        ...state,
-        status: state.status === "paused" ? "paused" : state.lastError ? "retrying" : "waiting",
-        nextCycleAt: now + event.nextInSeconds * 1000,
-      };
-    case "notice":
-      return addNotice(state, event.message);
-    case "error":
-      return {
-        ...state,
-        // A failure while paused leaves the loop paused (it is asleep, not retrying).
-        status: event.retryInSeconds === null || state.status === "paused"
-          ? state.status
-          : "retrying",
-        lastError: `${event.code}: ${event.message}`,
-        nextCycleAt: event.retryInSeconds === null ? null : now + event.retryInSeconds * 1000,
-      };
-    case "loop_state":
-      return {
-        ...state,
-        status: event.state === "paused"
-          ? "paused"
-          : event.state === "stopping" || event.state === "stopped"
-          ? event.state
-          : state.status === "paused"
-          ? "waiting"
-          : state.status,
-        nextCycleAt: event.state === "running" ? state.nextCycleAt : null,
-      };
-    case "query_result":
-      return {
-        ...state,
-        queryRunning: false,
-        queryError: null,
-        scroll: 0,
-        column: 0,
-        result: {
-          columns: event.columns,
-          rows: event.rows,
-          rowCount: event.rowCount,
-          truncated: event.truncated,
-          elapsedMs: event.elapsedMs,
-        },
-      };
-    case "query_error":
-      return { ...state, queryRunning: false, queryError: event.message };
-    case "seed_result":
-      return addNotice(state, event.message);
-    case "fatal":
-      // The engine closes next and then reports loop_state "stopped".
-      return {
-        ...state,
-        status: state.status === "stopped" ? "stopped" : "stopping",
-        lastError: `${event.code}: ${event.message}`,
-        nextCycleAt: null,
-      };
+    }
+    case "results":
+    case "prompt":
+      return scrollRows(state, by);
     default:
-      return assertNever(event);
+      return assertNever(state.pane);
+  }
+}
+
+function scrollRows(state: UiState, by: number): UiState {
+  const max = Math.max(0, (state.result?.rows.length ?? 0) - 1);
+  return { ...state, scroll: Math.min(max, Math.max(0, state.scroll + by)) };
+}
+
+function openDetail(state: UiState): UiState {
+  switch (state.pane) {
+    case "tables": {
+      const names = tableNames(state);
+      const table = names[resolveSelection(state.selected.tables, names.length)];
+      return table ? { ...state, detail: { kind: "table", table }, detailScroll: 0 } : state;
+    }
+    case "events": {
+      const count = visibleLog(state).length;
+      if (count === 0) return state;
+      const index = resolveSelection(state.selected.events, count);
+      return { ...state, detail: { kind: "event", index }, detailScroll: 0 };
+    }
+    case "results":
+      return state.result && state.result.rows.length > 0
+        ? { ...state, detail: { kind: "row", index: state.scroll }, detailScroll: 0 }
+        : state;
+    case "prompt":
+      return state;
+    default:
+      return assertNever(state.pane);
   }
 }
 
@@ -269,26 +114,65 @@ export function reduce(state: UiState, action: UiAction): UiState {
     case "tick":
       return { ...state, now: action.now };
     case "focus_toggle":
-      return { ...state, focus: state.focus === "prompt" ? "panes" : "prompt" };
+      return focusPane(state, state.focus === "prompt" ? "tables" : "prompt");
     case "focus_panes":
-      return { ...state, focus: "panes" };
+      return focusPane(state, state.result ? "results" : "tables");
+    case "focus_next": {
+      const order = focusOrder(state);
+      const at = Math.max(0, order.indexOf(state.pane));
+      return focusPane(state, order[(at + action.by + order.length) % order.length]!);
+    }
+    case "focus_pane":
+      return focusPane(state, action.pane);
+    case "select":
+      return move(state, action.by);
+    case "select_edge":
+      return move(state, action.end ? FOLLOW : -FOLLOW);
+    case "detail_open":
+      return openDetail(state);
+    case "detail_close":
+      return { ...state, detail: null, detailScroll: 0 };
+    case "detail_scroll":
+      return { ...state, detailScroll: Math.max(0, state.detailScroll + action.by) };
+    case "log_filter_next": {
+      const names = [...new Set(state.log.map((e) => e.table).filter((t) => t !== null))]
+        .sort() as string[];
+      const at = state.logFilter === null ? -1 : names.indexOf(state.logFilter);
+      const logFilter = at + 1 < names.length ? names[at + 1]! : null;
+      return {
+        ...state,
+        logFilter,
+        selected: { ...state.selected, events: Number.MAX_SAFE_INTEGER },
+      };
+    }
     case "help_toggle":
-      return { ...state, help: !state.help };
+      return { ...state, help: !state.help, detailScroll: 0 };
     case "input_set":
-      return { ...state, input: action.value, historyIndex: null };
+      return {
+        ...state,
+        input: action.value,
+        caret: action.caret ?? action.value.length,
+        historyIndex: null,
+      };
     case "history_prev": {
       if (state.history.length === 0) return state;
       const index = state.historyIndex === null
         ? state.history.length - 1
         : Math.max(0, state.historyIndex - 1);
-      return { ...state, historyIndex: index, input: state.history[index] ?? "" };
+      const input = state.history[index] ?? "";
+      return { ...state, historyIndex: index, input, caret: input.length };
     }
     case "history_next": {
       if (state.historyIndex === null) return state;
       const index = state.historyIndex + 1;
-      if (index >= state.history.length) return { ...state, historyIndex: null, input: "" };
-      return { ...state, historyIndex: index, input: state.history[index] ?? "" };
+      if (index >= state.history.length) {
+        return { ...state, historyIndex: null, input: "", caret: 0 };
+      }
+      const input = state.history[index] ?? "";
+      return { ...state, historyIndex: index, input, caret: input.length };
     }
+    case "history_loaded":
+      return { ...state, history: [...action.history, ...state.history].slice(-MAX_HISTORY) };
     case "query_submitted": {
       const sql = state.input.trim();
       if (sql === "" || state.queryRunning) return state;
@@ -299,17 +183,15 @@ export function reduce(state: UiState, action: UiAction): UiState {
         ...state,
         history,
         historyIndex: null,
-        input: "",
         queryRunning: true,
+        queryStartedAt: action.now ?? state.now,
         queryError: null,
         lastQuery: sql,
         nextQueryId: state.nextQueryId + 1,
       };
     }
-    case "scroll": {
-      const max = Math.max(0, (state.result?.rows.length ?? 0) - 1);
-      return { ...state, scroll: Math.min(max, Math.max(0, state.scroll + action.by)) };
-    }
+    case "scroll":
+      return scrollRows(state, action.by);
     case "scroll_columns": {
       const max = Math.max(0, (state.result?.columns.length ?? 0) - 1);
       return { ...state, column: Math.min(max, Math.max(0, state.column + action.by)) };

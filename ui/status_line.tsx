@@ -1,9 +1,12 @@
-// The status line: connection (password masked), loop status with the last
-// error, the newest notice, and key help.
+// The status line, always the bottom lines of the screen: the health badge
+// (healthy / degraded / down), the loop status with the last error, what the
+// engine is doing now, the connection (password masked), then the keys for the
+// focused pane and the newest notice.
 
 import { Box, Text } from "ink";
 import { clip } from "./format.ts";
 import { countdown } from "./checkpoint_pane.tsx";
+import { badge } from "./health.ts";
 import type { UiState } from "./state.ts";
 
 export interface StatusLineProps {
@@ -38,26 +41,46 @@ export function statusText(state: UiState): { text: string; color: string } {
   }
 }
 
-function sourceLength(state: UiState): number {
-  return (state.demo ? "embedded demo database ".length : 0) + state.connection.length;
+/** Seeding works on the demo table only. */
+export function canSeed(state: UiState): boolean {
+  return state.demo || "analytics_subscriptions" in state.tables;
+}
+
+export function keyHelp(state: UiState): string {
+  if (state.focus === "prompt") {
+    return "Enter run · Esc/Tab leave · Alt+Enter new line · ↑/↓ history · Ctrl+C quit";
+  }
+  if (state.detail) return "Esc close · j/k scroll · q quit";
+  const move = state.pane === "results"
+    ? "j/k rows · ←/→ columns · Enter row"
+    : state.pane === "events"
+    ? "j/k move · Enter whole entry · f filter"
+    : "j/k move · Enter details";
+  return `q quit · ? help · ${move} · Tab pane · / query · ${
+    canSeed(state) ? "s seed · " : ""
+  }r sync now · ${state.status === "paused" ? "p resume" : "p pause"}`;
 }
 
 export function StatusLine({ state, width, roomy = false }: StatusLineProps) {
+  const b = badge(state);
   const status = statusText(state);
   const notice = state.notices[state.notices.length - 1];
-  // The status (and its error) wins over the connection when space is short.
-  const statusWidth = Math.max(30, width - sourceLength(state) - 3);
   const source = `${state.demo ? "embedded demo database " : ""}${state.connection}`;
-  const keys = state.focus === "prompt"
-    ? "Enter run · ↑/↓ history · PgUp/PgDn scroll · Esc leave prompt"
-    : "s seed · r sync now · p pause · Tab query · ? help · q quit";
+  const head = ` ${b.word} `;
+  const activity = state.activity ? ` │ ${state.activity}` : "";
+  const used = head.length + 1 + status.text.length + activity.length;
+  const keys = keyHelp(state);
   return (
-    <Box flexDirection="column" width={width}>
+    <Box flexDirection="column" width={width} height={roomy ? 3 : 2}>
       <Text wrap="truncate">
-        <Text color={status.color}>{clip(status.text, statusWidth)}</Text>
-        <Text color="gray">
-          {clip(` │ ${source}`, Math.max(0, width - Math.min(status.text.length, statusWidth)))}
+        <Text inverse color={b.color} bold>{head}</Text>
+        <Text color={status.color}>
+          {clip(` ${status.text}`, Math.max(10, width - head.length))}
         </Text>
+        <Text color="yellow">
+          {clip(activity, Math.max(0, width - head.length - status.text.length - 1))}
+        </Text>
+        <Text color="gray">{clip(` │ ${source}`, Math.max(0, width - used))}</Text>
       </Text>
       {roomy
         ? <Text color="yellow" wrap="truncate">{clip(notice ? `» ${notice}` : "", width)}</Text>

@@ -1,9 +1,12 @@
-// The Throughput pane: rows/s of recent batches as a sparkline, the last
-// batch, and totals since start.
+// The Throughput pane: rows/s over time in fixed buckets (newest right) with
+// its scale labelled, an axis marking outages (×, a gap in the bars) and failed
+// cycles (!), the time span and the busiest tables of that span when there is
+// room; the session's totals in the top border.
 
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
-import { clip, compactNumber, formatBytesShort, formatDuration, sparkline } from "./format.ts";
+import { clip, compactNumber, formatDuration } from "./format.ts";
+import { axis, bars, buildChart, topTables } from "./throughput_chart.ts";
 import type { UiState } from "./state.ts";
 
 export interface ThroughputPaneProps {
@@ -13,28 +16,36 @@ export interface ThroughputPaneProps {
 }
 
 export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
-  const inner = width - 4;
-  const rates = state.batches.map((b) => (b.durationMs > 0 ? b.rows / (b.durationMs / 1000) : 0));
-  const last = state.batches[state.batches.length - 1];
-  const peak = Math.max(0, ...rates);
-  const lines = [
-    rates.length === 0 ? "no batches yet" : sparkline(rates, inner),
-    last
-      ? `last ${last.rows.toLocaleString("en-US")} rows, ${
-        compactNumber(rates[rates.length - 1] ?? 0)
-      } rows/s, ${Math.round(last.durationMs)} ms, ${formatBytesShort(last.bytes)}`
-      : "",
-    `peak ${compactNumber(peak)} rows/s`,
-    `total ${state.totals.rows.toLocaleString("en-US")} rows in ${state.totals.batches} batch${
-      state.totals.batches === 1 ? "" : "es"
-    }, ${formatBytesShort(state.totals.bytes)} since ${
-      formatDuration(state.now - state.startedAt)
-    } ago`,
+  const inner = Math.max(1, width - 4);
+  const rows = Math.max(1, height - 2);
+  const chart = buildChart(state, inner);
+  // Scale line, bars, axis, then the time span and the busiest tables when there is room.
+  const withSpan = rows >= 5;
+  const windowFrom = state.now - chart.bucketSeconds * inner * 1000;
+  const top = rows >= 7 ? topTables(state.batches, windowFrom, 4) : "";
+  const barRows = Math.max(1, rows - (withSpan ? 3 : 2) - (top ? 1 : 0));
+  const span = `-${formatDuration(chart.bucketSeconds * inner * 1000)}`;
+  const scale = state.totals.batches === 0
+    ? `no batches yet · ${chart.bucketSeconds}s/column`
+    : `${compactNumber(chart.scale)} rows/s ┤ ${chart.bucketSeconds}s/column`;
+  const lines: { text: string; color?: string }[] = [
+    { text: scale, color: "gray" },
+    ...bars(chart, barRows).map((text) => ({ text, color: "cyan" })),
+    { text: axis(chart), color: "gray" },
+    ...(withSpan
+      ? [{ text: `${span}${" ".repeat(Math.max(1, inner - span.length - 3))}now`, color: "gray" }]
+      : []),
+    ...(top ? [{ text: top }] : []),
   ];
+  const info = state.totals.batches === 0
+    ? ""
+    : `Σ ${compactNumber(state.totals.rows)} rows${
+      width >= 50 ? `, ${state.totals.batches} batches` : ""
+    }`;
   return (
-    <Pane title="Throughput" width={width} height={height}>
-      {lines.slice(0, Math.max(0, height - 3)).map((l, i) => (
-        <Text key={i} color={i === 0 ? "cyan" : undefined} wrap="truncate">{clip(l, inner)}</Text>
+    <Pane title="Throughput" info={info} width={width} height={height}>
+      {lines.slice(0, rows).map((l, i) => (
+        <Text key={i} color={l.color} wrap="truncate">{clip(l.text, inner)}</Text>
       ))}
     </Pane>
   );

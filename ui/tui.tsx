@@ -1,13 +1,17 @@
-// Owns the terminal UI's process side: starts the engine in a Web Worker,
-// renders the App with Ink, relays commands, and on quit shuts the worker down
-// (the batch in flight finishes), restores the terminal and returns the exit
-// code. The main thread never opens DuckDB.
+// Owns the terminal UI's process side: renders the App with Ink on the
+// alternate screen at once, then starts the engine in a Web Worker, relays
+// commands, keeps the prompt history in STATE_DIR, and on quit (q, SIGTERM,
+// SIGINT) shuts the worker down (the batch in flight finishes), restores the
+// terminal (also after a crash) and returns the exit code. The main thread
+// never opens DuckDB.
 
+import process from "node:process";
 import { render } from "ink";
 import type { Config } from "../src/mod.ts";
 import type { WorkerCommand, WorkerEvent, WorkerInit } from "../src/host/protocol.ts";
 import { App } from "./app.tsx";
 import type { EventSource } from "./use_batched_events.ts";
+import { readHistory, writeHistory } from "./history_file.ts";
 
 export interface TuiOptions {
   readonly config: Config;
@@ -16,8 +20,16 @@ export interface TuiOptions {
 }
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** Leaves the alternate screen and shows the cursor: what Ink's unmount does, for a crash. */
+const RESTORE_TERMINAL = "\x1b[?2004l\x1b[?25h\x1b[?1049l";
 
 export async function runTui(options: TuiOptions): Promise<number> {
+  const stateDir = options.config.stateDir;
+  const history = await readHistory(stateDir);
+  let saving = Promise.resolve();
+  const saveHistory = (entries: readonly string[]) => {
+    saving = saving.then(() => writeHistory(stateDir, entries)).catch(() => {});
+  };
   const worker = new Worker(new URL("../src/host/worker.ts", import.meta.url).href, {
     type: "module",
   });
@@ -63,17 +75,39 @@ export async function runTui(options: TuiOptions): Promise<number> {
     app.unmount();
   };
   const onSignal = () => void quit();
-  Deno.addSignalListener("SIGTERM", onSignal);
-  Deno.addSignalListener("SIGINT", onSignal);
-  app = render(<App events={source} send={send} onQuit={() => void quit()} />, {
-    exitOnCtrlC: false,
-  });
+  // Through node:process, so Ink's exit hook sees a listener and does not re-raise the
+  // signal (which would end the process before the batch in flight finishes).
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  // A crash must not leave the terminal on the alternate screen.
+  const onCrash = () => {
+    try {
+      app.unmount();
+    } finally {
+      Deno.stdout.writeSync(new TextEncoder().encode(RESTORE_TERMINAL));
+    }
+  };
+  globalThis.addEventListener("error", onCrash);
+  globalThis.addEventListener("unhandledrejection", onCrash);
+  app = render(
+    <App
+      events={source}
+      send={send}
+      onQuit={() => void quit()}
+      history={history}
+      onHistory={saveHistory}
+    />,
+    { exitOnCtrlC: false, alternateScreen: true },
+  );
   try {
     await app.waitUntilExit();
   } finally {
-    Deno.removeSignalListener("SIGTERM", onSignal);
-    Deno.removeSignalListener("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    globalThis.removeEventListener("error", onCrash);
+    globalThis.removeEventListener("unhandledrejection", onCrash);
     worker.terminate();
+    await saving;
   }
   const failure = fatal as Extract<WorkerEvent, { type: "fatal" }> | null;
   if (failure) {

@@ -38,7 +38,7 @@ async function startAndQuit(dir: string, exitFile: string, check: (screen: strin
   try {
     const screen = await waitForScreen(
       session,
-      /copied 10,00\d[\s\S]*embedded demo database/,
+      /analytics_subscriptions +in sync[\s\S]*embedded demo database/,
       120_000,
     );
     check(screen);
@@ -67,7 +67,7 @@ Deno.test("fresh clone, no Postgres configured: the demo syncs, quits cleanly, r
     const exitFile = `${dir}/.exit-code`;
 
     await startAndQuit(dir, exitFile, (screen) => {
-      for (const title of ["Checkpoint", "Throughput", "Schema drift", "Query"]) {
+      for (const title of ["1 Tables", "Throughput", "2 Events", "3 Query"]) {
         assert(screen.includes(title), title);
       }
     });
@@ -93,8 +93,8 @@ Deno.test("fresh clone, no Postgres configured: the demo syncs, quits cleanly, r
 
     // Second start: resumes incremental, copies nothing again.
     await startAndQuit(dir, exitFile, (screen) => {
-      assertMatch(screen, /incremental/);
-      assert(!/bootstrap/.test(screen), screen);
+      assertMatch(screen, /in sync/);
+      assert(!/copying/.test(screen), screen);
     });
     const status2 = JSON.parse(
       (await run(Deno.execPath(), ["run", "-A", "main.ts", "status", "--json"], dir, env)).stdout,

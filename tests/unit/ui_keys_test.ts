@@ -1,12 +1,20 @@
 import { assertEquals } from "../support/assert.ts";
-import { type KeyFlags, type KeyOutcome, mapKey, PAGE } from "../../ui/keys.ts";
+import {
+  type KeyFlags,
+  type KeyOutcome,
+  mapKey,
+  PAGE,
+  pasteText,
+  typeChunk,
+} from "../../ui/keys.ts";
 import { initialState, reduce, type UiState } from "../../ui/state.ts";
 
 const T0 = 1_700_000_000_000;
 const NONE: KeyOutcome = { actions: [], command: null, quit: false };
 
 const panes = (patch: Partial<UiState> = {}): UiState => ({ ...initialState(T0), ...patch });
-const prompt = (patch: Partial<UiState> = {}): UiState => panes({ focus: "prompt", ...patch });
+const prompt = (patch: Partial<UiState> = {}): UiState =>
+  panes({ focus: "prompt", pane: "prompt", caret: patch.input?.length ?? 0, ...patch });
 
 /** Feeds keys through mapKey and the reducer, collecting commands. */
 function press(state: UiState, keys: [string, KeyFlags?][]) {
@@ -78,164 +86,176 @@ Deno.test("mapKey() p and r after the engine stopped send nothing and say so", (
   }
 });
 
-Deno.test("mapKey() Tab toggles focus, / and : open the prompt", () => {
-  assertEquals(mapKey("", { tab: true }, panes()), {
-    actions: [{ type: "focus_toggle" }],
-    command: null,
-    quit: false,
-  });
-  const { state } = press(panes(), [["", { tab: true }]]);
-  assertEquals(state.focus, "prompt");
-  assertEquals(press(panes(), [["/"]]).state.focus, "prompt");
-  assertEquals(press(panes(), [[":"]]).state.focus, "prompt");
+Deno.test("mapKey() Tab and Shift+Tab cycle the panes and the prompt; / and : open the prompt", () => {
+  let s = panes();
+  assertEquals(s.pane, "tables");
+  s = press(s, [["", { tab: true }]]).state;
+  assertEquals([s.pane, s.focus], ["events", "panes"]);
+  s = press(s, [["", { tab: true }]]).state;
+  assertEquals([s.pane, s.focus], ["prompt", "prompt"]);
+  s = press(s, [["", { tab: true }]]).state;
+  assertEquals([s.pane, s.focus], ["tables", "panes"]);
+  s = press(s, [["", { tab: true, shift: true }]]).state;
+  assertEquals(s.pane, "prompt");
+  for (const key of ["/", ":"]) {
+    assertEquals(press(panes(), [[key]]).state.focus, "prompt");
+  }
+  assertEquals(press(panes(), [["2"]]).state.pane, "events");
 });
 
 Deno.test("mapKey() ? toggles help and ?/Esc close it", () => {
   assertEquals(mapKey("?", {}, panes()).actions, [{ type: "help_toggle" }]);
-  const open = press(panes(), [["?"]]).state;
-  assertEquals(open.help, true);
-  assertEquals(press(open, [["?"]]).state.help, false);
-  assertEquals(press(open, [["", { escape: true }]]).state.help, false);
-  // Esc without help does nothing.
-  assertEquals(mapKey("", { escape: true }, panes()), NONE);
+  assertEquals(mapKey("?", {}, panes({ help: true })).actions, [{ type: "help_toggle" }]);
+  assertEquals(mapKey("", { escape: true }, panes({ help: true })).actions, [{
+    type: "help_toggle",
+  }]);
 });
 
-Deno.test("mapKey() arrows scroll by one in the panes, other letters do nothing", () => {
-  assertEquals(mapKey("", { upArrow: true }, panes()).actions, [{ type: "scroll", by: -1 }]);
-  assertEquals(mapKey("", { downArrow: true }, panes()).actions, [{ type: "scroll", by: 1 }]);
+Deno.test("mapKey() j/k and arrows move the selection; other letters do nothing", () => {
+  assertEquals(mapKey("", { upArrow: true }, panes()).actions, [{ type: "select", by: -1 }]);
+  assertEquals(mapKey("j", {}, panes()).actions, [{ type: "select", by: 1 }]);
   assertEquals(mapKey("x", {}, panes()), NONE);
 });
 
 Deno.test("mapKey() in the prompt letters go to the input; q and s neither quit nor seed", () => {
-  const out = press(prompt(), typed("qs"));
-  assertEquals(out.state.input, "qs");
-  assertEquals(out.quit, false);
-  assertEquals(out.commands, []);
-  assertEquals(mapKey("q", {}, prompt({ input: "a" })), {
-    actions: [{ type: "input_set", value: "aq" }],
-    command: null,
-    quit: false,
-  });
-  // Letters for the other pane keys too, and shifted capitals.
-  assertEquals(press(prompt(), typed("rp?S /")).state.input, "rp?S /");
+  const { state, commands, quit } = press(prompt(), typed("sq 1"));
+  assertEquals(state.input, "sq 1");
+  assertEquals(commands, []);
+  assertEquals(quit, false);
 });
 
-Deno.test("mapKey() in the prompt backspace and delete remove the last character", () => {
-  const s = prompt({ input: "SELECT" });
-  assertEquals(mapKey("", { backspace: true }, s).actions, [{ type: "input_set", value: "SELEC" }]);
-  assertEquals(mapKey("", { delete: true }, s).actions, [{ type: "input_set", value: "SELEC" }]);
-  assertEquals(
-    mapKey("", { backspace: true }, prompt({ input: "" })).actions,
-    [{ type: "input_set", value: "" }],
-  );
-  assertEquals(mapKey("u", { ctrl: true }, s).actions, [{ type: "input_set", value: "" }]);
+Deno.test("mapKey() in the prompt Backspace deletes before the caret, Delete after it", () => {
+  let s = press(prompt({ input: "abc" }), [["", { backspace: true }]]).state;
+  assertEquals([s.input, s.caret], ["ab", 2]);
+  s = press(s, [["", { leftArrow: true }], ["", { delete: true }]]).state;
+  assertEquals([s.input, s.caret], ["a", 1]);
+});
+
+Deno.test("mapKey() Left, Ctrl+W, Home and Ctrl+K edit like readline", () => {
+  let s = press(prompt(), typed("SELECT 1 FROM tt")).state;
+  s = press(s, [["", { leftArrow: true }], ["", { leftArrow: true }]]).state;
+  s = press(s, [["w", { ctrl: true }]]).state;
+  assertEquals([s.input, s.caret], ["SELECT 1 tt", 9]);
+  s = press(s, typed("FROM ")).state;
+  assertEquals(s.input, "SELECT 1 FROM tt");
+  s = press(s, [["a", { ctrl: true }], ["f", { meta: true }], ["k", { ctrl: true }]]).state;
+  assertEquals(s.input, "SELECT");
+  s = press(s, [["", { home: true }], ["x"], ["", { end: true }], ["y"]]).state;
+  assertEquals(s.input, "xSELECTy");
+  s = press(s, [["u", { ctrl: true }]]).state;
+  assertEquals([s.input, s.caret], ["", 0]);
 });
 
 Deno.test("mapKey() Enter sends run_query with the trimmed SQL and the next query id", () => {
-  const s = prompt({ input: "  SELECT 1  ", nextQueryId: 7 });
-  assertEquals(mapKey("\r", { return: true }, s), {
-    actions: [{ type: "query_submitted" }],
-    command: { type: "run_query", id: 7, sql: "SELECT 1" },
-    quit: false,
-  });
+  const out = mapKey("", { return: true }, prompt({ input: "  SELECT 1  ", nextQueryId: 7 }));
+  assertEquals(out.command, { type: "run_query", id: 7, sql: "SELECT 1" });
+  assertEquals(out.actions, [{ type: "query_submitted" }]);
 });
 
 Deno.test("mapKey() Enter on empty input or while a query runs does nothing", () => {
-  assertEquals(mapKey("\r", { return: true }, prompt()), NONE);
-  assertEquals(mapKey("\r", { return: true }, prompt({ input: "   " })), NONE);
+  assertEquals(mapKey("", { return: true }, prompt({ input: "   " })), NONE);
   assertEquals(
-    mapKey("\r", { return: true }, prompt({ input: "SELECT 1", queryRunning: true })),
+    mapKey("", { return: true }, prompt({ input: "SELECT 1", queryRunning: true })),
     NONE,
   );
 });
 
-Deno.test("mapKey() typing then Enter runs the query and the ids increase", () => {
-  const out = press(prompt(), [...typed("SELECT 1"), ["\r", { return: true }]]);
-  assertEquals(out.commands, [{ type: "run_query", id: 1, sql: "SELECT 1" }]);
-  assertEquals(out.state.input, "");
-  assertEquals(out.state.history, ["SELECT 1"]);
-  assertEquals(out.state.nextQueryId, 2);
-  const done = { ...out.state, queryRunning: false };
-  const again = press(done, [...typed("SELECT 2"), ["\r", { return: true }]]);
-  assertEquals(again.commands, [{ type: "run_query", id: 2, sql: "SELECT 2" }]);
-});
-
 Deno.test("mapKey() text and Enter in one read submit the text", () => {
-  const s = prompt({ nextQueryId: 3 });
-  const out = mapKey("SELECT 1\r", {}, s);
-  assertEquals(out.command, { type: "run_query", id: 3, sql: "SELECT 1" });
-  const after = press(s, [["SELECT 1\r"]]);
-  assertEquals(after.state.input, "");
-  assertEquals(after.state.history, ["SELECT 1"]);
-  assertEquals(after.state.queryRunning, true);
-  // Appends to what is already typed; \n and \r\n work too.
-  assertEquals(
-    mapKey(" 1\n", {}, prompt({ input: "SELECT" })).command,
-    { type: "run_query", id: 1, sql: "SELECT 1" },
-  );
-  assertEquals(
-    mapKey("SELECT 2\r\n", {}, prompt()).command,
-    { type: "run_query", id: 1, sql: "SELECT 2" },
-  );
+  const out = mapKey("SELECT 2\r", {}, prompt({ input: "" }));
+  assertEquals(out.command, { type: "run_query", id: 1, sql: "SELECT 2" });
 });
 
-Deno.test("mapKey() a chunk with Enter while a query runs keeps the text without sending", () => {
-  const out = mapKey("SELECT 1\r", {}, prompt({ queryRunning: true }));
-  assertEquals(out.command, null);
-  assertEquals(out.actions, [{ type: "input_set", value: "SELECT 1" }]);
+Deno.test("mapKey() a pasted multi-line chunk is kept as written and not run", () => {
+  const sql = "SELECT 1 -- one\r\nFROM t\r\nWHERE x";
+  const { state, commands } = press(prompt(), [[sql]]);
+  assertEquals(state.input, "SELECT 1 -- one\nFROM t\nWHERE x");
+  assertEquals(commands, []);
+  const pasted = pasteText(prompt({ input: "x" }), "a\nb");
+  let s = prompt({ input: "x" });
+  for (const a of pasted.actions) s = reduce(s, a);
+  assertEquals(s.input, "xa\nb");
 });
 
-Deno.test("mapKey() a pasted multi-line chunk becomes one line", () => {
-  const out = mapKey("SELECT 1,\n2", {}, prompt());
-  assertEquals(out.command, null);
-  assertEquals(out.actions, [{ type: "input_set", value: "SELECT 1, 2" }]);
+Deno.test("mapKey() Alt+Enter adds a line to the prompt", () => {
+  const s = press(prompt({ input: "SELECT 1" }), [["", { return: true, meta: true }]]).state;
+  assertEquals(s.input, "SELECT 1\n");
 });
 
 Deno.test("mapKey() Up/Down recall history in the prompt", () => {
-  assertEquals(mapKey("", { upArrow: true }, prompt()).actions, [{ type: "history_prev" }]);
-  assertEquals(mapKey("", { downArrow: true }, prompt()).actions, [{ type: "history_next" }]);
-  let s = prompt();
-  for (const sql of ["SELECT 1", "SELECT 2"]) {
-    s = press(s, [...typed(sql), ["\r", { return: true }]]).state;
-    s = { ...s, queryRunning: false };
-  }
-  const up = { upArrow: true };
-  const down = { downArrow: true };
-  assertEquals(press(s, [["", up]]).state.input, "SELECT 2");
-  assertEquals(press(s, [["", up], ["", up]]).state.input, "SELECT 1");
-  assertEquals(press(s, [["", up], ["", up], ["", down]]).state.input, "SELECT 2");
-  assertEquals(press(s, [["", up], ["", down]]).state.input, "");
-  // A recalled line can be run again.
-  const rerun = press(s, [["", up], ["", up], ["\r", { return: true }]]);
-  assertEquals(rerun.commands, [{ type: "run_query", id: 3, sql: "SELECT 1" }]);
+  const s = prompt({ history: ["SELECT 1", "SELECT 2"] });
+  const up = press(s, [["", { upArrow: true }]]).state;
+  assertEquals(up.input, "SELECT 2");
+  const up2 = press(up, [["", { upArrow: true }]]).state;
+  assertEquals(up2.input, "SELECT 1");
+  const down = press(up2, [["", { downArrow: true }], ["", { downArrow: true }]]).state;
+  assertEquals(down.input, "");
 });
 
-Deno.test("mapKey() Esc and Tab leave the prompt", () => {
-  assertEquals(mapKey("", { escape: true }, prompt()).actions, [{ type: "focus_panes" }]);
-  assertEquals(mapKey("", { tab: true }, prompt()).actions, [{ type: "focus_panes" }]);
-  assertEquals(press(prompt({ input: "x" }), [["", { escape: true }]]).state.focus, "panes");
-  // After leaving, q quits again.
-  const left = press(prompt(), [["", { tab: true }], ["q"]]);
-  assertEquals(left.quit, true);
+Deno.test("mapKey() Esc leaves the prompt, keeping its text", () => {
+  const s = press(prompt({ input: "SELECT" }), [["", { escape: true }]]).state;
+  assertEquals([s.focus, s.pane, s.input], ["panes", "tables", "SELECT"]);
 });
 
-Deno.test("mapKey() PgUp/PgDn scroll by PAGE in both focus modes", () => {
-  for (const s of [prompt(), panes()]) {
-    assertEquals(mapKey("", { pageUp: true }, s).actions, [{ type: "scroll", by: -PAGE }]);
-    assertEquals(mapKey("", { pageDown: true }, s).actions, [{ type: "scroll", by: PAGE }]);
-  }
-  assertEquals(PAGE, 5);
+Deno.test("mapKey() PgUp/PgDn move a page of the focused pane", () => {
+  const pages = { tables: 7, events: 3, results: 12, detail: 9 };
+  assertEquals(mapKey("", { pageDown: true }, panes(), pages).actions, [{ type: "select", by: 7 }]);
+  assertEquals(mapKey("", { pageUp: true }, panes({ pane: "events" }), pages).actions, [{
+    type: "select",
+    by: -3,
+  }]);
+  assertEquals(mapKey("", { pageDown: true }, prompt(), pages).actions, [{
+    type: "scroll",
+    by: 12,
+  }]);
+  assertEquals(mapKey("", { pageDown: true }, panes(), undefined).actions, [{
+    type: "select",
+    by: PAGE,
+  }]);
 });
 
 Deno.test("mapKey() ignores other control and meta keys in the prompt", () => {
-  assertEquals(mapKey("a", { ctrl: true }, prompt()), NONE);
-  assertEquals(mapKey("b", { meta: true }, prompt()), NONE);
-  assertEquals(mapKey("", {}, prompt()), NONE);
-  assertEquals(mapKey("\u0007", {}, prompt()), NONE);
+  assertEquals(mapKey("x", { ctrl: true }, prompt({ input: "a" })), NONE);
+  assertEquals(mapKey("x", { meta: true }, prompt({ input: "a" })), NONE);
+});
+
+Deno.test("mapKey() Enter opens a detail view and Esc closes it", () => {
+  assertEquals(mapKey("", { return: true }, panes()).actions, [{ type: "detail_open" }]);
+  const detail = panes({ detail: { kind: "table", table: "t" } });
+  assertEquals(mapKey("", { escape: true }, detail).actions, [{ type: "detail_close" }]);
+  assertEquals(mapKey("j", {}, detail).actions, [{ type: "detail_scroll", by: 1 }]);
+  assertEquals(mapKey("q", {}, detail).quit, true);
 });
 
 Deno.test("mapKey() r while paused says how to resume instead of pretending to sync", () => {
   const out = mapKey("r", {}, panes({ status: "paused" }));
   assertEquals(out.command, null);
   assertEquals(out.actions, [{ type: "notice", message: "paused: press p to resume syncing" }]);
+});
+
+Deno.test("typeChunk() applies editing keys that arrive in one read with the text", () => {
+  assertEquals(typeChunk({ text: "", caret: 0 }, "SELECT 4 oops\u0017"), {
+    text: "SELECT 4 ",
+    caret: 9,
+  });
+  assertEquals(typeChunk({ text: "ab", caret: 2 }, "c\u007f\u0001x"), { text: "xab", caret: 1 });
+  const s = press(prompt(), [["SELECT 1 x\u0017\u0017"]]).state;
+  assertEquals(s.input, "SELECT ");
+});
+
+Deno.test("mapKey() / and text in one read open the prompt with the text in it", () => {
+  const s = press(panes(), [["/SELECT 1"]]).state;
+  assertEquals([s.focus, s.input], ["prompt", "SELECT 1"]);
+});
+
+Deno.test("mapKey() several command keys in one read act in turn", () => {
+  let s = panes({ tables: {} });
+  const out = mapKey("2r", {}, s);
+  for (const a of out.actions) s = reduce(s, a);
+  assertEquals(s.pane, "events");
+  assertEquals(out.command, { type: "sync_now" });
+  assertEquals(mapKey("jq", {}, panes()).quit, true);
+});
+
+Deno.test("mapKey() a long unbracketed chunk in the panes is not run as commands", () => {
+  assertEquals(mapKey("select sq", {}, panes()), NONE);
 });

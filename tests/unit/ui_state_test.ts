@@ -3,6 +3,8 @@ import {
   applyEvent,
   initialState,
   MAX_BATCH_POINTS,
+  MAX_HISTORY,
+  newTable,
   reduce,
   type UiAction,
   type UiState,
@@ -92,23 +94,13 @@ Deno.test("reduce() ready takes connection, demo flag and tables from the checkp
   assertEquals(s.demo, true);
   assertEquals(s.tables, {
     "public.orders": {
-      table: "public.orders",
+      ...newTable("public.orders"),
       mode: "incremental",
       cursor: "2024-05-01 12:00:00+00",
       key: ["42"],
       rowsCopied: 1234,
-      estimatedRows: null,
-      error: null,
     },
-    "public.users": {
-      table: "public.users",
-      mode: "bootstrap",
-      cursor: null,
-      key: null,
-      rowsCopied: 0,
-      estimatedRows: null,
-      error: null,
-    },
+    "public.users": newTable("public.users"),
   });
   assertEquals(s.status, "starting");
 });
@@ -144,13 +136,10 @@ Deno.test("applyEvent() cycle_started sets syncing, mode and estimate, clears er
   assertEquals(s.lastError, null);
   assertEquals(s.nextCycleAt, null);
   assertEquals(s.tables["public.orders"], {
-    table: "public.orders",
-    mode: "bootstrap",
-    cursor: null,
-    key: null,
-    rowsCopied: 0,
+    ...newTable("public.orders"),
     estimatedRows: 5000,
-    error: null,
+    active: true,
+    copyStartedAt: T0 + 10,
   });
 });
 
@@ -159,8 +148,8 @@ Deno.test("applyEvent() batch_finished appends a point and adds to the totals", 
   s = applyEvent(s, batch(100, 2048, 250), T0 + 1);
   s = applyEvent(s, batch(50, 1024, 125), T0 + 2);
   assertEquals(s.batches, [
-    { at: T0 + 1, rows: 100, bytes: 2048, durationMs: 250 },
-    { at: T0 + 2, rows: 50, bytes: 1024, durationMs: 125 },
+    { at: T0 + 1, table: "public.orders", rows: 100, bytes: 2048, durationMs: 250 },
+    { at: T0 + 2, table: "public.orders", rows: 50, bytes: 1024, durationMs: 125 },
   ]);
   assertEquals(s.totals, { rows: 150, bytes: 3072, batches: 2 });
 });
@@ -195,13 +184,14 @@ Deno.test("applyEvent() checkpoint_advanced updates cursor, key, rows copied and
     rowsCopied: 777,
   }, T0);
   assertEquals(s.tables["public.orders"], {
-    table: "public.orders",
+    ...newTable("public.orders"),
     mode: "incremental",
     cursor: "2024-05-01 12:34:56.123456+00",
     key: ["7", "b"],
     rowsCopied: 777,
     estimatedRows: 900,
-    error: null,
+    active: true,
+    copyStartedAt: T0,
   });
   // A table never announced still appears.
   s = applyEvent(s, {
@@ -492,7 +482,8 @@ Deno.test("reduce() query_submitted adds trimmed SQL to history and bumps the qu
     { type: "query_submitted" },
   ]);
   assertEquals(s.history, ["SELECT 1"]);
-  assertEquals(s.input, "");
+  // The SQL stays in the prompt until it succeeds.
+  assertEquals(s.input, "  SELECT 1  ");
   assertEquals(s.queryRunning, true);
   assertEquals(s.nextQueryId, 2);
   assertEquals(s.historyIndex, null);
@@ -548,11 +539,11 @@ Deno.test("reduce() notices keep only the newest four", () => {
   assertEquals(s.notices, ["n4", "n5", "n6", "n7"]);
 });
 
-Deno.test("reduce() history keeps the newest 100 entries", () => {
-  const s = withHistory(...Array.from({ length: 105 }, (_, i) => `SELECT ${i}`));
-  assertEquals(s.history.length, 100);
+Deno.test("reduce() history keeps the newest MAX_HISTORY entries", () => {
+  const s = withHistory(...Array.from({ length: MAX_HISTORY + 5 }, (_, i) => `SELECT ${i}`));
+  assertEquals(s.history.length, MAX_HISTORY);
   assertEquals(s.history[0], "SELECT 5");
-  assertEquals(s.history[99], "SELECT 104");
+  assertEquals(s.history[MAX_HISTORY - 1], `SELECT ${MAX_HISTORY + 4}`);
 });
 
 Deno.test("reduce() never mutates the previous state", () => {
