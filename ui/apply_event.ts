@@ -134,10 +134,14 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
           rows: event.rows,
           bytes: event.bytes,
           durationMs: event.durationMs,
+          ...(event.changes ? { changes: event.changes } : {}),
         },
       ];
       return {
-        ...withTable(state, event.table, { cycleRows: t.cycleRows + event.rows }),
+        ...withTable(state, event.table, {
+          cycleRows: t.cycleRows + event.rows,
+          ...(event.commitLagMs === undefined ? {} : { lagMs: event.commitLagMs }),
+        }),
         batches: batches.length > MAX_BATCH_POINTS ? batches.slice(-MAX_BATCH_POINTS) : batches,
         totals: {
           rows: state.totals.rows + event.rows,
@@ -156,6 +160,7 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         cursor: event.cursor,
         key: event.key,
         rowsCopied: event.rowsCopied,
+        ...(event.lsn === undefined ? {} : { lsn: event.lsn }),
       });
     case "drift_applied":
       return {

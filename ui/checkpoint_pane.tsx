@@ -63,7 +63,9 @@ export function tableLine(
     ];
   }
   const copied = t.rowsCopied.toLocaleString("en-US").padStart(13);
-  const tail = `${copied}  ${(t.cursor ?? "-").padEnd(30)} ${padEndWidth(keyText(t), keyWidth)}`;
+  // A table streamed from the WAL has a position instead of a cursor.
+  const position = t.cursor ?? (t.lsn ? `lsn ${t.lsn}${lagText(t)}` : "-");
+  const tail = `${copied}  ${position.padEnd(30)} ${padEndWidth(keyText(t), keyWidth)}`;
   const detailWidth = Math.max(10, width - nameWidth - WORD_WIDTH - 2 - displayWidth(tail) - 1);
   const detail = displayWidth(h.detail) > detailWidth
     ? `${h.detail.slice(0, detailWidth - 1)}…`
@@ -121,4 +123,9 @@ export function CheckpointPane({ state, width, height, focused, wide }: Checkpoi
       ))}
     </Pane>
   );
+}
+
+/** ", lag 0.8s" after a streamed table's position, when a batch reported one. */
+export function lagText(t: TableView): string {
+  return t.lagMs === null ? "" : `, lag ${(t.lagMs / 1000).toFixed(1)}s`;
 }

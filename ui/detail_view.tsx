@@ -60,7 +60,15 @@ export function detailLines(state: UiState, width: number): SegLine[] {
           ? "none this session"
           : `${formatDuration(state.now - t.lastGoodAt)} ago`,
       ),
-      field("cursor", t.cursor ?? "-"),
+      ...(t.lsn
+        ? [
+          field("WAL position", t.lsn),
+          field(
+            "lag",
+            t.lagMs === null ? "-" : `${(t.lagMs / 1000).toFixed(1)} s at the last batch`,
+          ),
+        ]
+        : [field("cursor", t.cursor ?? "-")]),
       field("key", t.key ? t.key.join(", ") : "-"),
       field("rows copied", t.rowsCopied.toLocaleString("en-US")),
       field("this session", sessionBatches(state, t.table)),

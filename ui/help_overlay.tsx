@@ -16,6 +16,7 @@ export const HELP_LINES = [
   "In the prompt:   Enter runs · Alt+Enter new line · ↑/↓ history (kept in STATE_DIR)",
   "                 ←/→ Home/End Ctrl+A/E · Alt+B/F words · Ctrl+W/U/K delete · Esc leaves",
   "Esc              close this help or a detail view",
+  "Esc, Ctrl+C      while a query runs: cancel it in DuckDB (the sync goes on)",
   "q                quit (the batch in flight finishes)   Ctrl+C quits from anywhere",
 ];
 

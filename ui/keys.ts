@@ -227,6 +227,10 @@ export function mapKey(
   state: UiState,
   pages: Pages = DEFAULT_PAGES,
 ): KeyOutcome {
+  // A running query is interrupted in DuckDB (the sync goes on); otherwise Ctrl+C quits.
+  if (state.queryRunning && ((key.ctrl && input === "c") || key.escape)) {
+    return send({ type: "cancel_query", id: state.nextQueryId - 1 });
+  }
   if (key.ctrl && input === "c") return { actions: [], command: null, quit: true };
   if (state.focus === "prompt") {
     if (key.pageUp) return act({ type: "scroll", by: -pages.results });

@@ -97,7 +97,7 @@ export function QueryPane({ state, width, height, browsing }: QueryPaneProps) {
   if (state.queryRunning) {
     footer = `running ${
       formatDuration(Math.max(0, state.now - (state.queryStartedAt ?? state.now)))
-    }… (the sync goes on; Esc leaves the prompt)`;
+    }… (the sync goes on; Esc or Ctrl+C cancels the query)`;
   } else if (state.queryError) {
     footer = "the SQL is still in the prompt: fix it and press Enter";
   } else if (r && shown) {

@@ -2,7 +2,7 @@
 // the initial state), shared by the event reducer (apply_event.ts) and the
 // user-action reducer (state.ts).
 
-import type { DriftRecord, SyncMode, WorkerEvent } from "../src/host/protocol.ts";
+import type { ChangeCounts, DriftRecord, SyncMode, WorkerEvent } from "../src/host/protocol.ts";
 
 export interface TableView {
   readonly table: string;
@@ -26,6 +26,10 @@ export interface TableView {
   /** When this session saw the first copy start, and its rows then, for the rate. */
   readonly copyStartedAt: number | null;
   readonly copyStartRows: number;
+  /** SYNC_METHOD=cdc: the WAL position (a commit) the table includes. */
+  readonly lsn: string | null;
+  /** SYNC_METHOD=cdc: the last batch's lag, commit in Postgres to commit in DuckDB (ms). */
+  readonly lagMs: number | null;
 }
 
 export interface BatchPoint {
@@ -34,6 +38,8 @@ export interface BatchPoint {
   readonly rows: number;
   readonly bytes: number;
   readonly durationMs: number;
+  /** SYNC_METHOD=cdc: the batch's changes by kind. */
+  readonly changes?: ChangeCounts;
 }
 
 export type LoopStatus =
@@ -230,5 +236,7 @@ export function newTable(table: string): TableView {
     cycleRows: 0,
     copyStartedAt: null,
     copyStartRows: 0,
+    lsn: null,
+    lagMs: null,
   };
 }

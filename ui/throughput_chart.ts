@@ -3,6 +3,7 @@
 // zero) and buckets with a failed cycle. Pure.
 
 import type { BatchPoint, Outage } from "./state_types.ts";
+import { compactNumber } from "./format.ts";
 
 const BLOCKS = " ▁▂▃▄▅▆▇█";
 /** Bucket sizes in seconds; the smallest whose columns span the session is used. */
@@ -105,4 +106,23 @@ export function topTables(batches: readonly BatchPoint[], from: number, count: n
   if (total === 0) return "";
   return [...rows.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)
     .map(([t, n]) => `${t} ${Math.round((n / total) * 100)}%`).join(" · ");
+}
+
+/**
+ * Streamed changes per second by kind over [from, now] ("changes/s: 1.2k ins
+ * 340 upd 12 del"), or "" when no batch of the span came from the WAL.
+ */
+export function changeRates(batches: readonly BatchPoint[], from: number, now: number): string {
+  let inserts = 0, updates = 0, deletes = 0, any = false;
+  for (const b of batches) {
+    if (b.at < from || !b.changes) continue;
+    any = true;
+    inserts += b.changes.inserts;
+    updates += b.changes.updates;
+    deletes += b.changes.deletes;
+  }
+  if (!any) return "";
+  const seconds = Math.max(1, (now - from) / 1000);
+  const rate = (n: number) => compactNumber(Math.round(n / seconds));
+  return `changes/s: ${rate(inserts)} ins ${rate(updates)} upd ${rate(deletes)} del`;
 }

@@ -6,7 +6,7 @@
 import { Text } from "ink";
 import { Pane } from "./pane.tsx";
 import { clip, compactNumber, formatDuration } from "./format.ts";
-import { axis, bars, buildChart, topTables } from "./throughput_chart.ts";
+import { axis, bars, buildChart, changeRates, topTables } from "./throughput_chart.ts";
 import type { UiState } from "./state.ts";
 
 export interface ThroughputPaneProps {
@@ -37,6 +37,8 @@ export function ThroughputPane({ state, width, height }: ThroughputPaneProps) {
       : []),
     ...(top ? [{ text: top }] : []),
   ];
+  const kinds = changeRates(state.batches, windowFrom, state.now);
+  if (kinds) lines.splice(1, 0, { text: kinds, color: "gray" });
   const info = state.totals.batches === 0
     ? ""
     : `Σ ${compactNumber(state.totals.rows)} rows${

@@ -13,6 +13,7 @@ import { type CycleSummary, SyncEngine } from "../sync/engine.ts";
 import { backoffSeconds, LoopControl, runLoop } from "../sync/loop.ts";
 import { assertNever, type WorkerCommand, type WorkerEvent } from "./protocol.ts";
 import { runQuery } from "../io/warehouse_query.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { fatalEvent, scrubEvent } from "./scrub_event.ts";
 
 export const QUERY_ROWS_SENT = 500;
@@ -34,6 +35,8 @@ export class EngineHost {
   readonly #abort = new AbortController();
   #engine: SyncEngine | null = null;
   #finished: Promise<void> | null = null;
+  /** The prompt's query running now, which cancel_query interrupts. */
+  #running: { id: number; connection: DuckDBConnection; cancelled: boolean } | null = null;
 
   constructor(options: EngineHostOptions) {
     this.#options = options;
@@ -153,6 +156,12 @@ export class EngineHost {
       case "run_query":
         await this.#query(command.id, command.sql);
         return;
+      case "cancel_query":
+        if (this.#running?.id === command.id) {
+          this.#running.cancelled = true;
+          this.#running.connection.interrupt();
+        }
+        return;
       case "shutdown":
         this.#post({ type: "loop_state", state: "stopping" });
         this.#abort.abort();
@@ -197,6 +206,7 @@ export class EngineHost {
       const warehouse = await engine.warehouseFile.acquire({
         lockWaitSeconds: this.#options.config.lockWaitSeconds,
       });
+      this.#running = { id, connection: warehouse.connection, cancelled: false };
       try {
         const result = await runQuery(warehouse.connection, sql, QUERY_ROWS_SENT);
         this.#post({
@@ -212,12 +222,16 @@ export class EngineHost {
         warehouse.close();
       }
     } catch (error) {
+      const cancelled = this.#running?.id === id && this.#running.cancelled;
       this.#post({
         type: "query_error",
         id,
-        message: errorMessage(error).split("\n")[0] ?? "query failed",
+        // The whole of DuckDB's message: its later lines point at the mistake.
+        message: cancelled ? "query cancelled" : errorMessage(error) || "query failed",
         elapsedMs: performance.now() - started,
       });
+    } finally {
+      if (this.#running?.id === id) this.#running = null;
     }
   }
 }

@@ -7,6 +7,7 @@ import type { Config } from "../core/config.ts";
 import type { DriftRecord, EngineEvent, SyncMode } from "../core/events.ts";
 
 export type {
+  ChangeCounts,
   DriftRecord,
   EngineEvent,
   EngineEventType,
@@ -27,6 +28,8 @@ export type WorkerCommand =
     readonly deletes: number;
   }
   | { readonly type: "run_query"; readonly id: number; readonly sql: string }
+  /** Interrupts query `id` in DuckDB, if it is still running. */
+  | { readonly type: "cancel_query"; readonly id: number }
   | { readonly type: "shutdown" };
 
 /** Events only the worker sends (beyond the engine's own). */

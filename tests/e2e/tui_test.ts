@@ -115,6 +115,18 @@ Deno.test("terminal UI in tmux at 80x24: seed, prompt editing, multi-line paste,
     );
     await keys(session, "Enter");
     await waitForScreen(session, /a +│ b[\s\S]*1 row in/, 20_000);
+    await keys(session, "C-u");
+
+    // A long query shows a timer; Esc cancels it in DuckDB and the UI goes on.
+    await text(session, "SELECT count(*) FROM range(10000000000000) a");
+    await keys(session, "Enter");
+    await waitForScreen(session, /running \d+(\.\d+)?s?.*cancels the query/, 20_000);
+    await keys(session, "Escape");
+    await waitForScreen(session, /query cancelled/, 20_000);
+    await keys(session, "C-u");
+    await text(session, "SELECT 7 AS after");
+    await keys(session, "Enter");
+    await waitForScreen(session, /after[\s\S]*\b7\b[\s\S]*1 row in/, 20_000);
 
     await keys(session, "Escape");
     // A key right after Esc would read as Alt+key, as in any terminal program.
@@ -130,6 +142,10 @@ Deno.test("terminal UI in tmux at 80x24: seed, prompt editing, multi-line paste,
     ({ session, exitFile } = await startApp(env, db.dir, 80, 24));
     await waitForScreen(session, /analytics_subscriptions +in sync/, 60_000);
     await keys(session, "/");
+    await keys(session, "Up");
+    await waitForScreen(session, /duckdb> SELECT 7 AS after/, 5_000);
+    await keys(session, "Up");
+    await waitForScreen(session, /duckdb> SELECT count\(\*\) FROM range/, 5_000);
     await keys(session, "Up");
     await waitForScreen(
       session,

@@ -196,6 +196,14 @@ Deno.test("mapKey() Esc leaves the prompt, keeping its text", () => {
   assertEquals([s.focus, s.pane, s.input], ["panes", "tables", "SELECT"]);
 });
 
+Deno.test("mapKey() Esc or Ctrl+C while a query runs cancels it; Ctrl+C quits otherwise", () => {
+  const running = prompt({ queryRunning: true, nextQueryId: 5 });
+  assertEquals(mapKey("", { escape: true }, running).command, { type: "cancel_query", id: 4 });
+  const ctrlC = mapKey("c", { ctrl: true }, running);
+  assertEquals([ctrlC.command, ctrlC.quit], [{ type: "cancel_query", id: 4 }, false]);
+  assertEquals(mapKey("c", { ctrl: true }, prompt()).quit, true);
+});
+
 Deno.test("mapKey() PgUp/PgDn move a page of the focused pane", () => {
   const pages = { tables: 7, events: 3, results: 12, detail: 9 };
   assertEquals(mapKey("", { pageDown: true }, panes(), pages).actions, [{ type: "select", by: 7 }]);
