@@ -82,6 +82,10 @@ export interface Config {
   readonly reconcileDeletesEvery: number;
   readonly reconcileDeletesMode: ReconcileMode;
   readonly wideNumeric: WideNumeric;
+  /** Port of the /metrics and /healthz server, or null for none. */
+  readonly metricsPort: number | null;
+  /** Address that server listens on. */
+  readonly metricsHost: string;
 }
 
 /** Flag values from the command line; each overrides its environment variable. */
@@ -243,6 +247,8 @@ export function loadConfig(
     reconcileDeletesEvery: read("RECONCILE_DELETES_EVERY"),
     reconcileDeletesMode: reconcileMode,
     wideNumeric,
+    metricsPort: read("METRICS_PORT"),
+    metricsHost: read("METRICS_HOST"),
   };
   if (problems.length > 0) {
     const named = problems.map((problem) => asFlag(problem, flags));

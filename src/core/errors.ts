@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   "SOURCE_REWRITTEN",
   "VALUE_UNSUPPORTED",
   "INTERNAL",
+  "METRICS_UNAVAILABLE",
 ] as const;
 
 export type ErrorCode = typeof ERROR_CODES[number];
