@@ -10,6 +10,7 @@ import {
   type EnvLookup,
   flagsFrom,
   parseCommandLine,
+  refuseStrayArguments,
   USAGE,
   UsageError,
   wantsJsonLog,
@@ -71,6 +72,7 @@ async function dispatch(ctx: CliContext): Promise<number> {
     ctx.out(USAGE);
     return 0;
   }
+  refuseStrayArguments(ctx.parsed);
   switch (command) {
     case "sync":
       return await commandSync(ctx);
