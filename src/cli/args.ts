@@ -28,6 +28,8 @@ Commands:
                            live changes into the demo table
   reset [--yes] [--force]  remove the state so the next run bootstraps again (--force: also
                            a DuckDB table this STATE_DIR has no checkpoint for)
+  reset --yes --target T   remove DuckDB table T, its checkpoint and batch files, whatever
+                           is selected (e.g. a table left behind when its "target" changed)
   replay FILE...           re-apply Parquet batch files (never regresses a newer row)
 
 Options (each overrides its environment variable; see the README's Configuration):
@@ -49,6 +51,7 @@ const COMMAND_OPTIONS = {
   force: { type: "boolean" },
   yes: { type: "boolean", short: "y" },
   format: { type: "string" },
+  target: { type: "string" },
   inserts: { type: "string" },
   updates: { type: "string" },
   deletes: { type: "string" },
@@ -123,6 +126,7 @@ function exampleOf(flag: string): string {
   }
   const examples: Record<string, string> = {
     format: "--format csv",
+    target: "--target public_orders",
     inserts: "--inserts 5",
     updates: "--updates 5",
     deletes: "--deletes 5",

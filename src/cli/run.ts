@@ -73,6 +73,9 @@ async function dispatch(ctx: CliContext): Promise<number> {
     return 0;
   }
   refuseStrayArguments(ctx.parsed);
+  if (ctx.parsed.values.target !== undefined && command !== "reset") {
+    throw new UsageError("--target is an option of reset only (reset --yes --target T)");
+  }
   switch (command) {
     case "sync":
       return await commandSync(ctx);
