@@ -244,7 +244,7 @@ Deno.test("METRICS_PORT: a table's failure is counted with its code and table; h
   }
 });
 
-Deno.test("METRICS_PORT in use: one line naming the fix, exit 2, before any sync work; the fix works", async () => {
+Deno.test("METRICS_PORT in use, or METRICS_HOST not here: one line naming the fix, exit 2, before any sync work; the fix works", async () => {
   const cluster = await sharedCluster();
   const db = await createTestDb(cluster);
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -283,6 +283,37 @@ Deno.test("METRICS_PORT in use: one line naming the fix, exit 2, before any sync
       } catch { /* exited */ }
       await err.done;
       await out.done;
+    }
+    // An address this machine does not have: the fix is METRICS_HOST, and it works.
+    const away = await runMain(
+      ["sync", "--loop"],
+      db.env({ METRICS_PORT: String(port), METRICS_HOST: "192.0.2.1" }),
+    );
+    assertEquals(away.code, 2, away.stderr);
+    assertMatch(
+      away.stderr,
+      /^error METRICS_UNAVAILABLE: Cannot serve metrics on 192\.0\.2\.1:\d+: .*\(set METRICS_HOST to an address of this machine, e\.g\. 127\.0\.0\.1 or 0\.0\.0\.0\)\n$/,
+    );
+    const everywhere = spawnMain(
+      ["sync", "--loop"],
+      db.env({ METRICS_PORT: String(port), METRICS_HOST: "0.0.0.0" }),
+    );
+    const log = collect(everywhere.stderr);
+    const quiet = collect(everywhere.stdout);
+    try {
+      await waitFor(
+        async () => (await get(`http://127.0.0.1:${port}/healthz`)).status === 200,
+        60_000,
+        () => log.text(),
+      );
+      everywhere.kill("SIGTERM");
+      assertEquals((await everywhere.status).code, 0, log.text());
+    } finally {
+      try {
+        everywhere.kill("SIGKILL");
+      } catch { /* exited */ }
+      await log.done;
+      await quiet.done;
     }
     // A bad value is the usual configuration error.
     const bad = await runMain(["sync", "--loop", "--metrics-port", "http"], db.env());
