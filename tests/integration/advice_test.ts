@@ -150,3 +150,68 @@ Deno.test("a view named explicitly is copied whole with a notice, alone or among
     assertEquals(alone.code, 0, alone.stderr);
     assertEquals(await count(`${db.dir}/w2.duckdb`, "app_big_orders"), 5);
   }));
+
+Deno.test("multi-dimensional arrays: declared so, they arrive as Postgres' text; in a one-dimensional column, the error's fix works", () =>
+  withDb({
+    demo: false,
+    setup: `CREATE SCHEMA app;
+      CREATE TABLE app.m (id int PRIMARY KEY, grid int[][], words text[][], flat int[],
+        updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO app.m (id, grid, words, flat) VALUES
+        (1, '{{1,2},{3,NULL}}', '{{"a b","c,d"},{"{e}",NULL}}', '{1,2}'),
+        (2, '{5,6}', '{}', NULL);
+      CREATE TABLE app.loose (id int PRIMARY KEY, a int[], updated_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO app.loose (id, a) VALUES (1, '{1,2}'), (3, NULL);`,
+  }, async (db) => {
+    const env = { POSTGRES_TABLES: "app.m,app.loose" };
+    const before = await syncOnce(db, env);
+    assertEquals(before.code, 0, before.stderr);
+    assertEquals(
+      await duckRows(
+        db.duckPath,
+        "SELECT a::VARCHAR AS a, typeof(a) AS t FROM app_loose WHERE id = 1",
+      ),
+      [{ a: "[1, 2]", t: "INTEGER[]" }],
+    );
+    await db.sql("INSERT INTO app.loose (id, a) VALUES (2, '{{1,2},{3,4}}')");
+    const first = await syncOnce(db, env);
+    const rows = await duckRows(
+      db.duckPath,
+      "SELECT id, grid, words, flat::VARCHAR AS flat, typeof(grid) AS tg, typeof(flat) AS tf FROM app_m ORDER BY id",
+    );
+    assertEquals(rows, [
+      {
+        id: 1,
+        grid: "{{1,2},{3,NULL}}",
+        words: '{{"a b","c,d"},{"{e}",NULL}}',
+        flat: "[1, 2]",
+        tg: "VARCHAR",
+        tf: "INTEGER[]",
+      },
+      { id: 2, grid: "{5,6}", words: "{}", flat: null, tg: "VARCHAR", tf: "INTEGER[]" },
+    ]);
+    // Declared with one dimension: the table fails, and the error names the fix.
+    assertEquals(first.code, 1, first.stderr);
+    const line = first.stderr.split("\n").find((l) => /multi-dimensional/.test(l));
+    assert(line, first.stderr);
+    assertMatch(
+      line,
+      /app_loose.*Cannot load column "a": it holds a multi-dimensional array, and it is declared with one dimension \(declare its dimensions to copy it as text: ALTER TABLE \.\.\. ALTER COLUMN "a" TYPE integer\[\]\[\]; or make its values one-dimensional\)/,
+    );
+    // The fix, applied to the table the line names: the column becomes text and
+    // every value already copied is copied again in the same form.
+    await db.sql(`ALTER TABLE app.loose ALTER COLUMN "a" TYPE integer[][]`);
+    const second = await syncOnce(db, env);
+    assertEquals(second.code, 0, second.stderr);
+    assertMatch(second.stderr, /drift app_loose: type_widened a/);
+    assertEquals(
+      await duckRows(db.duckPath, "SELECT id, a, typeof(a) AS t FROM app_loose ORDER BY id"),
+      [
+        { id: 1, a: "{1,2}", t: "VARCHAR" },
+        { id: 2, a: "{{1,2},{3,4}}", t: "VARCHAR" },
+        { id: 3, a: null, t: "VARCHAR" },
+      ],
+    );
+    const verify = await runMain(["verify"], db.env({ ...env, SYNC_LOOKBACK_SECONDS: "0" }));
+    assertEquals(verify.code, 0, verify.stdout + verify.stderr);
+  }));
