@@ -1,4 +1,4 @@
-// Owns `reset [--yes] [--force]`: asks before removing (or requires --yes off a
+// Owns `reset [--yes] [--force] [--target T]`: asks before removing (or requires --yes off a
 // terminal), then reports what src/sync/reset.ts removed.
 
 import { planReset, resetTables } from "../sync/reset.ts";
@@ -9,7 +9,11 @@ import type { CliContext } from "./context.ts";
 
 export async function commandReset(ctx: CliContext): Promise<number> {
   const config = configFrom(ctx.parsed, ctx.env);
-  const plan = await planReset(config, ctx.parsed.values.force === true);
+  const named = ctx.parsed.values.target;
+  if (named !== undefined && named.trim() === "") {
+    throw new UsageError("--target needs a DuckDB table name (e.g. --target public_orders)");
+  }
+  const plan = await planReset(config, ctx.parsed.values.force === true, named ?? null);
   if (plan.kind === "refused") throw new UsageError(plan.message);
   if (plan.kind === "nothing") {
     ctx.out(plan.message);

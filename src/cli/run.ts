@@ -10,6 +10,7 @@ import {
   type EnvLookup,
   flagsFrom,
   parseCommandLine,
+  refuseStrayArguments,
   USAGE,
   UsageError,
   wantsJsonLog,
@@ -70,6 +71,10 @@ async function dispatch(ctx: CliContext): Promise<number> {
   if (ctx.parsed.values.help || command === "help") {
     ctx.out(USAGE);
     return 0;
+  }
+  refuseStrayArguments(ctx.parsed);
+  if (ctx.parsed.values.target !== undefined && command !== "reset") {
+    throw new UsageError("--target is an option of reset only (reset --yes --target T)");
   }
   switch (command) {
     case "sync":

@@ -4,6 +4,7 @@
 
 import { secretsOf } from "../core/config.ts";
 import { SyncError } from "../core/errors.ts";
+import { checkMetricsPort } from "../host/metrics_server.ts";
 import type { CliContext } from "./context.ts";
 import { commandSync } from "./sync.ts";
 import { withDemo } from "./with_demo.ts";
@@ -29,6 +30,8 @@ export async function commandTui(ctx: CliContext, forceDemo: boolean): Promise<n
       return await commandSync(headless, { config, demo });
     }
     if (!ctx.startTui) throw new SyncError("INTERNAL", "this build has no terminal UI");
+    // A port in use is one line before the UI opens, not a failure inside it.
+    checkMetricsPort(config);
     return await ctx.startTui({ config, secrets: secretsOf(config), demo });
   });
 }

@@ -85,6 +85,10 @@ export interface Config {
   /** Where changes come from: the cursor column, or the write-ahead log. */
   readonly method: "cursor" | "cdc";
   readonly cdc: CdcConfig;
+  /** Port of the /metrics and /healthz server, or null for none. */
+  readonly metricsPort: number | null;
+  /** Address that server listens on. */
+  readonly metricsHost: string;
 }
 
 export interface CdcConfig {
@@ -264,6 +268,8 @@ export function loadConfig(
       flushMs: read("CDC_FLUSH_MS"),
       maxRetainedWalBytes: read("CDC_MAX_RETAINED_WAL"),
     },
+    metricsPort: read("METRICS_PORT"),
+    metricsHost: read("METRICS_HOST"),
   };
   if (problems.length > 0) {
     const named = problems.map((problem) => asFlag(problem, flags));

@@ -40,6 +40,7 @@ export const ERROR_CODES = [
   "CDC_SLOT_LOST",
   "REPLICA_IDENTITY_MISSING",
   "INTERNAL",
+  "METRICS_UNAVAILABLE",
 ] as const;
 
 export type ErrorCode = typeof ERROR_CODES[number];

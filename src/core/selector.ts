@@ -190,3 +190,9 @@ export function sourceName(source: string): string {
   const { schema, table } = sourceTable(source);
   return formatSelector(schema, table);
 }
+
+/** True when one of `selectors` (schema.table or schema.*) names the stored `source`. */
+export function selectsSource(selectors: readonly TableSelector[], source: string): boolean {
+  const { schema, table } = sourceTable(source);
+  return selectors.some((s) => s.schema === schema && (s.table === "*" || s.table === table));
+}

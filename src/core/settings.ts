@@ -120,6 +120,21 @@ export const byteSize: ReadSetting<number> = (raw, setting, problems) => {
   return Math.round(Number(match[1]) * UNIT_BYTES[match[2]!.toLowerCase()]!);
 };
 
+/** A TCP port, or "" for none (the feature it enables stays off). */
+export const optionalPort: ReadSetting<number | null> = (raw, setting, problems) => {
+  const value = raw.trim();
+  if (value === "") return null;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    problems.push(
+      `${setting}=${
+        JSON.stringify(raw)
+      } is not a port from 1 to 65535 (e.g. ${setting}=9464, or leave it unset for none)`,
+    );
+    return null;
+  }
+  return Number(value);
+};
+
 /** Every setting, in the order of the README's configuration table. */
 export const SETTINGS = {
   POSTGRES_HOST: {
@@ -399,6 +414,21 @@ export const SETTINGS = {
     value: "SIZE",
     help: "WAL the slot may hold back before a warning",
     read: byteSize,
+  },
+  METRICS_PORT: {
+    flag: "metrics-port",
+    default: "",
+    shownDefault: "unset (off)",
+    value: "N",
+    help: "serve /metrics and /healthz on this port (sync --loop and the UI)",
+    read: optionalPort,
+  },
+  METRICS_HOST: {
+    flag: "metrics-host",
+    default: "127.0.0.1",
+    value: "ADDR",
+    help: "address the metrics server listens on",
+    read: name,
   },
 } as const satisfies Record<string, Setting>;
 

@@ -6,6 +6,7 @@
 import type { Config } from "./config.ts";
 import { configError, SyncError } from "./errors.ts";
 import { formatSelector } from "./selector.ts";
+import { quoteIdent } from "./sql.ts";
 import type { TableMode } from "./sync_file.ts";
 
 /** A relation as listed from pg_class. */
@@ -31,6 +32,8 @@ export interface TablePlan {
   readonly softDeleteColumn: string;
   /** Configured key columns, or null to use the primary key. */
   readonly primaryKey: readonly string[] | null;
+  /** Where a key is configured for this table, as advice names it ("POSTGRES_PRIMARY_KEY"). */
+  readonly keySetting: string;
   /** The configured mode, or null to decide from the table's shape. */
   readonly mode: TableMode | null;
   /** Full refresh every N cycles. */
@@ -74,9 +77,17 @@ export function planTables(config: Config, relations: readonly Relation[]): Plan
       source,
       target,
       cursorColumn: o.cursorColumn ?? config.cursorColumn,
-      cursorExplicit: o.cursorColumn !== undefined || config.cursorColumnExplicit,
+      // With several tables, CURSOR_COLUMN is the usual column, not a demand on
+      // each: a table without it is refreshed whole (a table's own "cursor" is).
+      cursorExplicit: o.cursorColumn !== undefined ||
+        (config.cursorColumnExplicit && !config.multiTable),
       softDeleteColumn: o.softDeleteColumn ?? config.softDeleteColumn,
       primaryKey: o.primaryKey ?? config.primaryKey,
+      keySetting: config.multiTable || o.primaryKey
+        ? `"key" for ${source} in ${
+          config.syncFile ? config.syncFile : "a sync file (SYNC_CONFIG)"
+        }`
+        : "POSTGRES_PRIMARY_KEY",
       mode: o.mode ?? null,
       refreshEvery: o.refreshEvery ?? config.fullRefreshEvery,
       explicit,
@@ -165,22 +176,33 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
     }
   }
   const nullableKeys = key.filter((k) => !shape.notNull.has(k));
+  if (shape.isTable === false && plan.mode !== "incremental") {
+    // A view cannot declare a key or NOT NULL: copy it whole, its rows told apart by content.
+    return {
+      kind: "full_refresh",
+      key: [],
+      reason: plan.mode === "full_refresh"
+        ? null
+        : `${source} is a view (or materialized view, or foreign table): copied whole ${
+          everyCycles(plan)
+        } (full refresh)`,
+    };
+  }
   if (nullableKeys.length > 0 && shape.isTable === false) {
-    // A view cannot declare NOT NULL: copy it whole, its rows told apart by content.
-    if (plan.mode === "full_refresh") return { kind: "full_refresh", key: [], reason: null };
     throw configError(
       "PRIMARY_KEY_MISSING",
       `Cannot sync ${source} incrementally: it is a view (or foreign table), whose key column(s) ${
         nullableKeys.join(", ")
-      } cannot be declared NOT NULL (set "mode": "full_refresh" for it in the sync file to copy it whole each cycle)`,
+      } cannot be declared NOT NULL (set "mode": "full_refresh" for it in the sync file, or remove its "mode", to copy it whole each cycle)`,
     );
   }
   if (nullableKeys.length > 0) {
+    const columns = nullableKeys.map((k) => quoteIdent(k));
     throw configError(
       "PRIMARY_KEY_MISSING",
-      `Cannot sync ${source}: key column(s) ${
-        nullableKeys.join(", ")
-      } can be NULL (set POSTGRES_PRIMARY_KEY to NOT NULL columns that are unique, or add NOT NULL to them)`,
+      `Cannot sync ${source}: key column(s) ${nullableKeys.join(", ")} can be NULL (add NOT NULL: ${
+        columns.map((c) => `ALTER TABLE ${source} ALTER COLUMN ${c} SET NOT NULL;`).join(" ")
+      } or set ${plan.keySetting} to NOT NULL columns that are unique)`,
     );
   }
   if (plan.mode === "full_refresh") {
@@ -188,11 +210,13 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
   }
   if (key.length === 0) {
     const fix =
-      `add a primary key, set "key" for it in the sync file, or set "mode": "full_refresh" to copy it whole each cycle`;
+      `add a primary key, set "key" for it in the sync file to NOT NULL columns that are unique, or set "mode": "full_refresh" to copy it whole each cycle`;
     if (plan.explicit && !plan.mode) {
       throw configError(
         "PRIMARY_KEY_MISSING",
-        `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id; with a sync file, "key" for this table, or "mode": "full_refresh" to copy it whole)`,
+        plan.keySetting === "POSTGRES_PRIMARY_KEY"
+          ? `Cannot sync ${source}: it has no primary key (add one, or set POSTGRES_PRIMARY_KEY to columns that are unique, e.g. POSTGRES_PRIMARY_KEY=id; with a sync file, "key" for this table, or "mode": "full_refresh" to copy it whole)`
+          : `Cannot sync ${source}: it has no primary key (add one, set ${plan.keySetting} to NOT NULL columns that are unique, or "mode": "full_refresh" for it to copy it whole)`,
       );
     }
     return { kind: "skip", reason: `${source} has no primary key and is skipped (${fix})` };
@@ -208,7 +232,7 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
       kind: "full_refresh",
       key,
       reason: `${source} has no "${plan.cursorColumn}" column: copied whole ${
-        plan.refreshEvery === 1 ? "every cycle" : `every ${plan.refreshEvery} cycles`
+        everyCycles(plan)
       } (full refresh)`,
     };
   }
@@ -219,6 +243,10 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
     );
   }
   return { kind: "incremental", key };
+}
+
+function everyCycles(plan: TablePlan): string {
+  return plan.refreshEvery === 1 ? "every cycle" : `every ${plan.refreshEvery} cycles`;
 }
 
 /** True when the error belongs to one table (others go on); false for whole-run failures. */

@@ -42,6 +42,8 @@ export interface SourceColumn {
    */
   readonly elementBaseTypeName?: string;
   readonly elementBaseType?: string;
+  /** pg_attribute.attndims: the dimensions an array column was declared with (0: not said). */
+  readonly dimensions?: number;
 }
 
 export interface TypeMapOptions {
@@ -158,6 +160,9 @@ export function mapColumn(column: SourceColumn, options: TypeMapOptions = {}): C
     };
   }
   if (column.category === "A" && name.startsWith("_") && column.baseType.endsWith("[]")) {
+    // Declared with more than one dimension (integer[][]): Postgres' own text
+    // form ({{1,2},{3,4}}), since a DuckDB LIST has one.
+    if ((column.dimensions ?? 1) > 1) return scalar(TEXT_FORM, `${ident}::text`);
     return mapArray(column, base, wide);
   }
   const kind = KINDS.get(name);
@@ -183,7 +188,8 @@ function unsignedZero(kind: Kind): Kind {
  * A one-dimensional array becomes a LIST. Postgres sends it as a JSON array of
  * each element's text (`to_json(c::text[])`: commas, quotes, braces, NULLs and
  * empty strings survive); DuckDB casts each element from that text, so numeric
- * elements never pass through a float. A multi-dimensional value fails the batch.
+ * elements never pass through a float. A multi-dimensional value fails the batch
+ * (a column declared multi-dimensional is text instead, see mapColumn).
  */
 function mapArray(
   column: SourceColumn,
@@ -218,8 +224,9 @@ function mapArray(
     ? texts
     : `CAST(${texts} AS ${duckType})`;
   const multi = quoteLiteral(
-    `Cannot load column "${column.name}": it holds a multi-dimensional array; only ` +
-      `one-dimensional arrays are supported (make it one-dimensional, or store it as json)`,
+    `Cannot load column "${column.name}": it holds a multi-dimensional array, and it is ` +
+      `declared with one dimension (declare its dimensions to copy it as text: ALTER TABLE ... ` +
+      `ALTER COLUMN ${ident} TYPE ${column.baseType}[]; or make its values one-dimensional)`,
   );
   // Each element's canonical text, length-prefixed, NULL as "N": "3:abc,N,0:".
   const pgElements = `SELECT ${kind.pgCanonical("__e")} AS __t, __i ` +

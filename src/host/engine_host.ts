@@ -2,8 +2,10 @@
 // headless `sync` (host/headless.ts): opens the engine (a loop that finds a
 // disk full waits and retries), runs the loop or one cycle, answers the
 // driver's commands (sync now, pause, resume, seed changes, run a query, shut
-// down) and posts every event, fatal errors included, through scrubEvent. It
-// knows nothing of the UI; the driver knows nothing of pg or DuckDB.
+// down) and posts every event, fatal errors included, through scrubEvent. With
+// METRICS_PORT set, a loop also serves its metrics and health (metrics_server.ts)
+// from the events it posts. It knows nothing of the UI; the driver knows
+// nothing of pg or DuckDB.
 
 import { seedDemoChanges } from "../demo/seed_session.ts";
 import type { Config } from "../core/config.ts";
@@ -15,6 +17,7 @@ import { assertNever, type WorkerCommand, type WorkerEvent } from "./protocol.ts
 import { runQuery } from "../io/warehouse_query.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { fatalEvent, scrubEvent } from "./scrub_event.ts";
+import { MetricsServer } from "./metrics_server.ts";
 
 export const QUERY_ROWS_SENT = 500;
 
@@ -37,6 +40,7 @@ export class EngineHost {
   #finished: Promise<void> | null = null;
   /** The prompt's query running now, which cancel_query interrupts. */
   #running: { id: number; connection: DuckDBConnection; cancelled: boolean } | null = null;
+  #metrics: MetricsServer | null = null;
 
   constructor(options: EngineHostOptions) {
     this.#options = options;
@@ -44,7 +48,9 @@ export class EngineHost {
 
   /** Everything the host sends leaves through here, scrubbed. */
   #post(event: WorkerEvent): void {
-    this.#options.post(scrubEvent(event, this.#options.secrets));
+    const scrubbed = scrubEvent(event, this.#options.secrets);
+    this.#metrics?.observe(scrubbed);
+    this.#options.post(scrubbed);
   }
 
   /** Starts the loop; resolves when it has stopped (shutdown or fatal error). */
@@ -57,6 +63,15 @@ export class EngineHost {
     const { config, secrets } = this.#options;
     const emit = (event: WorkerEvent) => this.#post(event);
     try {
+      if (config.metricsPort !== null && this.#options.run !== "once") {
+        // Before any sync work: a port in use is a setting to fix, found at once.
+        this.#metrics = MetricsServer.start(config);
+        emit({
+          type: "notice",
+          message:
+            `serving metrics on ${this.#metrics.url}/metrics and health on ${this.#metrics.url}/healthz`,
+        });
+      }
       this.#engine = await this.#open();
       if (!this.#engine) return;
       this.#post({
@@ -105,6 +120,7 @@ export class EngineHost {
     } finally {
       await this.#engine?.close().catch(() => {});
       this.#post({ type: "loop_state", state: "stopped" });
+      await this.#metrics?.close();
     }
   }
 

@@ -27,10 +27,11 @@ import type { TableCycleResult, TableSyncContext } from "./context.ts";
 import { listTargetTables } from "./table_guards.ts";
 import { syncFullRefresh } from "./full_refresh.ts";
 import { reconcileDeletes } from "./reconcile.ts";
-import { selectOnly, sourceName, sourceTable } from "../core/selector.ts";
+import { selectOnly, shellWord, sourceName, sourceTable } from "../core/selector.ts";
 import { classifyError, classifyLocalError } from "../core/classify_error.ts";
 import { SourceCatalog } from "../io/source_catalog.ts";
 import { CdcSession } from "./cdc/cdc_session.ts";
+import { serverOrigin } from "../io/postgres/server_origin.ts";
 
 export interface EngineOptions {
   readonly config: Config;
@@ -67,6 +68,8 @@ export class SyncEngine {
   readonly #writer = new Mutex();
   /** Tables whose DuckDB table was seen to exist (see targetExists in table_sync.ts). */
   readonly #targetsSeen = new Set<string>();
+  /** The DuckDB file's size and times when the last cycle ended (see #forgetSeenTargets). */
+  #warehouseStamp: string | null = null;
   readonly warehouseFile: WarehouseFile;
   /** This cycle's number, counted across runs in the checkpoint. */
   #cycles = 0;
@@ -154,7 +157,10 @@ export class SyncEngine {
     }
     let plans: readonly TablePlan[];
     let horizon;
+    /** Which server this cycle reads (its system identifier), recorded and checked per table. */
+    let origin = config.pgOrigin;
     try {
+      origin = await serverOrigin(client, config.pgOrigin);
       const schemas = [...new Set(config.tables.map((t) => t.schema))];
       const planned = planTables(config, await listRelations(client, schemas));
       plans = planned.plans;
@@ -172,7 +178,7 @@ export class SyncEngine {
         this.#noticeOnce(`unmatched:${line}`, `${line} matches no table`);
       }
       for (const line of planned.skipped) this.#noticeOnce(`skip:${line}`, `skipped ${line}`);
-      if (config.multiTable) this.#noticeForgotten(plans);
+      this.#noticeForgotten(plans);
       // Read before any data query: a transaction open now is either seen here
       // or committed before every snapshot this cycle reads.
       horizon = await readHorizon(client, config.lookbackSeconds);
@@ -191,7 +197,7 @@ export class SyncEngine {
       });
     }
     const ctx: TableSyncContext = {
-      config,
+      config: { ...config, pgOrigin: origin },
       emit: this.#emit,
       now: this.#now,
       store: this.#store,
@@ -205,6 +211,7 @@ export class SyncEngine {
     const results: TableCycleResult[] = [];
     const failures: TableFailure[] = [];
     const catalog = new SourceCatalog(plans, config.pg.database);
+    await this.#forgetSeenTargets();
     const closeWarehouse = this.warehouseFile.keepOpen();
     if (config.method === "cdc") {
       try {
@@ -215,6 +222,7 @@ export class SyncEngine {
     } else {
       await this.#cursorTables(ctx, catalog, plans, horizon, results, failures, closeWarehouse);
     }
+    this.#warehouseStamp = await fileStamp(config.duckdbPath);
     if (failures.length > 0) {
       // Every synced table failing is the cycle failing: the loop's rules apply
       // (a transient failure is retried with backoff, a setting to fix ends it).
@@ -363,11 +371,35 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Idle cycles trust that a table seen before is still there, until the DuckDB
+   * file changes behind this process (another program dropped a table, say):
+   * then the next cycle lists the tables again (without waiting for a lock).
+   */
+  async #forgetSeenTargets(): Promise<void> {
+    const stamp = await fileStamp(this.#config.duckdbPath);
+    if (stamp !== this.#warehouseStamp) this.#targetsSeen.clear();
+  }
+
   /** Tables with a checkpoint that are no longer selected (or were dropped) keep their copy. */
   #noticeForgotten(plans: readonly TablePlan[]): void {
     const targets = new Set(plans.map((p) => p.target));
     for (const checkpoint of this.#store.list()) {
       if (targets.has(checkpoint.table)) continue;
+      const now = plans.find((p) =>
+        checkpoint.source !== "" && p.source === sourceName(checkpoint.source)
+      );
+      if (now) {
+        // The sync file's "target" changed: the old table is not the new one's to drop.
+        this.#noticeOnce(
+          `renamed:${checkpoint.table}`,
+          `${now.source} now lands in DuckDB table ${now.target}; its old table ${checkpoint.table} in ${this.#config.duckdbPath} is left behind as it was and no longer synced (drop it and its checkpoint with \`reset --yes --target ${
+            shellWord(checkpoint.table)
+          }\`)`,
+        );
+        continue;
+      }
+      if (!this.#config.multiTable) continue;
       this.#noticeOnce(
         `forgotten:${checkpoint.table}`,
         `${checkpoint.table} (from ${
@@ -388,6 +420,20 @@ export class SyncEngine {
   #classify(error: unknown, source?: string): SyncError {
     return classifyError(error, { settings: this.#config, secrets: this.#secrets, source });
   }
+}
+
+/** The size and modification time of a DuckDB file and its WAL, as one text. */
+async function fileStamp(path: string): Promise<string> {
+  const parts: string[] = [];
+  for (const file of [path, `${path}.wal`]) {
+    try {
+      const s = await Deno.stat(file);
+      parts.push(`${s.size}@${s.mtime?.getTime()}/${s.ino}`);
+    } catch {
+      parts.push("-");
+    }
+  }
+  return parts.join(" ");
 }
 
 /** `fn`'s first result, shared by every later call. */

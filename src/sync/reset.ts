@@ -23,9 +23,14 @@ export type ResetPlan =
  * STATE_DIR's checkpoint, a DuckDB table of the one table's name (and its
  * Parquet files) may be another STATE_DIR's copy: refused unless `force`.
  */
-export async function planReset(config: Config, force: boolean): Promise<ResetPlan> {
-  const target = singleTarget(config);
-  if (!config.multiTable && !hasCheckpoint(config, target) && !force) {
+export async function planReset(
+  config: Config,
+  force: boolean,
+  /** One DuckDB table named by `--target`, whatever is selected. */
+  named: string | null = null,
+): Promise<ResetPlan> {
+  const target = named ?? singleTarget(config);
+  if ((named !== null || !config.multiTable) && !hasCheckpoint(config, target) && !force) {
     if (await warehouseHas(config, target)) {
       return {
         kind: "refused",
@@ -38,7 +43,7 @@ export async function planReset(config: Config, force: boolean): Promise<ResetPl
       message: `reset: nothing to reset, ${config.stateDir} holds no checkpoint for ${target}`,
     };
   }
-  return { kind: "reset", targets: resetTargets(config) };
+  return { kind: "reset", targets: named !== null ? [named] : resetTargets(config) };
 }
 
 /**

@@ -4,8 +4,8 @@
 
 import type { Config } from "../core/config.ts";
 import { count } from "../core/counts.ts";
-import { sameOrigin } from "../core/origin.ts";
-import { sourceName } from "../core/selector.ts";
+import { sameOriginOffline, withoutSystem } from "../core/origin.ts";
+import { selectsSource, sourceName } from "../core/selector.ts";
 import type { ScanState } from "../io/block_scan.ts";
 import { CheckpointStore, type TableCheckpoint } from "../io/checkpoint.ts";
 
@@ -31,20 +31,41 @@ export interface StatusRow {
  * configured, a checkpoint made from another server or database is named as
  * such (sync would refuse it: SOURCE_CHANGED).
  */
-export function readStatus(config: Config, configured: boolean): StatusRow[] {
+export function readStatus(
+  config: Config,
+  configured: boolean,
+): {
+  readonly rows: StatusRow[];
+  /** The sources of the other checkpointed tables, as POSTGRES_TABLES would name them. */
+  readonly unselected: readonly string[];
+} {
   const store = CheckpointStore.openExisting(config.stateDir, { readOnly: true });
   try {
     const configuredOrigin = configured ? config.pgOrigin : null;
-    return (store?.list() ?? []).map((t) =>
-      statusRow(t, {
-        scan: store?.scan(t.table) ?? null,
-        configuredOrigin,
-        lsn: store?.lsn(t.table) ?? null,
-      })
-    );
+    const all = store?.list() ?? [];
+    const selected = all.filter((t) => isSelected(config, t));
+    return {
+      rows: selected.map((t) =>
+        statusRow(t, {
+          scan: store?.scan(t.table) ?? null,
+          configuredOrigin,
+          lsn: store?.lsn(t.table) ?? null,
+        })
+      ),
+      unselected: all.filter((t) => !selected.includes(t) && t.source !== "").map((t) =>
+        sourceName(t.source)
+      ),
+    };
   } finally {
     store?.close();
   }
+}
+
+/** Whether the selection (POSTGRES_TABLES, the sync file, or the one table) covers a checkpoint. */
+function isSelected(config: Config, t: TableCheckpoint): boolean {
+  if (t.source !== "") return selectsSource(config.tables, t.source);
+  // A checkpoint from before sources were recorded: by its DuckDB name.
+  return config.multiTable || t.table === config.duckdbTable;
 }
 
 /** One table's row; `configuredOrigin` is null when no Postgres is configured. */
@@ -62,7 +83,7 @@ export function statusRow(
     source: t.source,
     origin: t.origin,
     fromConfiguredSource: configuredOrigin !== null && t.origin
-      ? sameOrigin(t.origin, configuredOrigin)
+      ? sameOriginOffline(t.origin, configuredOrigin)
       : null,
     mode: t.mode,
     cursor: t.cursor,
@@ -85,7 +106,7 @@ export function firstCopyProgress(scan: ScanState | null): string | null {
 /** The row as one line; `pgOrigin` is the configured source's origin. */
 export function formatStatusRow(r: StatusRow, pgOrigin: string): string {
   return `${r.table} (${sourceName(r.source)} on ${
-    r.origin ?? "unknown server"
+    r.origin === null ? "unknown server" : withoutSystem(r.origin)
   }): ${r.mode}, cursor ${r.cursor ?? "-"}, key ${r.key ? r.key.join(", ") : "-"}, ${
     count(r.rowsCopied, "row")
   } copied in ${count(r.batches, "batch", "batches")}, last batch ${r.lastBatchAt ?? "never"}${

@@ -10,7 +10,7 @@ import { configError, SyncError } from "../core/errors.ts";
 import type { SyncMode } from "../core/events.ts";
 import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
 import { sameOrigin } from "../core/origin.ts";
-import { selectOnly, sourceName } from "../core/selector.ts";
+import { selectOnly, shellWord, sourceName } from "../core/selector.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import type { SourceSchemaSnapshot } from "../io/checkpoint.ts";
 import { findDuplicateKey, type TableInfo } from "../io/postgres.ts";
@@ -62,8 +62,9 @@ export function refuseOtherSource(
 }
 
 /**
- * An idle cycle does not open DuckDB; the first one of a process checks once
- * that the table the checkpoint copied into is still there. When it is not,
+ * An idle cycle does not open DuckDB; the first one of a process (and the first
+ * after the file changed behind it) checks that the table the checkpoint copied
+ * into is still there. When it is not,
  * the cycle runs in full, which reports it (TARGET_MISSING) rather than
  * calling the table up to date.
  */
@@ -142,7 +143,9 @@ export async function claimTarget(
 export function targetMissing(config: Config, table: string): SyncError {
   return new SyncError(
     "TARGET_MISSING",
-    `DuckDB table ${table} in ${config.duckdbPath} is missing but the checkpoint says rows were copied (restore the file, or run \`reset --yes\` to bootstrap again)`,
+    `DuckDB table ${table} in ${config.duckdbPath} is missing but the checkpoint says rows were copied (restore the file, or run \`reset --yes --target ${
+      shellWord(table)
+    }\` to copy it again)`,
   );
 }
 

@@ -10,6 +10,8 @@ import { errorMessage, SyncError } from "../core/errors.ts";
 import { classifyError } from "../core/classify_error.ts";
 import { CheckpointStore } from "../io/checkpoint.ts";
 import { connectPg, describeTable, listRelations, shapeOf } from "../io/postgres.ts";
+import { shellWord } from "../core/selector.ts";
+import { serverOrigin } from "../io/postgres/server_origin.ts";
 import type { Warehouse } from "../io/warehouse.ts";
 import { WarehouseFile } from "../io/warehouse_file.ts";
 import { decideSync, planTables, type TablePlan } from "../core/table_plan.ts";
@@ -57,8 +59,9 @@ export interface VerifyOptions {
 }
 
 /** Verifies (and with `repair`, fixes) every configured table. */
-export async function verifyTables(options: VerifyOptions): Promise<TableVerdict[]> {
-  const { config } = options;
+export async function verifyTables(given: VerifyOptions): Promise<TableVerdict[]> {
+  let options = given;
+  let config = options.config;
   try {
     await Deno.stat(config.duckdbPath);
   } catch {
@@ -68,6 +71,9 @@ export async function verifyTables(options: VerifyOptions): Promise<TableVerdict
     );
   }
   const client = await connectPg(config, [...options.secrets]);
+  // The checkpoint records the server by its identifier too (io/postgres/server_origin.ts).
+  config = { ...config, pgOrigin: await serverOrigin(client, config.pgOrigin) };
+  options = { ...options, config };
   const store = CheckpointStore.openExisting(config.stateDir);
   const file = new WarehouseFile(config.duckdbPath, config.duckdbMemoryLimit);
   let warehouse: Warehouse | null = null;
@@ -162,7 +168,9 @@ async function verifyOne(
       "not_synced",
       `its DuckDB table is missing from ${options.config.duckdbPath} although the checkpoint says ${
         count(checkpoint.rowsCopied, "row")
-      } were copied (restore the file, or run \`reset --yes\` to copy it again)`,
+      } were copied (restore the file, or run \`reset --yes --target ${
+        shellWord(plan.target)
+      }\` to copy it again)`,
     );
   }
   if (!checkpoint && target) {

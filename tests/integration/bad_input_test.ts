@@ -298,12 +298,12 @@ Deno.test("the DuckDB file records which STATE_DIR owns a table: another one nev
     assertEquals(refused.code, 2, refused.stderr);
     assertMatch(
       refused.stderr.trim(),
-      /^error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+\), not \S+other-state/,
+      /^error TARGET_NOT_OWNED: DuckDB table analytics_subscriptions .* belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+, system \d+\), not \S+other-state/,
     );
     const otherVerify = await runMain(["verify"], other);
     assertMatch(
       otherVerify.stdout,
-      /has no checkpoint for it: its DuckDB table belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+\); verify with that STATE_DIR/,
+      /has no checkpoint for it: its DuckDB table belongs to another STATE_DIR \(its copy of 127\.0\.0\.1:\d+\/t\w+, system \d+\); verify with that STATE_DIR/,
     );
     // Dropped on purpose by the other STATE_DIR and copied again there: the
     // owner's next cycle refuses rather than merging its changes into it.
@@ -355,7 +355,7 @@ Deno.test("a checkpoint made from another database is refused (no mixing two sou
     assertEquals(r.code, 2, r.stderr);
     assertMatch(
       r.stderr.trim(),
-      /^error SOURCE_CHANGED: The checkpoint for analytics_subscriptions .* was made from 127\.0\.0\.1:\d+\/t\w+, not 127\.0\.0\.1:\d+\/t\w+: .*reset --yes/,
+      /^error SOURCE_CHANGED: The checkpoint for analytics_subscriptions .* was made from 127\.0\.0\.1:\d+\/t\w+, system \d+, not 127\.0\.0\.1:\d+\/t\w+, system \d+: .*reset --yes/,
     );
     assertEquals(await Deno.readFile(`${a.dir}/state/checkpoint.sqlite`), before);
     // verify neither compares with, nor repairs from, another database.

@@ -14,8 +14,8 @@ async function syncOnce(db: TestDb, extra: Record<string, string> = {}) {
   return r;
 }
 
-async function status(db: TestDb) {
-  const r = await runMain(["status", "--json"], db.env());
+async function status(db: TestDb, env: Record<string, string> = {}) {
+  const r = await runMain(["status", "--json"], db.env(env));
   assertEquals(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as {
     mode: string;
@@ -152,7 +152,7 @@ Deno.test("values arrive exactly: microseconds, numeric, bigint beyond 2^53, tex
         tb: "BIGINT",
       },
     ]);
-    const s = await status(db);
+    const s = await status(db, env);
     assertEquals(s[0]!.cursor, "2024-03-01 00:00:00.000002+00");
     assertEquals(s[0]!.key, ["0"]);
     // The checkpoint file holds the cursor as text, not a number or a Date.

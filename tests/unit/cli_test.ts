@@ -119,3 +119,51 @@ Deno.test("runCli()'s fatal line never shows the password, from the environment 
     "error CONFIG_INVALID: replay: no such file /nonexistent/***.parquet",
   ]);
 });
+
+Deno.test("flag mistakes are told in the product's words, and the fix each names works", async () => {
+  const env = { STATE_DIR: await Deno.makeTempDir() };
+  const cases: [string[], RegExp, string[]][] = [
+    [
+      ["status", "--interval", "-1"],
+      /^error CONFIG_INVALID: Invalid configuration: --interval="-1" is not a number of at least 0\.1 \(e\.g\. --interval=30\)$/,
+      ["status", "--interval=30"],
+    ],
+    [
+      ["status", "--interval"],
+      /^error CONFIG_INVALID: --interval needs a value \(e\.g\. --interval 30\)$/,
+      ["status", "--interval", "30"],
+    ],
+    [
+      ["status", "--batch-size"],
+      /^error CONFIG_INVALID: --batch-size needs a value \(e\.g\. --batch-size 10000\)$/,
+      ["status", "--batch-size", "10000"],
+    ],
+    [
+      ["status", "--json=yes"],
+      /^error CONFIG_INVALID: --json takes no value \(write --json alone\)$/,
+      ["status", "--json"],
+    ],
+    [
+      ["status", "extra"],
+      /^error CONFIG_INVALID: status takes no argument, but got "extra" \(options start with --/,
+      ["status"],
+    ],
+    [
+      ["status", "json"],
+      /^error CONFIG_INVALID: status takes no argument, but got "json" \(did you mean --json\? /,
+      ["status", "--json"],
+    ],
+  ];
+  try {
+    for (const [args, message, fixed] of cases) {
+      const bad = await run(args, env);
+      assertEquals(bad.code, 2, args.join(" "));
+      assertEquals(bad.err.length, 1);
+      assertMatch(bad.err[0]!, message);
+      const good = await run(fixed, env);
+      assertEquals(good.code, 0, `${fixed.join(" ")}: ${good.err.join("\n")}`);
+    }
+  } finally {
+    await Deno.remove(env.STATE_DIR, { recursive: true });
+  }
+});

@@ -231,3 +231,28 @@ Deno.test("planTables: targets differing only in case are one DuckDB table, refu
     /would both land in DuckDB table/,
   );
 });
+
+Deno.test("decideSync: CURSOR_COLUMN set with several tables is no demand on each; alone it is", () => {
+  const many = loadConfig(env({ POSTGRES_TABLES: "shop.*", CURSOR_COLUMN: "last_modified" }));
+  const planned = planTables(many, RELATIONS).plans[0]!;
+  assert(!planned.cursorExplicit);
+  const d = decideSync(planned, shape(["id"], ["id"]));
+  assert(d.kind === "full_refresh" && /no "last_modified" column/.test(d.reason!));
+  const one = loadConfig(env({ POSTGRES_TABLES: "shop.orders", CURSOR_COLUMN: "last_modified" }));
+  assert(planTables(one, RELATIONS).plans[0]!.cursorExplicit);
+});
+
+Deno.test("decideSync: a view is copied whole with a reason unless configured incremental", () => {
+  const view = { ...shape(["id", "updated_at"], [], ["id"]), isTable: false };
+  const d = decideSync(plan({ explicit: true }), view);
+  assert(d.kind === "full_refresh" && d.key.length === 0 && /is a view/.test(d.reason!));
+  assertEquals(decideSync(plan({ mode: "full_refresh" }), view), {
+    kind: "full_refresh",
+    key: [],
+    reason: null,
+  });
+  assertEquals(
+    thrown(() => decideSync(plan({ mode: "incremental", primaryKey: ["id"] }), view)).code,
+    "PRIMARY_KEY_MISSING",
+  );
+});

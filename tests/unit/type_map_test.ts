@@ -247,10 +247,11 @@ function arrayCol(name: string, element: string, formatted: string, extra = {}):
   return col(name, `_${element}`, `${formatted}[]`, { category: "A", ...extra });
 }
 
-const MULTI = (name: string) =>
+const MULTI = (name: string, type: string) =>
   `CASE WHEN starts_with("${name}", '[[') THEN error('Cannot load column "${name}": it holds a ` +
-  `multi-dimensional array; only one-dimensional arrays are supported (make it ` +
-  `one-dimensional, or store it as json)') ELSE `;
+  `multi-dimensional array, and it is declared with one dimension (declare its dimensions to ` +
+  `copy it as text: ALTER TABLE ... ALTER COLUMN "${name}" TYPE ${type}[]; or make its values ` +
+  `one-dimensional)') ELSE `;
 
 Deno.test("mapColumn() maps arrays of plain types to LISTs of the element type", () => {
   const cases: [string, string, string][] = [
@@ -271,7 +272,7 @@ Deno.test("mapColumn() maps arrays of plain types to LISTs of the element type",
     assertEquals(m.pgSelect, `to_json("a"::text[])::text`, formatted);
     assertEquals(
       m.fromCsv,
-      `${MULTI("a")}CAST(CAST(CAST("a" AS JSON) AS VARCHAR[]) AS ${duck}) END`,
+      `${MULTI("a", `${formatted}[]`)}CAST(CAST(CAST("a" AS JSON) AS VARCHAR[]) AS ${duck}) END`,
       formatted,
     );
   }
@@ -282,7 +283,10 @@ Deno.test("mapColumn() maps text arrays to VARCHAR[], char(n) keeping its paddin
     const m = mapColumn(arrayCol("tags", element!, formatted!));
     assertEquals(m.duckType, "VARCHAR[]");
     assertEquals(m.pgSelect, `to_json("tags"::text[])::text`);
-    assertEquals(m.fromCsv, `${MULTI("tags")}CAST(CAST("tags" AS JSON) AS VARCHAR[]) END`);
+    assertEquals(
+      m.fromCsv,
+      `${MULTI("tags", `${formatted}[]`)}CAST(CAST("tags" AS JSON) AS VARCHAR[]) END`,
+    );
   }
   const c = mapColumn(arrayCol("codes", "bpchar", "character(2)"));
   assertEquals(c.duckType, "VARCHAR[]");
@@ -295,7 +299,9 @@ Deno.test("mapColumn() casts date array elements strictly, BC included", () => {
   assertEquals(m.duckType, "DATE[]");
   assertEquals(
     m.fromCsv,
-    `${MULTI("days")}list_transform(CAST(CAST("days" AS JSON) AS VARCHAR[]), lambda __e: ` +
+    `${
+      MULTI("days", "date[]")
+    }list_transform(CAST(CAST("days" AS JSON) AS VARCHAR[]), lambda __e: ` +
       `CAST(CASE WHEN ends_with(__e, ' BC') THEN regexp_replace(__e, '^(\\d+-\\d\\d-\\d\\d)(.*) BC$', ` +
       `'\\1 (BC)\\2') ELSE __e END AS DATE)) END`,
   );
@@ -317,7 +323,11 @@ Deno.test("mapColumn() maps every other element type to VARCHAR[] of Postgres' t
     const m = mapColumn(c);
     assertEquals(m.duckType, "VARCHAR[]", c.baseType);
     assertEquals(m.pgSelect, `to_json("a"::text[])::text`, c.baseType);
-    assertEquals(m.fromCsv, `${MULTI("a")}CAST(CAST("a" AS JSON) AS VARCHAR[]) END`, c.baseType);
+    assertEquals(
+      m.fromCsv,
+      `${MULTI("a", c.baseType)}CAST(CAST("a" AS JSON) AS VARCHAR[]) END`,
+      c.baseType,
+    );
   }
 });
 
@@ -544,4 +554,14 @@ Deno.test("isWidening() rejects VARCHAR to a typed column and unrelated changes"
   assert(!isWidening("BOOLEAN", "INTEGER"));
   assert(!isWidening("DATE", "TIMESTAMP"));
   assert(!isWidening("TIMESTAMP", "TIMESTAMP WITH TIME ZONE"));
+});
+
+Deno.test("mapColumn() maps an array declared multi-dimensional to Postgres' text form", () => {
+  const m = mapColumn(
+    arrayCol("grid", "int4", "integer", { dimensions: 2, pgType: "integer[][]" }),
+  );
+  assertEquals(m.duckType, "VARCHAR");
+  assertEquals(m.pgSelect, `"grid"::text`);
+  assertEquals(m.fromCsv, null);
+  assertEquals(m.pgType, "integer[][]");
 });

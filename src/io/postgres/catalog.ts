@@ -54,6 +54,7 @@ SELECT a.attrelid::int8::text AS rel,
        bt.typtype AS base_typtype,
        a.attnotnull AS not_null,
        a.attnum AS attnum,
+       a.attndims AS dims,
        et.typname AS element_base_name,
        format_type(et.oid, CASE WHEN e.typtype = 'd' THEN e.typtypmod WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS element_base_type,
        et.typtype AS element_base_typtype
@@ -156,9 +157,15 @@ export async function describeTables(
   for (const r of (await client.query(COLUMNS_SQL, [oids])).rows as Record<string, unknown>[]) {
     const list = columnsOf.get(String(r.rel)) ?? [];
     columnsOf.set(String(r.rel), list);
+    const dims = Number(r.dims);
     list.push({
       name: String(r.name),
-      pgType: String(r.pg_type),
+      // format_type() writes integer[] for integer[][]: the dimensions are part
+      // of the recorded type, so declaring them is a type change (core/drift.ts).
+      pgType: dims > 1 && String(r.pg_type).endsWith("[]")
+        ? String(r.pg_type) + "[]".repeat(dims - 1)
+        : String(r.pg_type),
+      ...(dims > 1 ? { dimensions: dims } : {}),
       baseTypeName: r.base_typtype === "e" ? "enum" : String(r.base_name),
       baseType: String(r.base_type),
       category: String(r.category),
