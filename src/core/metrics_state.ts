@@ -61,6 +61,20 @@ export const METRICS = {
     labels: [],
     help: "1 while the loop is paused (the terminal UI's p key), else 0.",
   },
+  changes: {
+    name: "pds_changes_total",
+    type: "counter",
+    labels: ["table", "kind"],
+    help:
+      "SYNC_METHOD=cdc: row changes applied from the write-ahead log, by kind (insert, update, delete).",
+  },
+  replicationLag: {
+    name: "pds_replication_lag_seconds",
+    type: "gauge",
+    labels: ["table"],
+    help:
+      "SYNC_METHOD=cdc: seconds from the commit in Postgres of the last batch's oldest transaction to the batch's commit in DuckDB.",
+  },
   healthy: {
     name: "pds_healthy",
     type: "gauge",
@@ -158,6 +172,14 @@ export class MetricsState {
         this.#set("lastBatch", [event.table], at / 1000);
         this.#lastBatchAt = at;
         this.#batchesThisCycle += 1;
+        if (event.changes) {
+          this.#add("changes", [event.table, "insert"], event.changes.inserts);
+          this.#add("changes", [event.table, "update"], event.changes.updates);
+          this.#add("changes", [event.table, "delete"], event.changes.deletes);
+        }
+        if (event.commitLagMs !== undefined) {
+          this.#set("replicationLag", [event.table], event.commitLagMs / 1000);
+        }
         return;
       case "cycle_finished":
         if (event.inSyncAsOf !== null) {

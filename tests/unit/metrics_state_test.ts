@@ -186,3 +186,25 @@ Deno.test("the README's metrics table lists every metric with its type and label
     })),
   );
 });
+
+Deno.test("MetricsState: a batch from the write-ahead log counts changes by kind and sets the replication lag", () => {
+  const m = new MetricsState({ intervalSeconds: 1, startedAt: T0 });
+  m.observe({
+    ...batch("a", 30),
+    changes: { inserts: 20, updates: 8, deletes: 2 },
+    commitLagMs: 1250,
+  }, T0);
+  m.observe(
+    { ...batch("a", 5), changes: { inserts: 1, updates: 0, deletes: 4 }, commitLagMs: 400 },
+    T0,
+  );
+  const text = m.render(T0, 0);
+  assertEquals(value(text, 'pds_changes_total{table="a",kind="insert"}'), 21);
+  assertEquals(value(text, 'pds_changes_total{table="a",kind="update"}'), 8);
+  assertEquals(value(text, 'pds_changes_total{table="a",kind="delete"}'), 6);
+  assertEquals(value(text, 'pds_replication_lag_seconds{table="a"}'), 0.4);
+  // A cursor batch sets neither.
+  const cursor = new MetricsState({ intervalSeconds: 30, startedAt: T0 });
+  cursor.observe(batch("b", 3), T0);
+  assert(!cursor.render(T0, 0).includes('pds_replication_lag_seconds{table="b"}'));
+});
