@@ -203,9 +203,9 @@ interface ScanBatch extends SourceBatch {
 }
 
 /**
- * Gives a table loaded without its primary key (a first copy by block ranges)
- * the key, unless it has it already. A key met twice (a row an UPDATE moved
- * during the scan) keeps its newest copy, with a notice.
+ * Makes a table loaded by replace_keys (a first copy by block ranges) keyed,
+ * unless it is already. A key met twice (a row an UPDATE moved during the
+ * scan) keeps its newest copy, with a notice.
  */
 export async function ensurePrimaryKey(
   ctx: TableSyncContext,
@@ -215,7 +215,7 @@ export async function ensurePrimaryKey(
 ): Promise<void> {
   if ((await warehouse.primaryKey(target)).length > 0) return;
   const removed = await ctx.writer.run(() =>
-    warehouse.addPrimaryKey(
+    warehouse.keyTable(
       target,
       info.keyset.key.map((k) => k.name),
       info.keyset.cursor.name,
@@ -226,7 +226,7 @@ export async function ensurePrimaryKey(
       type: "notice",
       message: `${target}: ${
         count(removed, "row")
-      } met twice during the first copy (moved by updates while it ran) were merged before adding the primary key; the rows written during the copy are read again next`,
+      } met twice during the first copy (moved by updates while it ran) were merged when the copy was keyed; the rows written during the copy are read again next`,
     });
   }
 }

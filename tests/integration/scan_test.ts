@@ -56,8 +56,8 @@ async function assertExactCopy(db: TestDb): Promise<void> {
   const counts = await duckRows(
     duckPath(db),
     `SELECT count(*)::VARCHAR AS n, count(DISTINCT id)::VARCHAR AS k,
-       (SELECT count(*) FROM duckdb_constraints()
-        WHERE table_name = 'analytics_subscriptions' AND constraint_type = 'PRIMARY KEY')::VARCHAR AS pk
+       (SELECT count(*) FROM _sync.keys
+        WHERE target = 'analytics_subscriptions' AND key_columns = ['id'])::VARCHAR AS pk
      FROM analytics_subscriptions`,
   );
   assertEquals(counts[0], { n: String(pgRows.length), k: String(pgRows.length), pk: "1" });
