@@ -92,9 +92,7 @@ export const memorySize: ReadSetting<string> = (raw, setting, problems) => {
   const value = raw.trim();
   if (value === "" || /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) return value;
   problems.push(
-    `${setting}=${
-      JSON.stringify(raw)
-    } is not a memory size (e.g. ${setting}=512MB, or leave it empty for DuckDB's default)`,
+    `${setting}=${JSON.stringify(raw)} is not a memory size (e.g. ${setting}=512MB)`,
   );
   return "";
 };
@@ -270,10 +268,9 @@ export const SETTINGS = {
   },
   DUCKDB_MEMORY_LIMIT: {
     flag: "duckdb-memory-limit",
-    default: "",
-    shownDefault: "empty (DuckDB's default, 80% of RAM)",
+    default: "128MB",
     value: "SIZE",
-    help: "DuckDB's memory_limit, e.g. 512MB",
+    help: "DuckDB's memory_limit for the warehouse file, e.g. 512MB",
     read: memorySize,
   },
   LOG_FORMAT: {
