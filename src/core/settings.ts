@@ -332,6 +332,20 @@ export const SETTINGS = {
     help: "unconstrained or wide numeric as exact text or as double",
     read: oneOf(["varchar", "double"], "varchar (exact text) or double"),
   },
+  BOOTSTRAP_PARALLELISM: {
+    flag: "bootstrap-parallelism",
+    default: "1",
+    value: "N",
+    help: "Postgres connections reading a first copy's block ranges at once",
+    read: wholeNumber(1, 16, "2"),
+  },
+  BOOTSTRAP_PARQUET: {
+    flag: "bootstrap-parquet",
+    default: "on",
+    value: "on|off",
+    help: "write a Parquet file for each batch of a first copy too",
+    read: oneOf(["on", "off"], "on or off"),
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

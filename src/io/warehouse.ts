@@ -7,6 +7,8 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 import type { TargetColumn } from "../core/drift.ts";
+import type { ColumnMapping } from "../core/type_map.ts";
+import { readCsvSql, selectFromCsv, withLineSize } from "./parquet_batch.ts";
 import {
   checkBatchKeys,
   dropDuplicateKeys,
@@ -107,19 +109,62 @@ export class Warehouse {
     key: readonly string[],
     replaceWhere: string | null,
   ): Promise<void> {
+    await this.transaction(() =>
+      this.#replaceKeys(
+        table,
+        `read_parquet(${quoteLiteral(parquetPath)})`,
+        columns,
+        key,
+        replaceWhere,
+      )
+    );
+  }
+
+  /**
+   * appendParquet() straight from a batch's CSV (a first copy without Parquet
+   * files): parsed once into a temporary table, then loaded the same way.
+   */
+  async appendCsv(
+    table: string,
+    csvPath: string,
+    columns: readonly ColumnMapping[],
+    key: readonly string[],
+    replaceWhere: string | null,
+  ): Promise<void> {
+    const size = (await Deno.stat(csvPath)).size;
+    const staged = quoteIdent(`batch_${crypto.randomUUID().slice(0, 8)}`);
+    await withLineSize(size, (lineSize) =>
+      this.transaction(async () => {
+        await this.run(
+          `CREATE TEMP TABLE ${staged} AS SELECT ${selectFromCsv(columns)} FROM ${
+            readCsvSql(csvPath, columns, lineSize)
+          }`,
+        );
+        try {
+          await this.#replaceKeys(table, staged, columns.map((c) => c.name), key, replaceWhere);
+        } finally {
+          await this.run(`DROP TABLE IF EXISTS ${staged}`);
+        }
+      }));
+  }
+
+  async #replaceKeys(
+    table: string,
+    source: string,
+    columns: readonly string[],
+    key: readonly string[],
+    replaceWhere: string | null,
+  ): Promise<void> {
     const t = quoteIdent(table);
-    const file = `read_parquet(${quoteLiteral(parquetPath)})`;
     const list = columns.map(quoteIdent).join(", ");
     const keys = key.map(quoteIdent).join(", ");
     const on = key.map((k) => `${t}.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
-    await this.transaction(async () => {
-      await this.run(
-        `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${file}${
-          replaceWhere ? ` WHERE ${replaceWhere}` : ""
-        }) AS s WHERE ${on}`,
-      );
-      await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${file}`);
-    });
+    await this.run(
+      `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${source}${
+        replaceWhere ? ` WHERE ${replaceWhere}` : ""
+      }) AS s WHERE ${on}`,
+    );
+    await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${source}`);
   }
 
   /**
