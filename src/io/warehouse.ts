@@ -172,11 +172,19 @@ export class Warehouse {
    * twice (a row an UPDATE moved while the scan ran, without a newer cursor)
    * keeps its copy with the newest cursor, and the key is recorded; the caller
    * then re-reads every row written during the scan. Returns how many rows
-   * were removed.
+   * were removed. `duplicatesPossible` false (the caller knows no key was
+   * loaded twice) skips looking for them.
    */
-  async keyTable(table: string, key: readonly string[], cursor: string): Promise<number> {
+  async keyTable(
+    table: string,
+    key: readonly string[],
+    cursor: string,
+    duplicatesPossible = true,
+  ): Promise<number> {
     return await this.transaction(async () => {
-      const removed = await dropDuplicateKeys(this.connection, table, key, cursor);
+      const removed = duplicatesPossible
+        ? await dropDuplicateKeys(this.connection, table, key, cursor)
+        : 0;
       await recordKey(this.connection, table, key);
       return removed;
     });

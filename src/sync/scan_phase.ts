@@ -122,7 +122,7 @@ export async function runScan(
   // A resumed scan's first batch may already be in DuckDB: all its keys are
   // replaced. Later batches replace the keys of their recently changed rows.
   let replaceAllKeys = scan.resumed;
-  const caughtUp = await readRanges(ctx, sink, client, info, scan.state, batchSize, readers, {
+  const read = await readRanges(ctx, sink, client, info, scan.state, batchSize, readers, {
     apply: async (batch) => {
       const recent = `${quoteIdent(cursor.name)} >= CAST(${
         quoteLiteral(batch.scan.recentFrom)
@@ -131,12 +131,15 @@ export async function runScan(
       replaceAllKeys = false;
     },
   });
+  const caughtUp = read.done;
   if (!caughtUp) return { caughtUp, start: null };
   // Every row older than the horizon is copied; the key goes in place for the
   // upserts, then the rows written since the scan began are copied again
   // (some may have moved behind it), and the keyset catch-up starts after the
   // last row older than the horizon.
-  await ensurePrimaryKey(ctx, warehouse, sink.target, info);
+  // Read whole as of one snapshot (not resumed from another run), no row
+  // version was read twice: no key can be held twice.
+  await ensurePrimaryKey(ctx, warehouse, sink.target, info, scan.resumed || !read.oneSnapshot);
   await copyChangedSinceScan(sink, client, info, scan.state);
   const start = await lastPositionBefore(client, info, scan.state.horizon);
   const saved = ctx.store.commit({
@@ -159,6 +162,7 @@ export async function ensurePrimaryKey(
   warehouse: Warehouse,
   target: string,
   info: TableInfo,
+  duplicatesPossible = true,
 ): Promise<void> {
   if ((await warehouse.primaryKey(target)).length > 0) return;
   const removed = await ctx.writer.run(() =>
@@ -166,6 +170,7 @@ export async function ensurePrimaryKey(
       target,
       info.keyset.key.map((k) => k.name),
       info.keyset.cursor.name,
+      duplicatesPossible,
     )
   );
   if (removed > 0) {

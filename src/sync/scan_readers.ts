@@ -3,8 +3,10 @@
 // ranges are handed out in block order, read at once on up to
 // BOOTSTRAP_PARALLELISM connections, and numbered and loaded strictly in block
 // order, so the checkpoint's "next block" only ever moves forward over ranges
-// that are in DuckDB. Several connections read as of one snapshot: the
-// caller's (the WAL's replication slot exported it) or one exported here.
+// that are in DuckDB. Every range is read as of one snapshot when it can be:
+// the caller's (the WAL's replication slot exported it) or one exported here
+// on a connection of its own (which holds no lock on the table); then no row
+// version can be read twice, in two ranges.
 
 import type pg from "pg";
 import { SyncError } from "../core/errors.ts";
@@ -28,8 +30,8 @@ export interface ScanReaders {
   readonly connect?: () => Promise<pg.Client>;
   /**
    * A snapshot exported by a transaction the caller keeps open (the WAL's
-   * replication slot): every range is read as of it. Without one, a scan with
-   * several connections exports its own for their ranges to share.
+   * replication slot): every range is read as of it. Without one, a scan
+   * that can open connections exports its own.
    */
   readonly snapshot?: string;
 }
@@ -48,9 +50,10 @@ interface RangeRead {
 
 /**
  * Reads the scan's remaining ranges from `state` and hands each, in block
- * order, to `apply`. Returns true when every range is loaded, false when
- * ctx.signal stopped it between batches. Read-ahead batches that will not be
- * loaded have their files removed; extra connections are closed.
+ * order, to `apply`. Returns whether every range is loaded (false when
+ * ctx.signal stopped it between batches) and whether all were read as of one
+ * snapshot. Read-ahead batches that will not be loaded have their files
+ * removed; extra connections are closed.
  */
 export async function readRanges(
   ctx: TableSyncContext,
@@ -61,22 +64,21 @@ export async function readRanges(
   batchSize: number,
   readers: ScanReaders,
   handlers: { apply: (batch: NumberedBatch<ScanBatch>) => Promise<void> },
-): Promise<boolean> {
+): Promise<{ done: boolean; oneSnapshot: boolean }> {
   const extra: pg.Client[] = [];
   let exported: { snapshot: string; release: () => Promise<void> } | null = null;
   const inFlight: Promise<RangeRead>[] = [];
   try {
     const parallelism = readers.connect ? Math.max(1, readers.parallelism) : 1;
     let snapshot = readers.snapshot;
-    if (parallelism > 1) {
-      for (let i = 1; i < parallelism; i++) extra.push(await readers.connect!());
-      if (!snapshot) {
-        const exporter = await readers.connect!();
-        extra.push(exporter);
-        exported = await exportSnapshot(exporter);
-        snapshot = exported.snapshot;
-      }
+    for (let i = 1; i < parallelism; i++) extra.push(await readers.connect!());
+    if (!snapshot && readers.connect) {
+      const exporter = await readers.connect();
+      extra.push(exporter);
+      exported = await exportSnapshot(exporter);
+      snapshot = exported.snapshot;
     }
+    const oneSnapshot = snapshot !== undefined;
     const free = [client, ...extra.slice(0, parallelism - 1)];
     // The state ranges are planned from (the next block to hand out), and the
     // one the checkpoint records (the next block not yet in DuckDB).
@@ -133,9 +135,9 @@ export async function readRanges(
         // The checkpoint keeps no cursor until the scan ends, only the scan's progress.
         covers: { type: "batch_committed", position: null, scan: next },
       }));
-      if (ctx.signal?.aborted) return false;
+      if (ctx.signal?.aborted) return { done: false, oneSnapshot };
     }
-    return true;
+    return { done: true, oneSnapshot };
   } finally {
     for (const read of inFlight) {
       const dropped = await read.catch(() => null);
