@@ -159,11 +159,14 @@ export class Warehouse {
     const list = columns.map(quoteIdent).join(", ");
     const keys = key.map(quoteIdent).join(", ");
     const on = key.map((k) => `${t}.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
-    await this.run(
-      `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${source}${
-        replaceWhere ? ` WHERE ${replaceWhere}` : ""
-      }) AS s WHERE ${on}`,
-    );
+    // "false": nothing to replace (a scan read as of one snapshot meets no row twice).
+    if (replaceWhere !== "false") {
+      await this.run(
+        `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${source}${
+          replaceWhere ? ` WHERE ${replaceWhere}` : ""
+        }) AS s WHERE ${on}`,
+      );
+    }
     await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${source}`);
   }
 

@@ -120,13 +120,17 @@ export async function runScan(
   const key = info.keyset.key.map((k) => k.name);
   const cursor = info.mappings.find((m) => m.name === info.keyset.cursor.name)!;
   // A resumed scan's first batch may already be in DuckDB: all its keys are
-  // replaced. Later batches replace the keys of their recently changed rows.
+  // replaced. Later batches replace the keys of their recently changed rows
+  // (a row updated while the scan ran can be met twice), unless the whole
+  // scan is read as of one snapshot: then no row is, and nothing is replaced.
   let replaceAllKeys = scan.resumed;
   const read = await readRanges(ctx, sink, client, info, scan.state, batchSize, readers, {
-    apply: async (batch) => {
-      const recent = `${quoteIdent(cursor.name)} >= CAST(${
-        quoteLiteral(batch.scan.recentFrom)
-      } AS ${cursor.duckType})`;
+    apply: async (batch, oneSnapshot) => {
+      const recent = !scan.resumed && oneSnapshot
+        ? "false"
+        : `${quoteIdent(cursor.name)} >= CAST(${
+          quoteLiteral(batch.scan.recentFrom)
+        } AS ${cursor.duckType})`;
       await sink.apply(batch, { kind: "replace_keys", key, where: replaceAllKeys ? null : recent });
       replaceAllKeys = false;
     },

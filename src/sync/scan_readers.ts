@@ -63,7 +63,10 @@ export async function readRanges(
   state: ScanState,
   batchSize: number,
   readers: ScanReaders,
-  handlers: { apply: (batch: NumberedBatch<ScanBatch>) => Promise<void> },
+  handlers: {
+    /** `oneSnapshot`: every range of this run is read as of one snapshot. */
+    apply: (batch: NumberedBatch<ScanBatch>, oneSnapshot: boolean) => Promise<void>;
+  },
 ): Promise<{ done: boolean; oneSnapshot: boolean }> {
   const extra: pg.Client[] = [];
   let exported: { snapshot: string; release: () => Promise<void> } | null = null;
@@ -125,16 +128,19 @@ export async function readRanges(
       planned = { ...planned, blocksPerBatch: loaded.blocksPerBatch, densest: loaded.densest };
       if (!ctx.signal?.aborted) { while (startRead()); }
       const next = loaded;
-      await handlers.apply(sink.number({
-        csv: read.csv,
-        rows: read.rows,
-        started: read.started,
-        cursorFrom: read.range.from === 0 ? null : `block ${read.range.from}`,
-        cursorTo: `block ${read.range.to} of ${state.blocks}`,
-        scan: next,
-        // The checkpoint keeps no cursor until the scan ends, only the scan's progress.
-        covers: { type: "batch_committed", position: null, scan: next },
-      }));
+      await handlers.apply(
+        sink.number({
+          csv: read.csv,
+          rows: read.rows,
+          started: read.started,
+          cursorFrom: read.range.from === 0 ? null : `block ${read.range.from}`,
+          cursorTo: `block ${read.range.to} of ${state.blocks}`,
+          scan: next,
+          // The checkpoint keeps no cursor until the scan ends, only the scan's progress.
+          covers: { type: "batch_committed", position: null, scan: next },
+        }),
+        oneSnapshot,
+      );
       if (ctx.signal?.aborted) return { done: false, oneSnapshot };
     }
     return { done: true, oneSnapshot };
