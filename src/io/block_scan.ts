@@ -200,6 +200,16 @@ export async function copyBlocksToCsv(
 }
 
 /**
+ * Whether the server runs one transaction at a time (the embedded demo's
+ * PGlite: a second connection waits while another is inside a transaction),
+ * so that a snapshot held open on one connection would block every other.
+ */
+export async function oneTransactionAtATime(client: pg.Client): Promise<boolean> {
+  const r = await client.query("SELECT version() LIKE '%PGlite%' AS serial");
+  return r.rows[0]!.serial === true;
+}
+
+/**
  * Opens a transaction on `client` and exports its snapshot, for other
  * connections to read block ranges as of one moment; the snapshot lasts until
  * `release` ends that transaction. (While it lasts, VACUUM keeps the row

@@ -17,6 +17,7 @@ import {
   exportSnapshot,
   nextBlocksPerBatch,
   nextRange,
+  oneTransactionAtATime,
   type ScanState,
 } from "../io/block_scan.ts";
 import type { BatchSink, NumberedBatch, SourceBatch } from "./batch_sink.ts";
@@ -72,11 +73,15 @@ export async function readRanges(
   let exported: { snapshot: string; release: () => Promise<void> } | null = null;
   const inFlight: Promise<RangeRead>[] = [];
   try {
-    const parallelism = readers.connect ? Math.max(1, readers.parallelism) : 1;
+    // A server running one transaction at a time can share no snapshot.
+    const connect = readers.connect && !(await oneTransactionAtATime(client))
+      ? readers.connect
+      : undefined;
+    const parallelism = connect ? Math.max(1, readers.parallelism) : 1;
     let snapshot = readers.snapshot;
-    for (let i = 1; i < parallelism; i++) extra.push(await readers.connect!());
-    if (!snapshot && readers.connect) {
-      const exporter = await readers.connect();
+    for (let i = 1; i < parallelism; i++) extra.push(await connect!());
+    if (!snapshot && connect) {
+      const exporter = await connect();
       extra.push(exporter);
       exported = await exportSnapshot(exporter);
       snapshot = exported.snapshot;
