@@ -50,6 +50,10 @@ export interface Config {
   readonly batchSize: number;
   /** Rows per batch while bootstrapping (bigger batches amortise per-batch costs). */
   readonly bootstrapBatchSize: number;
+  /** Postgres connections reading a first copy's block ranges at once (sharing one snapshot). */
+  readonly bootstrapParallelism: number;
+  /** Whether a first copy's batches get Parquet files too (later batches always do). */
+  readonly bootstrapParquet: boolean;
   readonly duckdbPath: string;
   readonly duckdbTable: string;
   readonly parquetDir: string;
@@ -61,7 +65,7 @@ export interface Config {
   readonly parquetKeepBatches: number;
   /** How long to wait for a DuckDB file lock held by another process. */
   readonly lockWaitSeconds: number;
-  /** DuckDB's memory_limit for each instance ("" = DuckDB's default, 80% of RAM). */
+  /** DuckDB's memory_limit for the warehouse file. */
   readonly duckdbMemoryLimit: string;
   readonly logFormat: LogFormat;
   /** The tables to sync (POSTGRES_TABLES, the sync file's include, or POSTGRES_SCHEMA.POSTGRES_TABLE). */
@@ -240,6 +244,8 @@ export function loadConfig(
     softDeleteColumn: read("SOFT_DELETE_COLUMN"),
     batchSize: read("BATCH_SIZE"),
     bootstrapBatchSize: read("BOOTSTRAP_BATCH_SIZE"),
+    bootstrapParallelism: read("BOOTSTRAP_PARALLELISM"),
+    bootstrapParquet: read("BOOTSTRAP_PARQUET") === "on",
     duckdbPath: read("DUCKDB_PATH"),
     duckdbTable: read("DUCKDB_TABLE") || `${single.schema}_${single.table}`,
     parquetDir: read("PARQUET_DIR"),

@@ -394,7 +394,7 @@ export const ERROR_RULES: readonly ErrorRule[] = [
       const limit = f.settings.duckdbMemoryLimit;
       return `DuckDB ran out of memory${limit ? ` (DUCKDB_MEMORY_LIMIT=${limit})` : ""}: ${
         f.text.split("\n")[0]
-      } (raise DUCKDB_MEMORY_LIMIT, or leave it empty for DuckDB's default of 80% of RAM; a table's primary-key index must fit in memory)`;
+      } (raise DUCKDB_MEMORY_LIMIT, e.g. DUCKDB_MEMORY_LIMIT=1GB)`;
     },
   },
   {

@@ -92,9 +92,7 @@ export const memorySize: ReadSetting<string> = (raw, setting, problems) => {
   const value = raw.trim();
   if (value === "" || /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value)) return value;
   problems.push(
-    `${setting}=${
-      JSON.stringify(raw)
-    } is not a memory size (e.g. ${setting}=512MB, or leave it empty for DuckDB's default)`,
+    `${setting}=${JSON.stringify(raw)} is not a memory size (e.g. ${setting}=512MB)`,
   );
   return "";
 };
@@ -306,10 +304,10 @@ export const SETTINGS = {
   },
   DUCKDB_MEMORY_LIMIT: {
     flag: "duckdb-memory-limit",
-    default: "",
-    shownDefault: "empty (DuckDB's default, 80% of RAM)",
+    default: "128MB",
+    shownDefault: "`128MB` (DuckDB's own is 80% of RAM)",
     value: "SIZE",
-    help: "DuckDB's memory_limit, e.g. 512MB",
+    help: "DuckDB's memory_limit for the warehouse file, e.g. 512MB",
     read: memorySize,
   },
   LOG_FORMAT: {
@@ -396,10 +394,10 @@ export const SETTINGS = {
   },
   CDC_BATCH_ROWS: {
     flag: "cdc-batch-rows",
-    default: "50000",
+    default: "10000",
     value: "N",
     help: "changed rows applied to DuckDB in one batch at most",
-    read: wholeNumber(1, 10_000_000, "50000"),
+    read: wholeNumber(1, 10_000_000, "10000"),
   },
   CDC_FLUSH_MS: {
     flag: "cdc-flush-ms",
@@ -429,6 +427,20 @@ export const SETTINGS = {
     value: "ADDR",
     help: "address the metrics server listens on",
     read: name,
+  },
+  BOOTSTRAP_PARALLELISM: {
+    flag: "bootstrap-parallelism",
+    default: "1",
+    value: "N",
+    help: "Postgres connections reading a first copy's block ranges at once",
+    read: wholeNumber(1, 16, "2"),
+  },
+  BOOTSTRAP_PARQUET: {
+    flag: "bootstrap-parquet",
+    default: "on",
+    value: "on|off",
+    help: "write a Parquet file for each batch of a first copy too",
+    read: oneOf(["on", "off"], "on or off"),
   },
 } as const satisfies Record<string, Setting>;
 

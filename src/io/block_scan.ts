@@ -167,18 +167,22 @@ export async function currentFilenode(client: pg.Client, info: TableInfo): Promi
 /**
  * Copies the rows in blocks [from, to) with a non-null cursor as CSV into
  * `path`, and returns the relation's filenode as seen while the COPY's lock was
- * still held (so no rewrite can slip in between).
+ * still held (so no rewrite can slip in between). With `snapshot` (a name
+ * from pg_export_snapshot(), whose exporting transaction is still open) the
+ * rows are read as of that snapshot, as every other range of the scan is.
  */
 export async function copyBlocksToCsv(
   client: pg.Client,
   info: TableInfo,
   range: { from: number; to: number },
   path: string,
+  snapshot?: string,
 ): Promise<CopyResult & { filenode: string }> {
   const select = info.mappings.map((m) => m.pgSelect).join(", ");
   const table = sourceFrom(info);
-  await client.query("BEGIN");
+  await client.query(snapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
   try {
+    if (snapshot) await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
     const copied = await copyQueryToCsv(
       client,
       `SELECT ${select} FROM ${table}
@@ -189,6 +193,40 @@ export async function copyBlocksToCsv(
     const filenode = await currentFilenode(client, info);
     await client.query("COMMIT");
     return { ...copied, filenode };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Whether the server runs one transaction at a time (the embedded demo's
+ * PGlite: a second connection waits while another is inside a transaction),
+ * so that a snapshot held open on one connection would block every other.
+ */
+export async function oneTransactionAtATime(client: pg.Client): Promise<boolean> {
+  const r = await client.query("SELECT version() LIKE '%PGlite%' AS serial");
+  return r.rows[0]!.serial === true;
+}
+
+/**
+ * Opens a transaction on `client` and exports its snapshot, for other
+ * connections to read block ranges as of one moment; the snapshot lasts until
+ * `release` ends that transaction. (While it lasts, VACUUM keeps the row
+ * versions it can see, as it would for one long COPY.)
+ */
+export async function exportSnapshot(
+  client: pg.Client,
+): Promise<{ snapshot: string; release: () => Promise<void> }> {
+  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  try {
+    const r = await client.query("SELECT pg_export_snapshot() AS s");
+    return {
+      snapshot: String(r.rows[0]!.s),
+      release: async () => {
+        await client.query("COMMIT");
+      },
+    };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;

@@ -10,10 +10,8 @@ import type { ColumnMapping } from "../core/type_map.ts";
 import { explainConversionError, type SourceTable } from "./unsupported_value.ts";
 
 /**
- * read_csv() arguments matching Postgres' COPY ... WITH (FORMAT csv) output.
- * No row is longer than its file, so `maxLineSize` is the file's size: every
- * row fits, and DuckDB's read buffer (a multiple of it) stays small for small
- * files (a fixed 256 MiB made each batch's read measurably slower).
+ * read_csv() arguments matching Postgres' COPY ... WITH (FORMAT csv) output,
+ * rows up to `maxLineSize` bytes long (withLineSize() picks it).
  */
 export function readCsvSql(
   path: string,
@@ -31,6 +29,26 @@ export function readCsvSql(
 }
 
 const MIN_LINE_SIZE = 1 << 20;
+
+/**
+ * Runs a read of a CSV file of `fileSize` bytes with a small max_line_size
+ * first: DuckDB's read buffer is a multiple of it (about 16x), so sizing it
+ * to the file would allocate hundreds of MB for a 25 MB batch (more than
+ * DUCKDB_MEMORY_LIMIT allows). Only a file holding a longer row is read again
+ * with room for it (no row is longer than its file).
+ */
+export async function withLineSize<T>(
+  fileSize: number,
+  read: (maxLineSize: number) => Promise<T>,
+): Promise<T> {
+  const small = Math.min(fileSize, MIN_LINE_SIZE);
+  try {
+    return await read(small);
+  } catch (error) {
+    if (fileSize <= small || !/line size|max_line_size/i.test(String(error))) throw error;
+    return await read(fileSize);
+  }
+}
 
 export function selectFromCsv(columns: readonly ColumnMapping[]): string {
   return columns.map((c) =>
@@ -70,11 +88,14 @@ export class BatchConverter {
   ): Promise<number> {
     const size = (await Deno.stat(csvPath)).size;
     try {
-      await this.#connection.run(
-        `COPY (SELECT ${selectFromCsv(columns)} FROM ${readCsvSql(csvPath, columns, size)}) TO ${
-          quoteLiteral(parquetPath)
-        } (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
-      );
+      await withLineSize(size, (lineSize) =>
+        this.#connection.run(
+          `COPY (SELECT ${selectFromCsv(columns)} FROM ${
+            readCsvSql(csvPath, columns, lineSize)
+          }) TO ${
+            quoteLiteral(parquetPath)
+          } (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
+        ));
     } catch (error) {
       const asText = columns.map((c) => ({ ...c, csvType: "VARCHAR" }));
       throw await explainConversionError(

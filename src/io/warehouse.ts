@@ -1,12 +1,22 @@
 // Owns what is done to the warehouse's tables through one connection: creating
 // a target table, drift DDL, idempotent upserts and replacements from a batch's
 // Parquet file, the owners record, and the one transaction helper
-// (io/warehouse_file.ts opens the file and hands out connections).
+// (io/warehouse_file.ts opens the file and hands out connections). Tables carry
+// no PRIMARY KEY index (warehouse_keys.ts says why and how keys stay unique).
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { errorMessage } from "../core/errors.ts";
 import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 import type { TargetColumn } from "../core/drift.ts";
+import type { ColumnMapping } from "../core/type_map.ts";
+import { readCsvSql, selectFromCsv, withLineSize } from "./parquet_batch.ts";
+import {
+  checkBatchKeys,
+  dropDuplicateKeys,
+  keyConstraint,
+  mergeSql,
+  recordedKey,
+  recordKey,
+} from "./warehouse_keys.ts";
 
 /**
  * The table in the DuckDB file recording which STATE_DIR owns each synced
@@ -44,31 +54,45 @@ export class Warehouse {
     return reader.getRowsJson().map((r) => String(r[0]));
   }
 
+  /**
+   * Creates a table and records its key (none: a table loaded by replace_keys
+   * until keyTable(), or one that has no key).
+   */
   async createTable(
     table: string,
     columns: readonly { name: string; duckType: string }[],
     key: readonly string[],
   ): Promise<string> {
-    const primaryKey = key.length > 0 ? `, PRIMARY KEY (${key.map(quoteIdent).join(", ")})` : "";
     const ddl = `CREATE TABLE ${quoteIdent(table)} (${
       columns.map((c) => `${quoteIdent(c.name)} ${c.duckType}`).join(", ")
-    }${primaryKey})`;
+    })`;
     await this.connection.run(ddl);
+    await recordKey(this.connection, table, key);
     return ddl;
   }
 
-  /** INSERT OR REPLACE keyed on the primary key: re-applying a file changes nothing. */
+  /**
+   * Replaces the rows sharing a key with the file's rows by the file's rows, in
+   * one transaction: re-applying a file changes nothing. A table made with a
+   * PRIMARY KEY (by an earlier version) is upserted through it.
+   */
   async upsertParquet(
     table: string,
     parquetPath: string,
     columns: readonly string[],
   ): Promise<void> {
     const list = columns.map(quoteIdent).join(", ");
-    await this.connection.run(
-      `INSERT OR REPLACE INTO ${quoteIdent(table)} (${list}) SELECT ${list} FROM read_parquet(${
-        quoteLiteral(parquetPath)
-      })`,
-    );
+    const file = `read_parquet(${quoteLiteral(parquetPath)})`;
+    if ((await keyConstraint(this.connection, table)).length > 0) {
+      await this.connection.run(
+        `INSERT OR REPLACE INTO ${quoteIdent(table)} (${list}) SELECT ${list} FROM ${file}`,
+      );
+      return;
+    }
+    const key = await recordedKey(this.connection, table);
+    if (key.length === 0) throw new Error(`Cannot upsert into ${table}: it has no key recorded`);
+    await checkBatchKeys(this.connection, table, file, key);
+    await this.connection.run(mergeSql(table, file, columns, key));
   }
 
   /**
@@ -85,46 +109,88 @@ export class Warehouse {
     key: readonly string[],
     replaceWhere: string | null,
   ): Promise<void> {
-    const t = quoteIdent(table);
-    const file = `read_parquet(${quoteLiteral(parquetPath)})`;
-    const list = columns.map(quoteIdent).join(", ");
-    const keys = key.map(quoteIdent).join(", ");
-    const on = key.map((k) => `${t}.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
-    await this.transaction(async () => {
-      await this.run(
-        `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${file}${
-          replaceWhere ? ` WHERE ${replaceWhere}` : ""
-        }) AS s WHERE ${on}`,
-      );
-      await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${file}`);
-    });
+    await this.transaction(() =>
+      this.#replaceKeys(
+        table,
+        `read_parquet(${quoteLiteral(parquetPath)})`,
+        columns,
+        key,
+        replaceWhere,
+      )
+    );
   }
 
   /**
-   * Gives a table loaded without one its primary key. A key held twice (a row
-   * an UPDATE moved while the scan ran, without a newer cursor) keeps its copy
-   * with the newest cursor; the caller then re-reads every row written during
-   * the scan. Returns how many rows were removed.
+   * appendParquet() straight from a batch's CSV (a first copy without Parquet
+   * files): parsed once into a temporary table, then loaded the same way.
    */
-  async addPrimaryKey(table: string, key: readonly string[], cursor: string): Promise<number> {
+  async appendCsv(
+    table: string,
+    csvPath: string,
+    columns: readonly ColumnMapping[],
+    key: readonly string[],
+    replaceWhere: string | null,
+  ): Promise<void> {
+    const size = (await Deno.stat(csvPath)).size;
+    const staged = quoteIdent(`batch_${crypto.randomUUID().slice(0, 8)}`);
+    await withLineSize(size, (lineSize) =>
+      this.transaction(async () => {
+        await this.run(
+          `CREATE TEMP TABLE ${staged} AS SELECT ${selectFromCsv(columns)} FROM ${
+            readCsvSql(csvPath, columns, lineSize)
+          }`,
+        );
+        try {
+          await this.#replaceKeys(table, staged, columns.map((c) => c.name), key, replaceWhere);
+        } finally {
+          await this.run(`DROP TABLE IF EXISTS ${staged}`);
+        }
+      }));
+  }
+
+  async #replaceKeys(
+    table: string,
+    source: string,
+    columns: readonly string[],
+    key: readonly string[],
+    replaceWhere: string | null,
+  ): Promise<void> {
     const t = quoteIdent(table);
+    const list = columns.map(quoteIdent).join(", ");
     const keys = key.map(quoteIdent).join(", ");
-    try {
-      await this.run(`ALTER TABLE ${t} ADD PRIMARY KEY (${keys})`);
-      return 0;
-    } catch (error) {
-      if (!/duplicate|constraint|unique/i.test(errorMessage(error))) throw error;
+    const on = key.map((k) => `${t}.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
+    // "false": nothing to replace (a scan read as of one snapshot meets no row twice).
+    if (replaceWhere !== "false") {
+      await this.run(
+        `DELETE FROM ${t} USING (SELECT DISTINCT ${keys} FROM ${source}${
+          replaceWhere ? ` WHERE ${replaceWhere}` : ""
+        }) AS s WHERE ${on}`,
+      );
     }
-    const reader = await this.connection.runAndReadAll(
-      `DELETE FROM ${t} WHERE rowid IN (
-         SELECT rowid FROM (
-           SELECT rowid, row_number() OVER (
-             PARTITION BY ${keys} ORDER BY ${quoteIdent(cursor)} DESC NULLS LAST) AS n
-           FROM ${t}) WHERE n > 1)`,
-    );
-    const removed = Number(reader.getRowsJson()[0]?.[0] ?? 0);
-    await this.run(`ALTER TABLE ${t} ADD PRIMARY KEY (${keys})`);
-    return removed;
+    await this.run(`INSERT INTO ${t} (${list}) SELECT ${list} FROM ${source}`);
+  }
+
+  /**
+   * Makes a table loaded by replace_keys keyed, in one transaction: a key held
+   * twice (a row an UPDATE moved while the scan ran, without a newer cursor)
+   * keeps its copy with the newest cursor, and the key is recorded; the caller
+   * then re-reads every row written during the scan. Returns how many rows
+   * were removed. `duplicatesPossible` false (the caller knows no key was
+   * loaded twice) skips looking for them.
+   */
+  async keyTable(
+    table: string,
+    key: readonly string[],
+    cursor: string,
+    duplicatesPossible = true,
+  ): Promise<number> {
+    return await this.transaction(async () => {
+      const removed = duplicatesPossible
+        ? await dropDuplicateKeys(this.connection, table, key, cursor)
+        : 0;
+      await recordKey(this.connection, table, key);
+      return removed;
+    });
   }
 
   /** True when the table exists and holds at least one row. */
@@ -174,6 +240,7 @@ export class Warehouse {
     await this.run(
       `DELETE FROM ${OWNERS_TABLE} WHERE target = ${quoteLiteral(table)}`,
     );
+    await recordKey(this.connection, table, []);
   }
 
   /** The table's row count. */
@@ -201,7 +268,15 @@ export class Warehouse {
     const list = columns.map((c) => quoteIdent(c.name)).join(", ");
     await this.transaction(async () => {
       await this.run(`DROP TABLE IF EXISTS ${quoteIdent(staging)}`);
-      await this.createTable(staging, columns, key);
+      await this.createTable(staging, columns, []);
+      if (key.length > 0) {
+        await checkBatchKeys(
+          this.connection,
+          table,
+          `read_parquet(${quoteLiteral(parquetPath)})`,
+          key,
+        );
+      }
       await this.run(
         `INSERT INTO ${quoteIdent(staging)} (${list}) SELECT ${list} FROM read_parquet(${
           quoteLiteral(parquetPath)
@@ -209,16 +284,22 @@ export class Warehouse {
       );
       await this.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
       await this.run(`ALTER TABLE ${quoteIdent(staging)} RENAME TO ${quoteIdent(table)}`);
+      await recordKey(this.connection, table, key);
     });
   }
 
-  /** Primary key columns of a DuckDB table. */
+  /**
+   * Key columns of a DuckDB table: its PRIMARY KEY (a table made by an earlier
+   * version), else the key recorded once it was keyed; empty when neither.
+   */
   async primaryKey(table: string): Promise<string[]> {
-    const reader = await this.connection.runAndReadAll(
-      `SELECT unnest(constraint_column_names) AS name FROM duckdb_constraints()
-       WHERE table_name = ${quoteLiteral(table)} AND constraint_type = 'PRIMARY KEY'`,
-    );
-    return reader.getRowObjectsJson().map((r) => String(r.name));
+    const declared = await keyConstraint(this.connection, table);
+    return declared.length > 0 ? declared : await recordedKey(this.connection, table);
+  }
+
+  /** Whether the table has a PRIMARY KEY constraint (made by an earlier version). */
+  async hasKeyConstraint(table: string): Promise<boolean> {
+    return (await keyConstraint(this.connection, table)).length > 0;
   }
 
   /**
@@ -232,13 +313,30 @@ export class Warehouse {
     const t = quoteIdent(table);
     const c = quoteIdent(cursorColumn);
     const on = key.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(" AND ");
-    const reader = await this.connection.runAndReadAll(
-      `INSERT OR REPLACE INTO ${t} BY NAME
-       SELECT s.* FROM read_parquet(${quoteLiteral(parquetPath)}) AS s
+    const newer = `SELECT s.* FROM read_parquet(${quoteLiteral(parquetPath)}) AS s
        LEFT JOIN ${t} AS t ON ${on}
-       WHERE t.${quoteIdent(key[0]!)} IS NULL OR s.${c} >= t.${c}`,
-    );
-    return Number(reader.getRowsJson()[0]?.[0] ?? 0);
+       WHERE t.${quoteIdent(key[0]!)} IS NULL OR s.${c} >= t.${c}`;
+    if (await this.hasKeyConstraint(table)) {
+      const reader = await this.connection.runAndReadAll(
+        `INSERT OR REPLACE INTO ${t} BY NAME ${newer}`,
+      );
+      return Number(reader.getRowsJson()[0]?.[0] ?? 0);
+    }
+    const staged = quoteIdent(`replay_${crypto.randomUUID().slice(0, 8)}`);
+    return await this.transaction(async () => {
+      await this.run(`CREATE TEMP TABLE ${staged} AS ${newer}`);
+      try {
+        await checkBatchKeys(this.connection, table, staged, key);
+        const described = await this.connection.runAndReadAll(`DESCRIBE ${staged}`);
+        const columns = described.getRowsJson().map((r) => String(r[0]));
+        const reader = await this.connection.runAndReadAll(
+          mergeSql(table, staged, columns, key),
+        );
+        return Number(reader.getRowsJson()[0]?.[0] ?? 0);
+      } finally {
+        await this.run(`DROP TABLE IF EXISTS ${staged}`);
+      }
+    });
   }
 
   /** Sets `columns` of existing rows from a Parquet file of (key..., columns...). */

@@ -147,10 +147,25 @@ export class BatchSink {
     const parquetTmp = partialPath(config.parquetDir, batch.name);
     const parquet = join(config.parquetDir, batch.name);
     let bytes = 0;
+    let loaded = false;
     try {
+      if (batch.rows > 0 && load.kind === "replace_keys" && !config.bootstrapParquet) {
+        // A first copy without Parquet files (BOOTSTRAP_PARQUET=off): DuckDB
+        // parses the CSV once, into the table. A value it cannot read goes the
+        // Parquet way below, which names it (VALUE_UNSUPPORTED).
+        loaded = await this.#ctx.writer.run(() =>
+          this.#warehouse.appendCsv(
+            this.target,
+            batch.csv,
+            this.#options.columns,
+            load.key,
+            load.where,
+          ).then(() => true, () => false)
+        );
+      }
       if (
-        batch.rows > 0 || load.kind === "replace_table" ||
-        (load.kind === "changes" && load.changes.truncate)
+        !loaded && (batch.rows > 0 || load.kind === "replace_table" ||
+          (load.kind === "changes" && load.changes.truncate))
       ) {
         bytes = await this.#ctx.writer.run(async () => {
           const size = await toParquet(await this.#ctx.converter(), {

@@ -1,6 +1,7 @@
 // Owns what every table's sync shares with the engine (the context a cycle of
 // one table runs in) and what such a cycle reports back.
 
+import type pg from "pg";
 import type { Config } from "../core/config.ts";
 import type { EventSink, SyncMode } from "../core/events.ts";
 import type { Mutex } from "../core/mutex.ts";
@@ -27,6 +28,8 @@ export interface TableSyncContext {
   /** The one DuckDB writer: held for every write to the warehouse. */
   readonly writer: Mutex;
   readonly signal?: AbortSignal;
+  /** Opens another Postgres connection (a first copy's parallel readers); the caller ends it. */
+  readonly connectPg?: () => Promise<pg.Client>;
 }
 
 export interface TableCycleResult {

@@ -207,6 +207,7 @@ export class SyncEngine {
       converter: () => this.#converter ??= BatchConverter.create(),
       writer: this.#writer,
       signal,
+      connectPg: () => connectPg(config, this.#secrets),
     };
     const results: TableCycleResult[] = [];
     const failures: TableFailure[] = [];

@@ -1,8 +1,8 @@
 // Owns the block-scan change source, a first copy by block ranges
 // (io/block_scan.ts has the Postgres side and the reasoning): deciding whether
 // a first copy scans, and whether a saved scan may resume or must start over;
-// reading block ranges ahead of DuckDB into the batch sink; adding the primary
-// key at the end and leaving the checkpoint at the last row older than the
+// loading the block ranges scan_readers.ts reads into the batch sink; keying
+// the table at the end and leaving the checkpoint at the last row older than the
 // scan's horizon, where the keyset catch-up starts.
 
 import type pg from "pg";
@@ -11,28 +11,20 @@ import type { Horizon, TableInfo } from "../io/postgres.ts";
 import type { Warehouse } from "../io/warehouse.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
-import { SyncError } from "../core/errors.ts";
 import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 import {
   beginScan,
   canScan,
-  copyBlocksToCsv,
   copyChangedSinceToCsv,
   currentFilenode,
-  densestAfter,
   lastPositionBefore,
-  nextBlocksPerBatch,
-  nextRange,
   type ScanState,
   serverVersion,
 } from "../io/block_scan.ts";
-import {
-  announceCheckpoint,
-  type BatchSink,
-  type NumberedBatch,
-  pipelined,
-  type SourceBatch,
-} from "./batch_sink.ts";
+import { announceCheckpoint, type BatchSink } from "./batch_sink.ts";
+import { readRanges, type ScanReaders } from "./scan_readers.ts";
+
+export type { ScanReaders } from "./scan_readers.ts";
 import { isFirstCopy, positionOf } from "../core/table_lifecycle.ts";
 import { count } from "../core/counts.ts";
 import { fenceReplay } from "./replay.ts";
@@ -123,68 +115,35 @@ export async function runScan(
   info: TableInfo,
   scan: ScanStart,
   batchSize: number,
+  readers: ScanReaders = { parallelism: 1 },
 ): Promise<{ caughtUp: boolean; start: Position | null }> {
   const key = info.keyset.key.map((k) => k.name);
   const cursor = info.mappings.find((m) => m.name === info.keyset.cursor.name)!;
   // A resumed scan's first batch may already be in DuckDB: all its keys are
-  // replaced. Later batches replace the keys of their recently changed rows.
+  // replaced. Later batches replace the keys of their recently changed rows
+  // (a row updated while the scan ran can be met twice), unless the whole
+  // scan is read as of one snapshot: then no row is, and nothing is replaced.
   let replaceAllKeys = scan.resumed;
-  const fetchBlocks = async (state: ScanState): Promise<NumberedBatch<ScanBatch> | null> => {
-    const range = nextRange(state);
-    if (!range) return null;
-    const started = performance.now();
-    const csv = sink.nextCsv();
-    const copied = await copyBlocksToCsv(client, info, range, csv);
-    if (copied.filenode !== state.filenode) {
-      // Rewritten (VACUUM FULL, CLUSTER, TRUNCATE...): block numbers moved.
-      // The next cycle sees it too and starts the copy over (prepareScan).
-      await Deno.remove(csv).catch(() => {});
-      throw new SyncError(
-        "SOURCE_REWRITTEN",
-        `${info.source} was rewritten (VACUUM FULL, CLUSTER or TRUNCATE) during its first copy; the next cycle copies it again from the start`,
-        { transient: true },
-      );
-    }
-    const next: ScanState = {
-      ...state,
-      nextBlock: range.to,
-      blocksPerBatch: nextBlocksPerBatch(
-        batchSize,
-        range.to - range.from,
-        copied.rows,
-        state.densest,
-      ),
-      densest: densestAfter(state.densest, range.to - range.from, copied.rows),
-    };
-    // The checkpoint keeps no cursor until the scan ends, only the scan's progress.
-    return sink.number({
-      csv,
-      rows: copied.rows,
-      started,
-      cursorFrom: range.from === 0 ? null : `block ${range.from}`,
-      cursorTo: `block ${range.to} of ${state.blocks}`,
-      scan: next,
-      covers: { type: "batch_committed", position: null, scan: next },
-    });
-  };
-  const caughtUp = await pipelined(
-    fetchBlocks(scan.state),
-    (batch) => fetchBlocks(batch.scan),
-    async (batch) => {
-      const recent = `${quoteIdent(cursor.name)} >= CAST(${
-        quoteLiteral(batch.scan.recentFrom)
-      } AS ${cursor.duckType})`;
+  const read = await readRanges(ctx, sink, client, info, scan.state, batchSize, readers, {
+    apply: async (batch, oneSnapshot) => {
+      const recent = !scan.resumed && oneSnapshot
+        ? "false"
+        : `${quoteIdent(cursor.name)} >= CAST(${
+          quoteLiteral(batch.scan.recentFrom)
+        } AS ${cursor.duckType})`;
       await sink.apply(batch, { kind: "replace_keys", key, where: replaceAllKeys ? null : recent });
       replaceAllKeys = false;
     },
-    ctx.signal,
-  );
+  });
+  const caughtUp = read.done;
   if (!caughtUp) return { caughtUp, start: null };
   // Every row older than the horizon is copied; the key goes in place for the
   // upserts, then the rows written since the scan began are copied again
   // (some may have moved behind it), and the keyset catch-up starts after the
   // last row older than the horizon.
-  await ensurePrimaryKey(ctx, warehouse, sink.target, info);
+  // Read whole as of one snapshot (not resumed from another run), no row
+  // version was read twice: no key can be held twice.
+  await ensurePrimaryKey(ctx, warehouse, sink.target, info, scan.resumed || !read.oneSnapshot);
   await copyChangedSinceScan(sink, client, info, scan.state);
   const start = await lastPositionBefore(client, info, scan.state.horizon);
   const saved = ctx.store.commit({
@@ -197,28 +156,25 @@ export async function runScan(
   return { caughtUp, start };
 }
 
-/** A batch of the scan: the scan's state once it is in DuckDB. */
-interface ScanBatch extends SourceBatch {
-  readonly scan: ScanState;
-}
-
 /**
- * Gives a table loaded without its primary key (a first copy by block ranges)
- * the key, unless it has it already. A key met twice (a row an UPDATE moved
- * during the scan) keeps its newest copy, with a notice.
+ * Makes a table loaded by replace_keys (a first copy by block ranges) keyed,
+ * unless it is already. A key met twice (a row an UPDATE moved during the
+ * scan) keeps its newest copy, with a notice.
  */
 export async function ensurePrimaryKey(
   ctx: TableSyncContext,
   warehouse: Warehouse,
   target: string,
   info: TableInfo,
+  duplicatesPossible = true,
 ): Promise<void> {
   if ((await warehouse.primaryKey(target)).length > 0) return;
   const removed = await ctx.writer.run(() =>
-    warehouse.addPrimaryKey(
+    warehouse.keyTable(
       target,
       info.keyset.key.map((k) => k.name),
       info.keyset.cursor.name,
+      duplicatesPossible,
     )
   );
   if (removed > 0) {
@@ -226,7 +182,7 @@ export async function ensurePrimaryKey(
       type: "notice",
       message: `${target}: ${
         count(removed, "row")
-      } met twice during the first copy (moved by updates while it ran) were merged before adding the primary key; the rows written during the copy are read again next`,
+      } met twice during the first copy (moved by updates while it ran) were merged when the copy was keyed; the rows written during the copy are read again next`,
     });
   }
 }

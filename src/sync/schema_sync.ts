@@ -57,7 +57,8 @@ export async function applySchema(
     table,
     diffSchema(table, info.mappings, target, dropped, previous, previousAttnums),
     target,
-    info.keyset.key.map((k) => k.name),
+    // Only a PRIMARY KEY column (a table made by an earlier version) cannot be retyped in place.
+    (await warehouse.hasKeyConstraint(table)) ? info.keyset.key.map((k) => k.name) : [],
   );
   if (changes.length === 0) {
     ctx.store.saveSchema(

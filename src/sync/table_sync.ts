@@ -188,7 +188,10 @@ async function copyChanges(
   let caughtUp = true;
   if (scanStart) {
     // Then the keyset catch-up below copies what changed while it ran.
-    const scanned = await runScan(ctx, sink, warehouse, client, info, scanStart, batchSize);
+    const scanned = await runScan(ctx, sink, warehouse, client, info, scanStart, batchSize, {
+      parallelism: ctx.config.bootstrapParallelism,
+      ...(ctx.connectPg ? { connect: ctx.connectPg } : {}),
+    });
     caughtUp = scanned.caughtUp;
     after = scanned.start;
   } else if (ctx.store.state(target).kind === "not_synced") {

@@ -4,7 +4,7 @@
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
-import { duckRows, runMain } from "../support/fixture.ts";
+import { duckRows, duckWrite, runMain, type TestDb } from "../support/fixture.ts";
 import { withDb } from "../support/with_db.ts";
 
 Deno.test("drift: added, widened and dropped columns reach DuckDB and the drift log", () =>
@@ -179,36 +179,60 @@ Deno.test("drift: a column dropped and re-added under the same name, or a rename
     assertEquals(back[0], { ok: "10000", t: "VARCHAR" });
   }));
 
-Deno.test("drift: widening a primary-key column (int -> bigint) rebuilds the DuckDB table and goes on", () =>
+/** Widens public.orders' key (int -> bigint) after a first sync; `legacy` gives the DuckDB table a PRIMARY KEY first. */
+async function widenKey(db: TestDb, legacy: boolean): Promise<string> {
+  const path = db.duckPath;
+  await db.sql(`CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(10,2),
+      updated_at timestamptz NOT NULL DEFAULT now());
+    ALTER TABLE public.orders OWNER TO ${db.user};
+    INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 100) g;`);
+  const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "orders" };
+  assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+  // A file made by an earlier version: the table has a PRIMARY KEY and no recorded key.
+  if (legacy) {
+    await duckWrite(
+      path,
+      "ALTER TABLE public_orders ADD PRIMARY KEY (id); DELETE FROM _sync.keys",
+    );
+  }
+  await db.sql(`ALTER TABLE public.orders ALTER COLUMN id TYPE bigint;
+    INSERT INTO public.orders (id, amount) VALUES (9007199254740993, 1.5);`);
+  const r = await runMain(["sync", "--once"], db.env(env));
+  assertEquals(r.code, 0, r.stderr);
+  const rows = await duckRows(
+    path,
+    `SELECT count(*)::VARCHAR AS n, max(id)::VARCHAR AS max_id, typeof(max(id)) AS t,
+            (SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'public_orders' AND constraint_type = 'PRIMARY KEY')::VARCHAR AS pk
+     FROM public_orders`,
+  );
+  assertEquals(rows[0], {
+    n: "101",
+    max_id: "9007199254740993",
+    t: "BIGINT",
+    pk: legacy ? "1" : "0",
+  });
+  // Upserts keep working on the widened table, and no key is held twice.
+  await db.sql("UPDATE public.orders SET amount = 7, updated_at = now() WHERE id = 1");
+  assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
+  const one = await duckRows(
+    path,
+    "SELECT amount::VARCHAR AS a, (SELECT count(*) FROM public_orders)::VARCHAR AS n FROM public_orders WHERE id = 1",
+  );
+  assertEquals(one[0], { a: "7.00", n: "101" });
+  return r.stderr;
+}
+
+Deno.test("drift: widening a key column (int -> bigint) alters it in place and goes on", () =>
   withDb({ demo: false }, async (db) => {
-    const path = db.duckPath;
-    await db.sql(`CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(10,2),
-        updated_at timestamptz NOT NULL DEFAULT now());
-      ALTER TABLE public.orders OWNER TO ${db.user};
-      INSERT INTO public.orders (id, amount) SELECT g, g FROM generate_series(1, 100) g;`);
-    const env = { POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "orders" };
-    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
-    await db.sql(`ALTER TABLE public.orders ALTER COLUMN id TYPE bigint;
-      INSERT INTO public.orders (id, amount) VALUES (9007199254740993, 1.5);`);
-    const r = await runMain(["sync", "--once"], db.env(env));
-    assertEquals(r.code, 0, r.stderr);
+    const stderr = await widenKey(db, false);
+    assertMatch(stderr, /type_widened id: INTEGER -> BIGINT .*ALTER TABLE "public_orders"/);
+  }));
+
+Deno.test("drift: widening the PRIMARY KEY column of a table made by an earlier version rebuilds it and goes on", () =>
+  withDb({ demo: false }, async (db) => {
+    const stderr = await widenKey(db, true);
     assertMatch(
-      r.stderr,
+      stderr,
       /type_widened id: INTEGER -> BIGINT .*CREATE TABLE "public_orders__rebuild"/,
     );
-    const rows = await duckRows(
-      path,
-      `SELECT count(*)::VARCHAR AS n, max(id)::VARCHAR AS max_id, typeof(max(id)) AS t,
-              (SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'public_orders' AND constraint_type = 'PRIMARY KEY')::VARCHAR AS pk
-       FROM public_orders`,
-    );
-    assertEquals(rows[0], { n: "101", max_id: "9007199254740993", t: "BIGINT", pk: "1" });
-    // Upserts keep working on the rebuilt table.
-    await db.sql("UPDATE public.orders SET amount = 7, updated_at = now() WHERE id = 1");
-    assertEquals((await runMain(["sync", "--once"], db.env(env))).code, 0);
-    const one = await duckRows(
-      path,
-      "SELECT amount::VARCHAR AS a, (SELECT count(*) FROM public_orders)::VARCHAR AS n FROM public_orders WHERE id = 1",
-    );
-    assertEquals(one[0], { a: "7.00", n: "101" });
   }));

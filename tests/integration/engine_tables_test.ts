@@ -141,7 +141,7 @@ Deno.test("engine: a table without the cursor is refreshed whole each cycle, the
     assertEquals(byTable(third.checkpoints), { shop_plans: "incremental 2" });
     const key = await duckRows(
       db.duckPath,
-      "SELECT constraint_column_names::VARCHAR AS k FROM duckdb_constraints() WHERE table_name = 'shop_plans' AND constraint_type = 'PRIMARY KEY'",
+      "SELECT key_columns::VARCHAR AS k FROM _sync.keys WHERE target = 'shop_plans'",
     );
     assertEquals(key, [{ k: "[code]" }]);
     const idle = await syncOnce(db, env);

@@ -88,7 +88,7 @@ Deno.test("many tables: schema.* syncs tables and partitioned parents, refreshes
     assertEquals(await count(path, "shop_countries"), 3);
     const key = await duckRows(
       path,
-      "SELECT constraint_column_names::VARCHAR AS k FROM duckdb_constraints() WHERE table_name = 'shop_customers' AND constraint_type = 'PRIMARY KEY'",
+      "SELECT key_columns::VARCHAR AS k FROM _sync.keys WHERE target = 'shop_customers'",
     );
     assertEquals(key[0]!.k, "[tenant_id, id]");
 

@@ -56,19 +56,20 @@ async function assertExactCopy(db: TestDb): Promise<void> {
   const counts = await duckRows(
     duckPath(db),
     `SELECT count(*)::VARCHAR AS n, count(DISTINCT id)::VARCHAR AS k,
-       (SELECT count(*) FROM duckdb_constraints()
-        WHERE table_name = 'analytics_subscriptions' AND constraint_type = 'PRIMARY KEY')::VARCHAR AS pk
+       (SELECT count(*) FROM _sync.keys
+        WHERE target = 'analytics_subscriptions' AND key_columns = ['id'])::VARCHAR AS pk
      FROM analytics_subscriptions`,
   );
   assertEquals(counts[0], { n: String(pgRows.length), k: String(pgRows.length), pk: "1" });
   assertEquals(await duckDemoRows(duckPath(db)), pgRows);
 }
 
-Deno.test("a bootstrap read in block ranges while rows are updated, inserted and soft-deleted equals Postgres", async () => {
+/** A first copy by block ranges while rows are updated, inserted and soft-deleted; then checks it. */
+async function copyWhileWriting(extra: Record<string, string>): Promise<void> {
   const db = await createTestDb(cluster);
   try {
     await seed(db, 30_000);
-    const env = db.env({ BATCH_SIZE: "1000" });
+    const env = db.env({ BATCH_SIZE: "1000", ...extra });
     const child = spawnMain(["sync", "--once"], env);
     let running = true;
     let rounds = 0;
@@ -112,7 +113,16 @@ Deno.test("a bootstrap read in block ranges while rows are updated, inserted and
   } finally {
     await db.cleanup();
   }
-});
+}
+
+Deno.test("a bootstrap read in block ranges while rows are updated, inserted and soft-deleted equals Postgres", () =>
+  copyWhileWriting({}));
+
+Deno.test("a bootstrap read in block ranges on three connections sharing one snapshot, while rows change, equals Postgres", () =>
+  copyWhileWriting({ BOOTSTRAP_PARALLELISM: "3" }));
+
+Deno.test("a bootstrap read in block ranges without Parquet files (BOOTSTRAP_PARQUET=off), while rows change, equals Postgres", () =>
+  copyWhileWriting({ BOOTSTRAP_PARQUET: "off", BOOTSTRAP_PARALLELISM: "2" }));
 
 Deno.test("a scan batch DuckDB committed but the checkpoint did not record is loaded again without duplicates", async () => {
   const db = await createTestDb(cluster);

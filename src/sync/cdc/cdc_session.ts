@@ -36,7 +36,7 @@ export type { CdcDeps } from "./cdc_apply.ts";
 /** Keepalive answers go out at least this often, whatever DuckDB is doing. */
 const STATUS_EVERY_MS = 5_000;
 /** Frames held before the socket is paused until they are applied. */
-const INBOX_LIMIT = 20_000;
+const INBOX_LIMIT = 5_000;
 
 export interface CdcCycle {
   readonly results: TableCycleResult[];
