@@ -11,7 +11,8 @@
 // terminal UI's CPU and many small tables. Prints every figure with its
 // target and baseline, and writes bench-results/bench-<time>.json.
 // Usage: deno task bench [--rows 1000000[,5000000,...]] [--reps 3] [--big-reps 1]
-//        [--skip-ui] [--many-tables 300 (0 skips)] [--only-many-tables]
+//        [--skip-ui] [--skip-cdc] [--many-tables 300 (0 skips)] [--only-many-tables]
+// The change-data-capture figures come from cdc_bench.ts (also `deno task bench:cdc`).
 
 import { parseArgs } from "node:util";
 import { startCluster } from "../support/pg_cluster.ts";
@@ -34,6 +35,7 @@ import {
   type Verdict,
 } from "./targets.ts";
 import { manyTables, manyTablesRows, uiCpu } from "./other_figures.ts";
+import { runCdcBench } from "./cdc_bench.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     "big-reps": { type: "string", default: "1" },
     "skip-ui": { type: "boolean", default: false },
+    "skip-cdc": { type: "boolean", default: false },
     "many-tables": { type: "string", default: "300" },
     "only-many-tables": { type: "boolean", default: false },
   },
@@ -155,6 +158,8 @@ try {
   await cluster.stop();
 }
 if (!values["skip-ui"] && !values["only-many-tables"]) results.uiCpu = await uiCpu();
+// SYNC_METHOD=cdc on a cluster of its own: sustained apply, lag, idle CPU (prints its table).
+if (!values["skip-cdc"] && !values["only-many-tables"]) results.cdc = await runCdcBench();
 
 const verdicts: Verdict[] = [...figures.flatMap(sizeVerdicts), ...flatnessVerdicts(figures)];
 const ui = results.uiCpu as

@@ -16,18 +16,18 @@ import { parseArgs } from "node:util";
 import { startCluster } from "../support/pg_cluster.ts";
 import { createTestDb, REPO, runMain, spawnMain, type TestDb } from "../support/fixture.ts";
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: "string", default: "200000" },
-    changes: { type: "string", default: "300000" },
-    rate: { type: "string", default: "2000" },
-    seconds: { type: "string", default: "20" },
-  },
-});
-const ROWS = Number(values.rows);
-const CHANGES = Number(values.changes);
-const RATE = Number(values.rate);
-const SECONDS = Number(values.seconds);
+export interface CdcBenchOptions {
+  readonly rows: number;
+  readonly changes: number;
+  readonly rate: number;
+  readonly seconds: number;
+}
+
+const DEFAULTS: CdcBenchOptions = { rows: 200_000, changes: 300_000, rate: 2000, seconds: 20 };
+let ROWS = DEFAULTS.rows;
+let CHANGES = DEFAULTS.changes;
+let RATE = DEFAULTS.rate;
+let SECONDS = DEFAULTS.seconds;
 
 const CLK_TCK = Number(
   new TextDecoder().decode(new Deno.Command("getconf", { args: ["CLK_TCK"] }).outputSync().stdout),
@@ -152,7 +152,8 @@ async function idle(env: Record<string, string>) {
   return { seconds: wall, cpuSeconds: cpu, percentOfCore: (100 * cpu) / wall };
 }
 
-export async function runCdcBench() {
+export async function runCdcBench(options: CdcBenchOptions = DEFAULTS) {
+  ({ rows: ROWS, changes: CHANGES, rate: RATE, seconds: SECONDS } = options);
   const cluster = await startCluster();
   const db = await createTestDb(cluster);
   try {
@@ -218,4 +219,19 @@ export async function runCdcBench() {
   }
 }
 
-if (import.meta.main) await runCdcBench();
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: "string", default: String(DEFAULTS.rows) },
+      changes: { type: "string", default: String(DEFAULTS.changes) },
+      rate: { type: "string", default: String(DEFAULTS.rate) },
+      seconds: { type: "string", default: String(DEFAULTS.seconds) },
+    },
+  });
+  await runCdcBench({
+    rows: Number(values.rows),
+    changes: Number(values.changes),
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+  });
+}
