@@ -260,7 +260,11 @@ export class CdcSession {
     names: { slot: string; publication: string },
     from: Lsn,
   ): Promise<void> {
-    if (this.#stream && this.#timer !== null) return;
+    if (this.#stream && this.#timer !== null) {
+      if (!this.#stream.failure) return;
+      // It ended between cycles (the server restarted or timed it out): start over.
+      await this.close();
+    }
     const stream = this.#stream ?? await ReplicationConnection.open(ctx.config, this.#deps.secrets);
     this.#stream = stream;
     this.#applied = maxLsn(this.#applied, from);
@@ -269,6 +273,9 @@ export class CdcSession {
     this.#openTx = null;
     this.#relations.clear();
     await stream.start(names.slot, names.publication, this.#applied, (frame) => {
+      // Answered as it arrives, not when its turn comes: between cycles and
+      // while DuckDB loads, frames wait, and the server would time us out.
+      if (frame.type === "keepalive" && frame.replyRequested) stream.confirm(this.#applied);
       this.#inbox.push(frame);
       if (this.#inbox.length >= INBOX_LIMIT) stream.pause();
       this.#wake?.();
