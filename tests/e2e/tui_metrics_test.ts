@@ -46,7 +46,7 @@ Deno.test("terminal UI with METRICS_PORT: /metrics and /healthz answer while it 
     db.dir,
   );
   try {
-    await waitForScreen(session, /copied 10,000/, 60_000);
+    await waitForScreen(session, /analytics_subscriptions +in sync +as of/, 60_000);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assertMatch(metrics, /\npds_rows_copied_total\{table="analytics_subscriptions"\} 10000\n/);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);

@@ -12,7 +12,7 @@ export interface PgCluster {
   stop(): Promise<void>;
   /** Synchronous stop and removal, for unload handlers. */
   stopSync(): void;
-  /** Stops the server but keeps the data directory (to simulate an outage). */
+  /** Stops the server (committed work kept) but keeps the data directory (to simulate an outage). */
   pause(): Promise<void>;
   /** Starts the server again on the same port after pause(). */
   resume(): Promise<void>;
@@ -178,7 +178,13 @@ function clusterFor(bin: string, dataDir: string, port: number): PgCluster {
         Deno.removeSync(dataDir, { recursive: true });
       } catch { /* already gone */ }
     },
-    pause: stopServer,
+    async pause() {
+      // The server commits asynchronously and stops in immediate mode: a
+      // CHECKPOINT first keeps every committed transaction (a role or table
+      // made just before) across the outage.
+      await this.psql("CHECKPOINT").catch(() => "");
+      await stopServer();
+    },
     resume: start,
   };
   return cluster;

@@ -163,9 +163,14 @@ export async function dropSlot(client: pg.Client, slot: string): Promise<boolean
   return (result.rowCount ?? 0) > 0;
 }
 
-/** The server's WAL position now (everything committed before is at or below it). */
+/**
+ * The server's WAL position now: every transaction that committed before is at
+ * or below it. Its insert position, not its flush position: a transaction
+ * committed with synchronous_commit off may not be flushed yet, and the stream
+ * brings it as soon as it is.
+ */
 export async function currentWalLsn(client: pg.Client): Promise<Lsn> {
-  const row = (await client.query(`SELECT pg_current_wal_flush_lsn()::text AS lsn`)).rows[0] as {
+  const row = (await client.query(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows[0] as {
     lsn: string;
   };
   return parseLsn(row.lsn);
