@@ -234,8 +234,9 @@ export class CdcSession {
   ): Promise<{ consistentPoint: Lsn; snapshot: string } | null> {
     const state = await slotState(client, slot);
     if (state) {
-      if (!this.#stream) checkSlot(state, slot, ctx.config.pg.database);
-      else if (state.walStatus === "lost") checkSlot({ ...state, active: false }, slot, "");
+      // With our own stream open the slot is active by us: only its loss matters then.
+      const active = state.active && this.#stream === null;
+      checkSlot({ ...state, active }, slot, ctx.config.pg.database);
       return null;
     }
     await this.close();
