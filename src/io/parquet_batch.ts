@@ -30,6 +30,9 @@ export function readCsvSql(
 
 const MIN_LINE_SIZE = 1 << 20;
 
+/** How every batch file is written: zstd at its fastest level. */
+export const PARQUET_OPTIONS = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)";
+
 /**
  * Runs a read of a CSV file of `fileSize` bytes with a small max_line_size
  * first: DuckDB's read buffer is a multiple of it (about 16x), so sizing it
@@ -54,6 +57,21 @@ export function selectFromCsv(columns: readonly ColumnMapping[]): string {
   return columns.map((c) =>
     c.fromCsv ? `${c.fromCsv} AS ${quoteIdent(c.name)}` : quoteIdent(c.name)
   ).join(", ");
+}
+
+/**
+ * selectFromCsv() as the values come back from a Parquet batch file, for a
+ * load that skips the file: a Parquet file keeps a time with time zone as its
+ * instant (at +00), so such a column is moved to UTC the same way. Null when
+ * a column holds a list of them (such a batch goes through the file).
+ */
+export function selectAsFromParquet(columns: readonly ColumnMapping[]): string | null {
+  if (columns.some((c) => /TIME WITH TIME ZONE\[/i.test(c.duckType))) return null;
+  return columns.map((c) => {
+    if (!/^TIME WITH TIME ZONE$/i.test(c.duckType)) return selectFromCsv([c]);
+    const value = c.fromCsv ?? quoteIdent(c.name);
+    return `timezone('UTC', ${value}) AS ${quoteIdent(c.name)}`;
+  }).join(", ");
 }
 
 export class BatchConverter {
@@ -92,9 +110,7 @@ export class BatchConverter {
         this.#connection.run(
           `COPY (SELECT ${selectFromCsv(columns)} FROM ${
             readCsvSql(csvPath, columns, lineSize)
-          }) TO ${
-            quoteLiteral(parquetPath)
-          } (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)`,
+          }) TO ${quoteLiteral(parquetPath)} ${PARQUET_OPTIONS}`,
         ));
     } catch (error) {
       const asText = columns.map((c) => ({ ...c, csvType: "VARCHAR" }));

@@ -8,7 +8,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 import type { TargetColumn } from "../core/drift.ts";
 import type { ColumnMapping } from "../core/type_map.ts";
-import { readCsvSql, selectFromCsv, withLineSize } from "./parquet_batch.ts";
+import { PARQUET_OPTIONS, readCsvSql, selectAsFromParquet, withLineSize } from "./parquet_batch.ts";
 import {
   checkBatchKeys,
   dropDuplicateKeys,
@@ -121,8 +121,13 @@ export class Warehouse {
   }
 
   /**
-   * appendParquet() straight from a batch's CSV (a first copy without Parquet
-   * files): parsed once into a temporary table, then loaded the same way.
+   * appendParquet() straight from a batch's CSV: DuckDB parses it once, into a
+   * temporary table, which is loaded the same way. With `parquet`, the batch
+   * file is written from that table too (zstd), and `parquet.written` runs
+   * before the transaction commits (so the file is in place first, as when it
+   * is loaded from the file). Returns the file's size in bytes (0 without), or
+   * null, having done nothing, when the table's values need the file's round
+   * trip (see selectAsFromParquet).
    */
   async appendCsv(
     table: string,
@@ -130,18 +135,27 @@ export class Warehouse {
     columns: readonly ColumnMapping[],
     key: readonly string[],
     replaceWhere: string | null,
-  ): Promise<void> {
+    parquet?: { readonly path: string; readonly written: () => Promise<number> },
+  ): Promise<number | null> {
+    const select = selectAsFromParquet(columns);
+    if (select === null) return null;
     const size = (await Deno.stat(csvPath)).size;
     const staged = quoteIdent(`batch_${crypto.randomUUID().slice(0, 8)}`);
-    await withLineSize(size, (lineSize) =>
+    return await withLineSize(size, (lineSize) =>
       this.transaction(async () => {
         await this.run(
-          `CREATE TEMP TABLE ${staged} AS SELECT ${selectFromCsv(columns)} FROM ${
+          `CREATE TEMP TABLE ${staged} AS SELECT ${select} FROM ${
             readCsvSql(csvPath, columns, lineSize)
           }`,
         );
         try {
+          let bytes = 0;
+          if (parquet) {
+            await this.run(`COPY ${staged} TO ${quoteLiteral(parquet.path)} ${PARQUET_OPTIONS}`);
+            bytes = await parquet.written();
+          }
           await this.#replaceKeys(table, staged, columns.map((c) => c.name), key, replaceWhere);
+          return bytes;
         } finally {
           await this.run(`DROP TABLE IF EXISTS ${staged}`);
         }
@@ -365,6 +379,15 @@ export class Warehouse {
    * a ROLLBACK that fails too (DuckDB may have ended the transaction already)
    * does not replace it.
    */
+  /**
+   * Writes what DuckDB holds in memory and in its WAL to the file. Returns
+   * false when it could not (another connection has a transaction open): a
+   * checkpoint is an economy, never needed for correctness.
+   */
+  async checkpoint(): Promise<boolean> {
+    return await this.run("CHECKPOINT").then(() => true, () => false);
+  }
+
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     await this.run("BEGIN TRANSACTION");
     try {

@@ -31,6 +31,9 @@ export interface OpenOptions {
   readonly memoryLimit?: string;
 }
 
+/** DuckDB's allocator_flush_threshold: a first copy's peak memory is about 30 MB lower. */
+const ALLOCATOR_FLUSH_THRESHOLD = "8MB";
+
 /** Opens a DuckDB file, retrying while another process holds its lock. */
 export async function openDuckDb(
   path: string,
@@ -51,6 +54,9 @@ export async function openDuckDb(
             ? { access_mode: "READ_ONLY" }
             : { default_block_size: String(BLOCK_SIZE) }),
           ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+          // Memory freed after each query goes back to the system at once,
+          // not after 128 MB have piled up (docs/performance.md).
+          allocator_flush_threshold: ALLOCATOR_FLUSH_THRESHOLD,
         },
       );
     } catch (error) {

@@ -90,6 +90,14 @@ export interface SinkOptions {
   readonly keepFiles?: number;
 }
 
+/**
+ * Rows a first copy loads between two DuckDB checkpoints. Without them DuckDB
+ * keeps the copy's row groups to itself until the file closes: the process
+ * grows with the table and the closing checkpoint takes seconds at 10M rows
+ * (docs/performance.md).
+ */
+export const ROWS_PER_CHECKPOINT = 2_000_000;
+
 export class BatchSink {
   /** Rows and batches loaded by this sink. */
   rows = 0;
@@ -99,6 +107,7 @@ export class BatchSink {
   readonly #warehouse: Warehouse;
   readonly #options: SinkOptions;
   #seq: number;
+  #rowsSinceCheckpoint = 0;
 
   constructor(ctx: TableSyncContext, warehouse: Warehouse, options: SinkOptions) {
     this.#ctx = ctx;
@@ -149,10 +158,20 @@ export class BatchSink {
     let bytes = 0;
     let loaded = false;
     try {
-      if (batch.rows > 0 && load.kind === "replace_keys" && !config.bootstrapParquet) {
-        // A first copy without Parquet files (BOOTSTRAP_PARQUET=off): DuckDB
-        // parses the CSV once, into the table. A value it cannot read goes the
-        // Parquet way below, which names it (VALUE_UNSUPPORTED).
+      if (batch.rows > 0 && load.kind === "replace_keys") {
+        // A first copy's batch: DuckDB parses the CSV once, into a temporary
+        // table that both the Parquet file (unless BOOTSTRAP_PARQUET=off) and
+        // the table are written from. Any failure (a value DuckDB cannot read,
+        // a full disk) goes the two-step way below, which names its cause.
+        const withFile = config.bootstrapParquet
+          ? {
+            path: parquetTmp,
+            written: async () => {
+              await Deno.rename(parquetTmp, parquet);
+              return (await Deno.stat(parquet)).size;
+            },
+          }
+          : undefined;
         loaded = await this.#ctx.writer.run(() =>
           this.#warehouse.appendCsv(
             this.target,
@@ -160,7 +179,14 @@ export class BatchSink {
             this.#options.columns,
             load.key,
             load.where,
-          ).then(() => true, () => false)
+            withFile,
+          ).then((size) => {
+            bytes = size ?? 0;
+            return size !== null;
+          }, async () => {
+            await Deno.remove(parquet).catch(() => {});
+            return false;
+          })
         );
       }
       if (
@@ -183,6 +209,13 @@ export class BatchSink {
       // A failed batch leaves nothing behind to fill the disk; its rows are read again.
       await Deno.remove(batch.csv).catch(() => {});
       await Deno.remove(parquetTmp).catch(() => {});
+    }
+    if (load.kind === "replace_keys") {
+      this.#rowsSinceCheckpoint += batch.rows;
+      if (this.#rowsSinceCheckpoint >= ROWS_PER_CHECKPOINT) {
+        this.#rowsSinceCheckpoint = 0;
+        await this.#ctx.writer.run(() => this.#warehouse.checkpoint());
+      }
     }
     // DuckDB has committed; only now may the checkpoint move.
     const durationMs = performance.now() - batch.started;
