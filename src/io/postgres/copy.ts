@@ -4,7 +4,6 @@
 // Rows are never parsed in JavaScript.
 
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import { SyncError } from "../../core/errors.ts";
 import { FileWriteError } from "../../core/local_io.ts";
 import { CsvLastRow, parseCsvRow } from "../../core/csv_tail.ts";
@@ -13,7 +12,7 @@ import type { ColumnMapping } from "../../core/type_map.ts";
 import { orderBy, type Position, rangePredicate } from "../../core/keyset.ts";
 
 import type { TableInfo } from "./catalog.ts";
-import { abandonConnection } from "./connection.ts";
+import { copyOut } from "./copy_out.ts";
 
 /** Streams the result of any SELECT as CSV into `path`. */
 export async function copyQueryToCsv(
@@ -62,12 +61,12 @@ export async function copyRangeToCsv(
   return await streamCopy(client, sql, path);
 }
 
-/** Runs a COPY ... TO STDOUT and streams it into `path`; memory stays at one chunk. */
+/** Runs a COPY ... TO STDOUT and streams it into `path`; memory stays at one block. */
 async function streamCopy(
   client: pg.Client,
   sql: string,
   path: string,
-  onChunk?: (chunk: Uint8Array) => void,
+  onBlock?: (block: Uint8Array) => void,
 ): Promise<CopyResult> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true }).catch(
     (error) => {
@@ -83,45 +82,23 @@ async function streamCopy(
     }
   };
   let bytes = 0;
-  // The file's first bytes, held until there are enough to tell whether they
-  // look like a byte-order mark (see BOM).
-  let head: Uint8Array | null = new Uint8Array(0);
   try {
-    const stream = client.query(copyTo(sql));
-    guardFinishedCopy(stream);
-    // Under Deno a COPY that follows other traffic on the same client stalls
-    // unless the socket is set flowing once the COPY is submitted.
-    (client as unknown as { connection: { stream: { resume(): void } } }).connection.stream
-      .resume();
-    for await (const chunk of stream) {
-      let data = chunk as Uint8Array;
-      bytes += data.byteLength;
-      try {
-        onChunk?.(data);
-        if (head !== null) {
-          data = concat(head, data);
-          if (data.byteLength < BOM.byteLength) {
-            head = data;
-            continue;
-          }
-          head = null;
-          // DuckDB's read_csv drops one byte-order mark at the start of a
-          // file: a first value that begins with U+FEFF (Postgres leaves it
-          // unquoted) would lose it. A second mark in front is the one dropped.
-          if (BOM.every((b, i) => data[i] === b)) await write(BOM);
-        }
-        await write(data);
-      } catch (error) {
-        stream.on("error", () => {}); // the closed socket fails the COPY: already reported
-        abandonConnection(client);
-        file.close();
-        // A partial file would keep a full disk full.
-        await Deno.remove(path).catch(() => {});
-        throw error;
-      }
-    }
-    if (head !== null && head.byteLength > 0) await write(head);
-    return { rows: Number(stream.rowCount ?? 0), bytes };
+    const rows = await copyOut(client, sql, async (block) => {
+      // DuckDB's read_csv drops one byte-order mark at the start of a file: a
+      // first value that begins with U+FEFF (Postgres leaves it unquoted)
+      // would lose it. A second mark in front is the one dropped. (The first
+      // block is the whole output or 1 MiB: it holds the first three bytes.)
+      if (bytes === 0 && BOM.every((b, i) => block[i] === b)) await write(BOM);
+      bytes += block.byteLength;
+      onBlock?.(block);
+      await write(block);
+    }).catch(async (error) => {
+      file.close();
+      // A partial file would keep a full disk full.
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    });
+    return { rows, bytes };
   } finally {
     try {
       file.close();
@@ -131,14 +108,6 @@ async function streamCopy(
 
 /** U+FEFF in UTF-8. */
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.byteLength === 0) return b;
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
-}
 
 /**
  * Where the cursor and key columns sit in the COPY output, when their CSV text
@@ -176,7 +145,7 @@ export async function copyNextBatchToCsv(
     rangePredicate(info.keyset, after, upTo)
   } ORDER BY ${orderBy(info.keyset)} LIMIT ${limit}) TO STDOUT WITH (FORMAT csv)`;
   const tracker = new CsvLastRow();
-  const copied = await streamCopy(client, sql, path, (chunk) => tracker.push(chunk));
+  const copied = await streamCopy(client, sql, path, (block) => tracker.push(block));
   const last = tracker.lastRow();
   if (copied.rows === 0 || last === null) return { ...copied, end: null };
   // ignoreBOM keeps a leading U+FEFF: a key that starts with one is a
@@ -206,24 +175,4 @@ export async function copyColumnsToCsv(
     columns,
     true,
   );
-}
-
-/**
- * pg-copy-streams 7 can read one more chunk from the socket after its COPY has
- * finished and its buffer is gone (seen under load: an uncaught TypeError that
- * ends the process). Such a chunk belongs to the next protocol message: it goes
- * back to the socket, where node-postgres reads it.
- */
-function guardFinishedCopy(stream: unknown): void {
-  const copy = stream as {
-    _buffer: unknown;
-    _parse(chunk: Uint8Array): boolean;
-    connection?: { stream?: { unshift(chunk: Uint8Array): void } };
-  };
-  const parse = copy._parse.bind(copy);
-  copy._parse = (chunk) => {
-    if (copy._buffer !== null) return parse(chunk);
-    copy.connection?.stream?.unshift(chunk);
-    return false;
-  };
 }
