@@ -90,6 +90,30 @@ export function bucketSql(side: Side, rows: string, prefix: number): string {
           FROM (${rows}) AS hashed GROUP BY 1`;
 }
 
+/**
+ * DuckDB only, for a comparison whose both sides DuckDB reads (the Postgres
+ * rows parsed from a COPY, and the table): per key-hash prefix (the same
+ * buckets as bucketSql), the count and the sum of a 64-bit hash of each row's
+ * typed values, as BIGINT and HUGEINT (partial sums add up). A keyless table
+ * is bucketed by its rows' text hash.
+ */
+export function typedBucketSql(
+  rows: string,
+  where: string,
+  shape: CompareShape,
+  prefix: number,
+): string {
+  const key = md5Key(shape);
+  const values = shape.columns.map((c) => quoteIdent(c.name)).join(", ");
+  return `SELECT substr(${key}, 1, ${prefix}) AS bucket, count(*) AS n, sum(hash(${values})) AS s
+          FROM ${rows} WHERE ${where} GROUP BY 1`;
+}
+
+/** The md5 of the key's text (of the whole row's, for a keyless table), in DuckDB. */
+function md5Key(shape: CompareShape): string {
+  return `md5(${rowText("duck", shape.key.length > 0 ? shape.key : shape.columns)})`;
+}
+
 /** The rows of `rows` whose key hash starts with one of `buckets`. */
 export function rowsInBucketsSql(rows: string, buckets: readonly string[], prefix: number): string {
   const list = buckets.map((b) => `'${b.replace(/[^0-9a-f]/g, "")}'`).join(", ");

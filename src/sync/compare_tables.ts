@@ -23,8 +23,10 @@ import {
   hashedRows,
   prefixFor,
   rowsInBucketsSql,
+  typedBucketSql,
 } from "../core/table_compare.ts";
 import type { TargetColumn } from "../core/drift.ts";
+import { comparableByCopy, type CopySource, postgresBucketsByCopy } from "./copy_buckets.ts";
 
 /** Differing buckets whose rows are listed per query. */
 const BUCKETS_PER_QUERY = 64;
@@ -63,6 +65,11 @@ export interface ComparePlan {
   readonly allColumns: readonly ColumnMapping[];
   /** The planner's row estimate of the Postgres table, for sizing buckets. */
   readonly expectedRows: number | null;
+  /**
+   * When set, the bucket pass reads the Postgres rows by COPY and DuckDB
+   * hashes both sides (copy_buckets.ts); otherwise each side hashes its own.
+   */
+  readonly copy?: CopySource;
 }
 
 /** Works out which columns can be compared and which Postgres rows count. */
@@ -137,6 +144,7 @@ export function comparePlan(
     repairColumns: mappings.filter((m) => targetTypes.has(m.name)),
     allColumns: mappings,
     expectedRows: description.estimatedRows,
+    copy: { relation: description, dir: config.parquetDir, name: plan.target },
   };
 }
 
@@ -161,6 +169,56 @@ export function rotate<T>(items: readonly T[], start: number): T[] {
 
 function bucketsOf(rows: Record<string, unknown>[]): Map<string, Bucket> {
   return new Map(rows.map((r) => [String(r.bucket), { n: String(r.n), s: String(r.s) }]));
+}
+
+/**
+ * Each side's buckets. With `compare.copy` (verify), Postgres only streams its
+ * rows and DuckDB hashes both sides' typed values: several times less work for
+ * Postgres than hashing each row's text itself (docs/performance.md). If that
+ * fails (a value DuckDB cannot parse), or without it (reconciliation, which
+ * compares keys only), each side hashes its rows' canonical text, at once.
+ */
+async function bucketPass(
+  client: pg.Client,
+  warehouse: Warehouse,
+  compare: ComparePlan,
+  prefix: number,
+  keyOnly: boolean,
+  rows: { readonly pg: string; readonly duck: string },
+): Promise<{ pgBuckets: Map<string, Bucket>; duckBuckets: Map<string, Bucket> }> {
+  if (compare.copy && !keyOnly && comparableByCopy(compare.shape.columns)) {
+    try {
+      const duckReader = await warehouse.connection.runAndReadAll(
+        `SELECT bucket, CAST(n AS VARCHAR) AS n, CAST(s AS VARCHAR) AS s FROM (${
+          typedBucketSql(compare.duckFrom, compare.duckWhere, compare.shape, prefix)
+        })`,
+      );
+      const duckBuckets = bucketsOf(duckReader.getRowObjectsJson() as Record<string, unknown>[]);
+      const pgBuckets = await postgresBucketsByCopy(
+        client,
+        warehouse,
+        compare,
+        prefix,
+        compare.copy,
+      );
+      return { pgBuckets, duckBuckets };
+    } catch (error) {
+      // A Postgres error (the transaction is aborted), a lost connection or a
+      // full disk ends the comparison; DuckDB unable to read a value does not.
+      if (error instanceof SyncError || typeof (error as { code?: unknown }).code === "string") {
+        throw error;
+      }
+    }
+  }
+  // Both sides work at once (each on its own core).
+  const [pgResult, duckResult] = await Promise.all([
+    client.query(bucketSql("pg", rows.pg, prefix)),
+    warehouse.connection.runAndReadAll(bucketSql("duck", rows.duck, prefix)),
+  ]);
+  return {
+    pgBuckets: bucketsOf(pgResult.rows),
+    duckBuckets: bucketsOf(duckResult.getRowObjectsJson() as Record<string, unknown>[]),
+  };
 }
 
 /**
@@ -201,13 +259,14 @@ export async function compareTable(
   );
   await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
-    // Both sides work at once (each on its own core).
-    const [pgResult, duckResult] = await Promise.all([
-      client.query(bucketSql("pg", pgBucketRows, prefix)),
-      warehouse.connection.runAndReadAll(bucketSql("duck", duckRows, prefix)),
-    ]);
-    const pgBuckets = bucketsOf(pgResult.rows);
-    const duckBuckets = bucketsOf(duckResult.getRowObjectsJson() as Record<string, unknown>[]);
+    const { pgBuckets, duckBuckets } = await bucketPass(
+      client,
+      warehouse,
+      compare,
+      prefix,
+      keyOnly,
+      { pg: pgBucketRows, duck: duckRows },
+    );
     const total = (b: Map<string, Bucket>) => [...b.values()].reduce((n, x) => n + Number(x.n), 0);
     const differing = differingBuckets(pgBuckets, duckBuckets);
     const diff = {
