@@ -65,16 +65,22 @@ Deno.test("verify by COPY: buckets as Postgres counts them over several block ra
       const pgOwn = await client.query(
         bucketSql("pg", hashedRows("pg", "ONLY public.wide", "true", shape), prefix),
       );
-      const byCopy = await postgresBucketsByCopy(client, warehouse, {
-        shape,
-        pgFrom: "ONLY public.wide",
-        pgWhere: "true",
-        pgBucketWhere: "true",
-      }, prefix, {
-        relation: description,
-        dir: env.PARQUET_DIR!,
-        name: "public_wide",
-      });
+      const byCopy = await postgresBucketsByCopy(
+        client,
+        warehouse,
+        {
+          shape,
+          pgFrom: "ONLY public.wide",
+          pgWhere: "true",
+          pgBucketWhere: "true",
+        },
+        prefix,
+        {
+          relation: description,
+          dir: env.PARQUET_DIR!,
+          name: "public_wide",
+        },
+      );
       await client.query("COMMIT");
       const counts = (rows: [string, string][]) =>
         Object.fromEntries(rows.sort((a, b) => a[0].localeCompare(b[0])));
