@@ -5,7 +5,6 @@
 // column. The mappings are built from the real catalog, as the sync builds them.
 
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, duckRows, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
@@ -15,7 +14,7 @@ import {
   type SourceColumn,
   type TypeMapOptions,
 } from "../../src/core/type_map.ts";
-import { describeTable } from "../../src/io/postgres.ts";
+import { copyQueryToCsv, describeTable } from "../../src/io/postgres.ts";
 import { BatchConverter } from "../../src/io/parquet_batch.ts";
 import { quoteIdent } from "../../src/core/sql.ts";
 
@@ -387,19 +386,9 @@ Deno.test("canonical text: Postgres and DuckDB agree on every value of every map
   }
 });
 
-/** COPY `select` of a table into `path` as CSV (as src/io/postgres.ts streams a batch). */
+/** COPY `select` of a table into `path` as CSV, as a batch is streamed. */
 async function copyCsv(client: pg.Client, sql: string, path: string): Promise<void> {
-  const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv)`));
-  (client as unknown as { connection: { stream: { resume(): void } } }).connection.stream.resume();
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Uint8Array);
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  await Deno.writeFile(path, bytes);
+  await copyQueryToCsv(client, sql, path);
 }
 
 let pipelineRuns = 0;

@@ -91,7 +91,7 @@ Deno.test("src/core is pure: no Deno.*, no Postgres, DuckDB or SQLite", async ()
     const packages = [...text.matchAll(/from\s*["']((?:npm:|node:)?[^."'][^"']*)["']/g)]
       .map((m) => m[1]!);
     for (const p of packages) {
-      if (/^(pg|pg-copy-streams|@duckdb\/.*|node:sqlite|node:fs.*)$/.test(p)) {
+      if (/^(pg|@duckdb\/.*|node:sqlite|node:fs.*)$/.test(p)) {
         impure.push(`${file}: ${p}`);
       }
     }
