@@ -304,8 +304,8 @@ export const SETTINGS = {
   },
   DUCKDB_MEMORY_LIMIT: {
     flag: "duckdb-memory-limit",
-    default: "64MB",
-    shownDefault: "`64MB` (DuckDB's own is 80% of RAM)",
+    default: "128MB",
+    shownDefault: "`128MB` (DuckDB's own is 80% of RAM)",
     value: "SIZE",
     help: "DuckDB's memory_limit for the warehouse file, e.g. 512MB",
     read: memorySize,

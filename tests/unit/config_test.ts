@@ -275,8 +275,8 @@ Deno.test("loadConfig() rejects bad decimal numbers (interval, lookback, lock wa
   assertEquals(loadConfig(envOf({ LOCK_WAIT_SECONDS: "0" })).lockWaitSeconds, 0);
 });
 
-Deno.test("loadConfig() takes DUCKDB_MEMORY_LIMIT as a DuckDB size, 64MB by default", () => {
-  assertEquals(loadConfig(envOf({})).duckdbMemoryLimit, "64MB");
+Deno.test("loadConfig() takes DUCKDB_MEMORY_LIMIT as a DuckDB size, 128MB by default", () => {
+  assertEquals(loadConfig(envOf({})).duckdbMemoryLimit, "128MB");
   assertEquals(loadConfig(envOf({ DUCKDB_MEMORY_LIMIT: " 512MB " })).duckdbMemoryLimit, "512MB");
   assertEquals(loadConfig(envOf({ DUCKDB_MEMORY_LIMIT: "1.5GiB" })).duckdbMemoryLimit, "1.5GiB");
   for (const bad of ["lots", "512", "-1GB", "1 GB; DROP"]) {
