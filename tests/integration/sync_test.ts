@@ -211,12 +211,20 @@ Deno.test("one Parquet file per batch, named by table and cursor range; replay c
   withDb({}, async (db) => {
     const r = await syncOnce(db, { BATCH_SIZE: "2500" });
     const files = [...Deno.readDirSync(`${db.dir}/parquet`)].map((e) => e.name).sort();
-    // A bootstrap batch is named by its block range, a later one by its cursor range.
+    // A bootstrap batch is named by its block range, a later one by its cursor
+    // range: the re-read of rows written while the copy ran is one, when a
+    // transaction elsewhere on the server was open as it began (their inserts
+    // then count as written during the copy).
     assert(files.length >= 3 && files.length <= 5, files.join(" "));
-    for (const f of files) {
+    const stamp = String.raw`\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(\.\d+)?Z`;
+    for (const [i, f] of files.entries()) {
       assertMatch(
         f,
-        /^analytics_subscriptions__0000000\d__(start|block_\d+)__block_\d+_of_\d+\.parquet$/,
+        i < files.length - 1
+          ? /^analytics_subscriptions__0000000\d__(start|block_\d+)__block_\d+_of_\d+\.parquet$/
+          : new RegExp(
+            `^analytics_subscriptions__0000000\\d__((start|block_\\d+)__block_\\d+_of_\\d+|${stamp}__${stamp})\\.parquet$`,
+          ),
       );
     }
     const perFile = await duckRows(
