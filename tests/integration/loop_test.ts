@@ -5,25 +5,7 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { startCluster } from "../support/pg_cluster.ts";
 import { createTestDb, runMain, sharedCluster, spawnMain } from "../support/fixture.ts";
-
-/** Collects a child's stderr as it arrives. */
-function collect(stream: ReadableStream<Uint8Array>): { text: () => string; done: Promise<void> } {
-  let text = "";
-  const decoder = new TextDecoder();
-  const done = (async () => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  })();
-  return { text: () => text, done };
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { collect, waitFor } from "../support/child_output.ts";
 
 Deno.test("loop survives a Postgres restart: retries with backoff, resumes, exits 0 on SIGTERM", async () => {
   const cluster = await startCluster();

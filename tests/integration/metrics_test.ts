@@ -15,29 +15,7 @@ import {
   sharedCluster,
   spawnMain,
 } from "../support/fixture.ts";
-
-/** Collects a child's output as it arrives. */
-function collect(stream: ReadableStream<Uint8Array>): { text: () => string; done: Promise<void> } {
-  let text = "";
-  const decoder = new TextDecoder();
-  const done = (async () => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  })();
-  return { text: () => text, done };
-}
-
-async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: () => string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what()}`);
-}
+import { collect, waitFor } from "../support/child_output.ts";
 
 async function get(url: string): Promise<{ status: number; body: string; type: string }> {
   try {

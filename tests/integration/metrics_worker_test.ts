@@ -6,15 +6,7 @@ import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, freePortForTest, sharedCluster } from "../support/fixture.ts";
 import { loadConfig, secretsOf } from "../../src/core/config.ts";
 import type { WorkerCommand, WorkerEvent, WorkerInit } from "../../src/host/protocol.ts";
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitFor } from "../support/child_output.ts";
 
 /** "<status> <body>", or "0 " while nothing listens yet. */
 async function text(url: string): Promise<string> {

@@ -8,6 +8,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { assert, assertEquals, assertMatch, assertNotMatch } from "../support/assert.ts";
 import { duckRows, duckWrite, runMain, spawnMain, type TestDb } from "../support/fixture.ts";
 import { withDb } from "../support/with_db.ts";
+import { collect, waitFor } from "../support/child_output.ts";
 
 const SETUP = `CREATE SCHEMA app;
   CREATE TABLE app.a (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());
@@ -21,24 +22,6 @@ async function tables(path: string): Promise<string[]> {
     "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'main' AND table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY 1",
   );
   return rows.map((r) => String(r.t));
-}
-
-function collect(stream: ReadableStream<Uint8Array>): { text: () => string; done: Promise<void> } {
-  let text = "";
-  const decoder = new TextDecoder();
-  const done = (async () => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  })();
-  return { text: () => text, done };
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what()}`);
 }
 
 Deno.test("status shows the selected tables only, and names the others with a --tables that shows them", () =>
