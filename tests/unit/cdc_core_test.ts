@@ -8,6 +8,7 @@ import { parseFrame, parseLogical, statusUpdate, UNCHANGED } from "../../src/cor
 import { copyTextOf, intervalParts, parseArray } from "../../src/core/wal_values.ts";
 import { ChangeSet } from "../../src/core/change_set.ts";
 import { cdcKey, cdcNames } from "../../src/core/cdc_plan.ts";
+import { recordEndBefore } from "../../src/io/postgres/cdc_catalog.ts";
 import type { TablePlan } from "../../src/core/table_plan.ts";
 
 Deno.test("parseLsn() and formatLsn() round-trip Postgres' text and order numerically", () => {
@@ -197,4 +198,16 @@ Deno.test("cdcKey() takes the primary key, or a configured key with REPLICA IDEN
     slot: "pds_a6a6e909efe24c42",
     publication: "pub",
   });
+});
+
+Deno.test("recordEndBefore() moves an insert position just past a page header back to the page's start", () => {
+  const mb16 = 16 * 1024 * 1024;
+  // Mid-page: unchanged.
+  assertEquals(recordEndBefore(parseLsn("0/1A2B3C8"), 8192, mb16), parseLsn("0/1A2B3C8"));
+  // Just past a short header (a page inside a segment): the page's start.
+  assertEquals(recordEndBefore(parseLsn("0/1A2C018"), 8192, mb16), parseLsn("0/1A2C000"));
+  // Just past a long header (a segment's first page): the segment's start.
+  assertEquals(recordEndBefore(parseLsn("0/2000028"), 8192, mb16), parseLsn("0/2000000"));
+  // 24 bytes into a segment's first page is inside its long header's reach: unchanged.
+  assertEquals(recordEndBefore(parseLsn("0/2000018"), 8192, mb16), parseLsn("0/2000018"));
 });

@@ -164,16 +164,41 @@ export async function dropSlot(client: pg.Client, slot: string): Promise<boolean
 }
 
 /**
- * The server's WAL position now: every transaction that committed before is at
- * or below it. Its insert position, not its flush position: a transaction
- * committed with synchronous_commit off may not be flushed yet, and the stream
- * brings it as soon as it is.
+ * The server's WAL position now: every transaction that committed before ends
+ * at or below it. Its insert position, not its write or flush position: a
+ * transaction committed with synchronous_commit off may not be written yet,
+ * and the stream brings it as soon as it is. When nothing is inserted on the
+ * current page yet, that position lies past the page's header, where no
+ * record can end: the page's start is returned instead, so that a stream that
+ * has sent everything reaches it.
  */
 export async function currentWalLsn(client: pg.Client): Promise<Lsn> {
-  const row = (await client.query(`SELECT pg_current_wal_lsn()::text AS lsn`)).rows[0] as {
-    lsn: string;
-  };
-  return parseLsn(row.lsn);
+  const row = (await client.query(
+    `SELECT pg_current_wal_insert_lsn()::text AS lsn,
+            current_setting('wal_block_size')::int AS page,
+            current_setting('wal_segment_size')::text AS segment`,
+  )).rows[0] as { lsn: string; page: number; segment: string };
+  return recordEndBefore(parseLsn(row.lsn), row.page, parseSize(row.segment));
+}
+
+/** `insert` moved back over a page header it points just past (no record ends inside one). */
+export function recordEndBefore(insert: Lsn, page: number, segment: number): Lsn {
+  const offset = Number(insert % BigInt(page));
+  const atSegmentStart = insert % BigInt(segment) === BigInt(offset);
+  const header = atSegmentStart ? LONG_PAGE_HEADER : SHORT_PAGE_HEADER;
+  return offset === header ? insert - BigInt(header) : insert;
+}
+
+/** XLogPageHeaderData and XLogLongPageHeaderData, MAXALIGNed, on 64-bit builds. */
+const SHORT_PAGE_HEADER = 24;
+const LONG_PAGE_HEADER = 40;
+
+/** wal_segment_size as shown ("16MB"), in bytes. */
+function parseSize(text: string): number {
+  const m = /^(\d+)\s*(kB|MB|GB)?$/.exec(text.trim());
+  if (!m) return 16 * 1024 * 1024;
+  const unit = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[m[2] ?? ""] ?? 1;
+  return Number(m[1]) * unit;
 }
 
 /** A table's replica identity: 'd' default (primary key), 'n' nothing, 'f' full, 'i' index. */
