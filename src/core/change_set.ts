@@ -60,9 +60,18 @@ export class ChangeSet {
     this.#upsert(row, oldKey);
   }
 
-  delete(key: readonly string[]): void {
+  /**
+   * `oldRow`: the whole deleted row, when the stream names rows by all their
+   * values (REPLICA IDENTITY FULL with a configured key): a delete of a row
+   * other than the one this batch wrote for the key (the key was briefly held
+   * twice inside a transaction) leaves that write in place.
+   */
+  delete(key: readonly string[], oldRow: readonly TupleValue[] | null = null): void {
     this.deletes += 1;
-    this.#changes.set(keyId(key), { op: "delete", key });
+    const id = keyId(key);
+    const before = this.#changes.get(id);
+    if (oldRow && before?.op === "upsert" && !sameRow(before.values, oldRow)) return;
+    this.#changes.set(id, { op: "delete", key });
   }
 
   #keyOf(row: readonly TupleValue[]): string[] {
@@ -98,6 +107,14 @@ export class ChangeSet {
     }
     this.#changes.set(id, { op: "upsert", values, keepFrom });
   }
+}
+
+/** Whether a written row is the row a delete names (values it did not carry match anything). */
+function sameRow(written: readonly TupleValue[], deleted: readonly TupleValue[]): boolean {
+  return written.every((v, i) => {
+    const d = deleted[i];
+    return v === UNCHANGED || d === UNCHANGED || d === undefined || v === d;
+  });
 }
 
 /** One string per key, for a Map. */

@@ -18,6 +18,8 @@ export interface RelationColumn {
   /** Part of the replica identity (the key a DELETE or UPDATE names the row by). */
   readonly key: boolean;
   readonly typeOid: number;
+  /** atttypmod (-1: none), e.g. a numeric's precision and scale. */
+  readonly typmod?: number;
 }
 
 export type LogicalMessage =
@@ -71,7 +73,8 @@ class Reader {
   #view: DataView;
   #bytes: Uint8Array;
   offset = 0;
-  static #decoder = new TextDecoder();
+  // ignoreBOM: a leading U+FEFF is part of the value, never a byte-order mark to drop.
+  static #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
@@ -184,8 +187,8 @@ export function parseLogical(bytes: Uint8Array): LogicalMessage {
         const flags = r.byte();
         const name = r.cstring();
         const typeOid = r.int32();
-        r.int32(); // typmod
-        columns.push({ name, key: (flags & 1) === 1, typeOid });
+        const typmod = r.int32();
+        columns.push({ name, key: (flags & 1) === 1, typeOid, typmod });
       }
       return { type: "relation", relationId, schema, table, replicaIdentity, columns };
     }

@@ -34,6 +34,11 @@ export interface SourceColumn {
   readonly notNull: boolean;
   /** pg_attribute.attnum: a dropped and re-added (or renamed) column gets a new one. */
   readonly attnum?: number;
+  /** pg_attribute.atttypid and atttypmod, as a stream's relation message names the type. */
+  readonly typeOid?: number;
+  readonly typmod?: number;
+  /** A GENERATED ALWAYS AS … STORED column (its values are not in the write-ahead log). */
+  readonly generated?: boolean;
   /**
    * For an array: its element's base type name (domains resolved, "enum" for an
    * enum) and format_type(), e.g. "int4" and "integer" for an array of a domain

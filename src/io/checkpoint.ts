@@ -65,6 +65,8 @@ export interface CheckpointCommit {
 }
 
 export interface SourceSchemaSnapshot {
+  /** SYNC_METHOD=cdc: the relation's OID the copy was made from (a table created again differs). */
+  readonly relid?: string;
   /** column name -> Postgres type text. */
   readonly pgTypes: Record<string, string>;
   /** column name -> pg_attribute.attnum (absent in snapshots from before it was kept). */
@@ -360,6 +362,7 @@ export class CheckpointStore {
       for (const t of ["tables", "batches", "drift_events", "cdc_positions"]) {
         this.#db.prepare(`DELETE FROM ${t} WHERE table_name = ?`).run(table);
       }
+      this.#db.prepare("DELETE FROM store_info WHERE key = ?").run(`cdc_recopy:${table}`);
     });
   }
 

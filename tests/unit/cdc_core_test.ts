@@ -72,7 +72,10 @@ Deno.test("parseLogical() reads Relation, Insert, Update with an old key, Delete
     schema: "app",
     table: "items",
     replicaIdentity: "d",
-    columns: [{ name: "id", key: true, typeOid: 23 }, { name: "name", key: false, typeOid: 25 }],
+    columns: [
+      { name: "id", key: true, typeOid: 23, typmod: -1 },
+      { name: "name", key: false, typeOid: 25, typmod: -1 },
+    ],
   });
   const ins = parseLogical(
     bytes(ch("I"), { i32: 42 }, ch("N"), { i16: 2 }, ...text("7"), ...text("héllo")),

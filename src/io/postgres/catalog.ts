@@ -54,6 +54,9 @@ SELECT a.attrelid::int8::text AS rel,
        bt.typtype AS base_typtype,
        a.attnotnull AS not_null,
        a.attnum AS attnum,
+       a.atttypid::int8 AS type_oid,
+       a.atttypmod AS typmod,
+       a.attgenerated::text AS generated,
        a.attndims AS dims,
        et.typname AS element_base_name,
        format_type(et.oid, CASE WHEN e.typtype = 'd' THEN e.typtypmod WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS element_base_type,
@@ -105,6 +108,8 @@ export interface TableDescription {
   readonly primaryKey: readonly string[];
   /** pg_class.relkind: r table, p partitioned, v view, m matview, f foreign table. */
   readonly kind: string;
+  /** pg_class.oid: a table dropped and created again under the same name gets a new one. */
+  readonly oid?: string;
   /** True when other tables inherit from it (relhassubclass). */
   readonly hasChildren?: boolean;
   /** The table access method ("heap" for ordinary tables). */
@@ -171,6 +176,9 @@ export async function describeTables(
       category: String(r.category),
       notNull: Boolean(r.not_null),
       attnum: Number(r.attnum),
+      typeOid: Number(r.type_oid),
+      typmod: Number(r.typmod),
+      ...(r.generated === "" || r.generated == null ? {} : { generated: true }),
       ...(r.element_base_name == null ? {} : {
         elementBaseTypeName: r.element_base_typtype === "e" ? "enum" : String(r.element_base_name),
         elementBaseType: String(r.element_base_type),
@@ -208,6 +216,7 @@ export async function describeTables(
       columns: columnsOf.get(oid) ?? [],
       primaryKey: keyOf.get(oid) ?? [],
       kind,
+      oid,
       hasChildren: Boolean(relRow.has_children),
       accessMethod: String(relRow.access_method),
       ...(partitions ? { partitions } : {}),

@@ -107,13 +107,24 @@ export function checkSlot(state: SlotState, slot: string, database: string): voi
   }
 }
 
-/** The selected tables ("schema.table", as Postgres names them) missing from the publication. */
+export interface PublicationState {
+  readonly allTables: boolean;
+  /** publish_via_partition_root: a partitioned table's changes come under its own name. */
+  readonly viaRoot: boolean;
+  /** What it publishes, "schema.table" as Postgres lists them (leaf partitions without viaRoot). */
+  readonly tables: Set<string>;
+  /** Tables named in it ("schema.table"), partitioned ones included, or their schema named. */
+  readonly members: Set<string>;
+  readonly schemas: Set<string>;
+}
+
+/** The publication's state, or null when it does not exist. */
 export async function publicationState(
   client: pg.Client,
   publication: string,
-): Promise<{ allTables: boolean; tables: Set<string> } | null> {
+): Promise<PublicationState | null> {
   const pub = (await client.query(
-    `SELECT puballtables, pubtruncate, pubdelete, pubupdate, pubinsert FROM pg_publication WHERE pubname = $1`,
+    `SELECT oid, puballtables, pubviaroot FROM pg_publication WHERE pubname = $1`,
     [publication],
   )).rows[0] as Record<string, unknown> | undefined;
   if (!pub) return null;
@@ -121,10 +132,47 @@ export async function publicationState(
     `SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1`,
     [publication],
   )).rows as { schemaname: string; tablename: string }[];
+  const members = (await client.query(
+    `SELECT n.nspname AS schema, c.relname AS table FROM pg_publication_rel r
+     JOIN pg_class c ON c.oid = r.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE r.prpubid = $1`,
+    [pub.oid],
+  )).rows as { schema: string; table: string }[];
+  const schemas = (await client.query(
+    `SELECT n.nspname AS schema FROM pg_publication_namespace p
+     JOIN pg_namespace n ON n.oid = p.pnnspid WHERE p.pnpubid = $1`,
+    [pub.oid],
+  ).catch(() => ({ rows: [] }))).rows as { schema: string }[];
   return {
     allTables: pub.puballtables === true,
+    viaRoot: pub.pubviaroot === true,
     tables: new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`)),
+    members: new Set(members.map((r) => `${r.schema}.${r.table}`)),
+    schemas: new Set(schemas.map((r) => r.schema)),
   };
+}
+
+/** The tables among `tables` the current role does not own (it cannot publish them). */
+export async function tablesNotOwned(
+  client: pg.Client,
+  tables: readonly SourceRef[],
+): Promise<Set<string>> {
+  if (tables.length === 0) return new Set();
+  const rows = (await client.query(
+    `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       AND NOT pg_has_role(current_user, c.relowner, 'USAGE')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.table)],
+  )).rows as { schema: string; table: string }[];
+  return new Set(rows.map((r) => `${r.schema}.${r.table}`));
+}
+
+/** Sets publish_via_partition_root on the publication the tool created. */
+export async function publishViaRoot(client: pg.Client, publication: string): Promise<void> {
+  await client.query(
+    `ALTER PUBLICATION ${quoteIdent(publication)} SET (publish_via_partition_root = true)`,
+  );
 }
 
 export interface SourceRef {
@@ -138,7 +186,13 @@ export async function createPublication(
   tables: readonly SourceRef[],
 ): Promise<void> {
   const list = tables.map((t) => qualified(t.schema, t.table)).join(", ");
-  await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${list}`);
+  // Through the root: a partitioned table's changes arrive under its own name
+  // and OID, whichever partition holds the row (and as it moves between them).
+  await client.query(
+    `CREATE PUBLICATION ${
+      quoteIdent(publication)
+    } FOR TABLE ${list} WITH (publish_via_partition_root = true)`,
+  );
 }
 
 /** Makes the publication the tool created hold exactly `tables`. */

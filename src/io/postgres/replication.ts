@@ -46,10 +46,15 @@ export class ReplicationConnection {
     return new ReplicationConnection(await connectPg(config, secrets, { replication: true }));
   }
 
-  /** The slot, created now, with its consistent point and exported snapshot. */
-  async createSlot(slot: string): Promise<CreatedSlot> {
+  /**
+   * The slot, created now, with its consistent point and exported snapshot. A
+   * temporary slot lives as long as this connection: it only gives a snapshot
+   * that is exactly the stream's state at its consistent point.
+   */
+  async createSlot(slot: string, options: { temporary?: boolean } = {}): Promise<CreatedSlot> {
+    const temporary = options.temporary ? " TEMPORARY" : "";
     const result = await this.#client.query(
-      `CREATE_REPLICATION_SLOT ${quoteIdent(slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`,
+      `CREATE_REPLICATION_SLOT ${quoteIdent(slot)}${temporary} LOGICAL pgoutput EXPORT_SNAPSHOT`,
     );
     const row = result.rows[0] as Record<string, string>;
     return { consistentPoint: parseLsn(row.consistent_point!), snapshot: row.snapshot_name! };

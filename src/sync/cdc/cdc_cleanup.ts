@@ -41,6 +41,7 @@ export async function dropCreatedCdcObjects(
       if (slot) {
         if (await dropSlot(client, slot)) done.push(`replication slot ${slot}`);
         store.setInfo("cdc_slot", null);
+        store.setInfo("cdc_confirmed", null);
       }
       if (publication) {
         await dropPublication(client, publication);

@@ -1,9 +1,9 @@
 // Owns a streamed table's first copy: the whole table read in one Postgres
-// snapshot (the one the replication slot exported when it was created, so the
-// stream starts exactly where the copy ends; or, for a table added later or a
-// copy cut short, a snapshot taken after the slot's confirmed position, whose
-// overlap with the stream the key-by-key replay makes good), handed to the
-// batch sink as the batch that replaces the DuckDB table.
+// snapshot that is exactly the stream's state at a known position (the one
+// the replication slot exported when it was created, or for a table added
+// later, re-copied after a break or cut short, one a temporary slot exported),
+// so changes at or before that position are skipped and later ones applied;
+// handed to the batch sink as the batch that replaces the DuckDB table.
 
 import type pg from "pg";
 import { formatLsn, type Lsn } from "../../core/lsn.ts";
@@ -12,48 +12,58 @@ import { copyTableToCsv, tableInfoOf } from "../../io/postgres.ts";
 import { BatchSink } from "../batch_sink.ts";
 import type { TableSyncContext } from "../context.ts";
 import { claimTarget } from "../table_guards.ts";
+import type { Warehouse } from "../../io/warehouse.ts";
 import type { CdcTable } from "./cdc_table.ts";
 
-/** Copies the table whole; from now on its changes come from `lsn` on. */
+/**
+ * Copies the table whole; from now on its changes come from `lsn` on.
+ * `describe` (when given) reads the table's shape inside the snapshot, so the
+ * copy and its columns are of one moment; it returns the table to copy.
+ */
 export async function cdcFirstCopy(
   ctx: TableSyncContext,
   client: pg.Client,
   table: CdcTable,
   snapshot: string | null,
   lsn: Lsn,
-): Promise<number> {
+  describe?: (client: pg.Client) => Promise<CdcTable>,
+): Promise<{ rows: number; table: CdcTable }> {
   const { config, store } = ctx;
   const target = table.plan.target;
   const state = store.state(target);
   if (state.kind !== "not_synced" && state.kind !== "incremental") {
     store.commit({ table: target, event: { type: "restarted" } });
   }
-  ctx.emit({
-    type: "cycle_started",
-    table: target,
-    mode: "bootstrap",
-    at: ctx.now().toISOString(),
-    estimatedRows: table.description.estimatedRows,
-  });
-  const warehouse = await ctx.warehouseFile.acquire({
-    lockWaitSeconds: config.lockWaitSeconds,
-    signal: ctx.signal,
-    onWait: (message) => ctx.emit({ type: "notice", message }),
-  });
+  let warehouse: Warehouse | null = null;
   try {
-    await claimTarget(ctx, warehouse, target);
-    const sink = new BatchSink(ctx, warehouse, {
-      target,
-      from: table.description,
-      columns: table.mappings,
-      lastSeq: store.lastBatchSeq(target),
-    });
-    const csv = sink.nextCsv();
-    const started = performance.now();
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     let rows: number;
+    let sink: BatchSink;
+    let csv: string;
+    const started = performance.now();
     try {
       if (snapshot) await client.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
+      if (describe) table = await describe(client);
+      ctx.emit({
+        type: "cycle_started",
+        table: target,
+        mode: "bootstrap",
+        at: ctx.now().toISOString(),
+        estimatedRows: table.description.estimatedRows,
+      });
+      warehouse = await ctx.warehouseFile.acquire({
+        lockWaitSeconds: config.lockWaitSeconds,
+        signal: ctx.signal,
+        onWait: (message) => ctx.emit({ type: "notice", message }),
+      });
+      await claimTarget(ctx, warehouse, target);
+      sink = new BatchSink(ctx, warehouse, {
+        target,
+        from: table.description,
+        columns: table.mappings,
+        lastSeq: store.lastBatchSeq(target),
+      });
+      csv = sink.nextCsv();
       rows = (await copyTableToCsv(client, table.description, table.mappings, csv)).rows;
     } finally {
       await client.query("COMMIT").catch(() => {});
@@ -71,23 +81,31 @@ export async function cdcFirstCopy(
       }),
       { kind: "replace_table", key: table.key },
     );
-    const info = tableInfoOf(table.description, table.key[0]!, table.key, {
-      wideNumeric: config.wideNumeric,
-    });
     store.saveSchema(
       target,
       {
+        ...(table.description.oid ? { relid: table.description.oid } : {}),
         pgTypes: Object.fromEntries(table.mappings.map((m) => [m.name, m.pgType])),
         attnums: Object.fromEntries(table.mappings.map((m) => [m.name, m.attnum ?? 0])),
         dropped: [],
-        keyset: keysetOf(info),
+        keyset: keysetOf(
+          tableInfoOf(table.description, table.key[0]!, table.key, {
+            wideNumeric: config.wideNumeric,
+          }),
+        ),
       },
       table.plan.source,
       config.pgOrigin,
     );
+    store.setInfo(recopyKey(target), null);
     table.lsn = lsn;
-    return rows;
+    return { rows, table };
   } finally {
-    warehouse.close();
+    warehouse?.close();
   }
+}
+
+/** The store key marking a table whose next cycle must copy it again (its stream broke). */
+export function recopyKey(target: string): string {
+  return `cdc_recopy:${target}`;
 }

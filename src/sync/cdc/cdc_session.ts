@@ -8,13 +8,15 @@
 // between cycles (keepalives answered on a timer, even while DuckDB loads).
 
 import type pg from "pg";
-import { type Lsn, maxLsn, parseLsn } from "../../core/lsn.ts";
+import { formatLsn, type Lsn, maxLsn, parseLsn } from "../../core/lsn.ts";
 import { type LogicalMessage, parseLogical, type ReplicationFrame } from "../../core/pgoutput.ts";
 import { cdcKey, cdcNames } from "../../core/cdc_plan.ts";
-import type { SyncError } from "../../core/errors.ts";
+import { compareWithRecorded, type ShapeVerdict, slotBreak } from "../../core/cdc_identity.ts";
+import { configError, type SyncError } from "../../core/errors.ts";
+import { quoteIdent } from "../../core/sql.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { mapColumn } from "../../core/type_map.ts";
-import { shapeOf } from "../../io/postgres.ts";
+import { describeTable, shapeOf } from "../../io/postgres.ts";
 import type { SourceCatalog } from "../../io/source_catalog.ts";
 import { ReplicationConnection } from "../../io/postgres/replication.ts";
 import {
@@ -29,7 +31,8 @@ import type { TableCycleResult, TableSyncContext } from "../context.ts";
 import { CdcTable } from "./cdc_table.ts";
 import { applyTableBatch, type CdcDeps, followSchema } from "./cdc_apply.ts";
 import { preparePublication } from "./cdc_publication.ts";
-import { cdcFirstCopy } from "./cdc_first_copy.ts";
+import { cdcFirstCopy, recopyKey } from "./cdc_first_copy.ts";
+import type { RelationColumn } from "../../core/pgoutput.ts";
 
 export type { CdcDeps } from "./cdc_apply.ts";
 
@@ -37,6 +40,14 @@ export type { CdcDeps } from "./cdc_apply.ts";
 const STATUS_EVERY_MS = 5_000;
 /** Frames held before the socket is paused until they are applied. */
 const INBOX_LIMIT = 5_000;
+
+/** Failures of one table's batch that leave the other tables streaming. */
+const TABLE_ALONE = new Set<string>([
+  "VALUE_UNSUPPORTED",
+  "DUCKDB_ERROR",
+  "KEY_NOT_UNIQUE",
+  "INTERNAL",
+]);
 
 export interface CdcCycle {
   readonly results: TableCycleResult[];
@@ -50,7 +61,17 @@ export class CdcSession {
   #inbox: ReplicationFrame[] = [];
   #wake: (() => void) | null = null;
   #tables = new Map<string, CdcTable>();
-  #relations = new Map<number, CdcTable | null>();
+  /** Relation OID -> the target streamed from it (null: not selected). */
+  #relations = new Map<number, string | null>();
+  /** The last relation message of each relation in this stream (new table objects line up with it). */
+  #relationColumns = new Map<number, readonly RelationColumn[]>();
+  /** The connection of the cycle in progress (re-copies after a break in the stream use it). */
+  #client: pg.Client | null = null;
+  #slotName = "";
+  /** Tables that failed while the stream was applied (each alone). */
+  #failures: { table: string; error: SyncError }[] = [];
+  /** The furthest position ever confirmed to the server (recorded first). */
+  #confirmed: Lsn | null = null;
   /** Everything before it is in DuckDB and the checkpoint. */
   #applied: Lsn = 0n;
   /** The furthest position the server said it has sent. */
@@ -90,38 +111,154 @@ export class CdcSession {
   ): Promise<CdcCycle> {
     const { config, store } = ctx;
     const names = cdcNames(config.cdc, store.stateId());
-    const failures: { table: string; error: SyncError }[] = [];
-    const client = await this.#deps.acquire();
+    this.#failures = [];
+    this.#slotName = names.slot;
+    let client: pg.Client | null = null;
     let broken = false;
     try {
+      client = await this.#deps.acquire();
+      this.#client = client;
       await checkCdcReady(client, config.pg.user);
-      // The tables, each with the key its changes are applied by.
-      const tables: CdcTable[] = [];
-      for (const plan of plans) {
-        try {
-          tables.push(await this.#table(ctx, client, catalog, plan));
-        } catch (error) {
-          const e = this.#deps.classify(error, plan.source);
-          if (e.code === "REPLICA_IDENTITY_MISSING" && !plan.explicit) {
-            // Matched by a wildcard: skipped with the fix, as the cursor method skips it.
-            this.#noticeOnce(ctx, plan.source, `skipped ${e.message}`);
-            continue;
-          }
-          failures.push({ table: plan.target, error: e });
-        }
-      }
+      const described = await this.#describeAll(ctx, client, catalog, plans);
+      const failures = described.failures;
+      if (described.tables.length === 0) return { results: [], failures };
+      const published = await preparePublication(
+        ctx,
+        client,
+        names.publication,
+        described.tables,
+      );
+      failures.push(...published.failures);
+      for (const failure of published.failures) this.#tables.delete(failure.table);
+      const tables = published.tables;
       if (tables.length === 0) return { results: [], failures };
-      await preparePublication(ctx, client, names.publication, tables);
+      await this.#findBreaks(ctx, client, names.slot, tables, published.newlyPublished);
       const created = await this.#prepareSlot(ctx, client, names.slot);
-      // First copies: in the slot's snapshot when it was just made.
       const state = await slotState(client, names.slot);
       const from = created?.consistentPoint ?? state?.confirmedFlush ?? 0n;
-      const copied = new Map<string, { rows: number; ms: number }>();
-      for (const table of tables) {
-        if (table.lsn !== null && store.state(table.plan.target).kind === "incremental") continue;
+      const copied = await this.#firstCopies(ctx, client, names.slot, tables, created, failures);
+      const streamed = tables.filter((t) => this.#tables.get(t.plan.target) !== undefined)
+        .map((t) => this.#tables.get(t.plan.target)!);
+      // Columns added or dropped while nothing streamed: DuckDB follows them first.
+      for (const table of streamed) {
+        if (copied.has(table.plan.target) || table.verdict.kind !== "follow") continue;
+        await this.#follow(ctx, table);
+      }
+      const results = await this.#streamAll(ctx, client, names, from, streamed, copied);
+      failures.push(...this.#failures);
+      return { results: results.filter((_, i) => !streamed[i]!.failed), failures };
+    } catch (error) {
+      broken = true;
+      // Whatever failed (the server shutting down among others), the stream is
+      // closed too: a walsender waiting for us would hold a fast shutdown.
+      await this.close();
+      throw error;
+    } finally {
+      this.#client = null;
+      if (client) this.#deps.release(client, broken);
+    }
+  }
+
+  /** Every selected table described now, each with its verdict against its copy. */
+  async #describeAll(
+    ctx: TableSyncContext,
+    client: pg.Client,
+    catalog: SourceCatalog,
+    plans: readonly TablePlan[],
+  ): Promise<{ tables: CdcTable[]; failures: { table: string; error: SyncError }[] }> {
+    const tables: CdcTable[] = [];
+    const failures: { table: string; error: SyncError }[] = [];
+    for (const plan of plans) {
+      try {
+        tables.push(await this.#table(ctx, client, catalog, plan));
+      } catch (error) {
+        const e = this.#deps.classify(error, plan.source);
+        this.#tables.delete(plan.target);
+        if (
+          (e.code === "REPLICA_IDENTITY_MISSING" || e.code === "CDC_TABLE_UNSUPPORTED") &&
+          !plan.explicit
+        ) {
+          // Matched by a wildcard: skipped with the fix, as the cursor method skips it.
+          this.#noticeOnce(ctx, plan.source, `skipped ${e.message}`);
+          continue;
+        }
+        failures.push({ table: plan.target, error: e });
+      }
+    }
+    return { tables, failures };
+  }
+
+  /**
+   * The continuity checks: a table whose stream broke (the slot is not the one
+   * it streamed from, it was not published, it is another relation or other
+   * columns than its copy, or a change could not be applied) is marked, in the
+   * checkpoint first, to be copied again, with a notice saying why.
+   */
+  async #findBreaks(
+    ctx: TableSyncContext,
+    client: pg.Client,
+    slot: string,
+    tables: readonly CdcTable[],
+    newlyPublished: ReadonlySet<string>,
+  ): Promise<void> {
+    const { store } = ctx;
+    const positioned = tables.filter((t) => t.lsn !== null);
+    const state = await slotState(client, slot);
+    const recorded = store.info("cdc_confirmed");
+    this.#confirmed = recorded ? parseLsn(recorded) : null;
+    const slotGap = slotBreak(
+      state && { name: slot, confirmedFlush: state.confirmedFlush },
+      slot,
+      { tables: positioned.length, confirmed: this.#confirmed },
+    );
+    for (const table of positioned) {
+      const target = table.plan.target;
+      const verdict = table.verdict;
+      const reason = slotGap ??
+        (newlyPublished.has(target)
+          ? "its changes were not published until now (taken out of the selection, or published by partition)"
+          : null) ??
+        (verdict.kind === "break" ? verdict.reason : null) ??
+        store.info(recopyKey(target));
+      if (reason === null) continue;
+      store.setInfo(recopyKey(target), reason);
+      ctx.emit({ type: "notice", message: `${table.plan.source}: copying it again, as ${reason}` });
+      table.lsn = null;
+    }
+  }
+
+  /**
+   * First copies (a table new, re-selected or broken): in the new slot's
+   * snapshot when the slot was just made, else in a temporary slot's, whose
+   * consistent point is where this table's stream picks up.
+   */
+  async #firstCopies(
+    ctx: TableSyncContext,
+    client: pg.Client,
+    slot: string,
+    tables: readonly CdcTable[],
+    created: { consistentPoint: Lsn; snapshot: string } | null,
+    failures: { table: string; error: SyncError }[],
+  ): Promise<Map<string, { rows: number; ms: number }>> {
+    const copied = new Map<string, { rows: number; ms: number }>();
+    const due = tables.filter((t) =>
+      t.lsn === null || ctx.store.state(t.plan.target).kind !== "incremental"
+    );
+    if (due.length === 0) return copied;
+    const point = created ?? await this.#temporarySnapshot(ctx, client, slot);
+    try {
+      for (const table of due) {
         try {
           const copyStarted = performance.now();
-          const rows = await cdcFirstCopy(ctx, client, table, created?.snapshot ?? null, from);
+          const { rows, table: fresh } = await cdcFirstCopy(
+            ctx,
+            client,
+            table,
+            point.snapshot,
+            point.consistentPoint,
+            created ? undefined : (c) => this.#describeAgain(ctx, c, table),
+          );
+          this.#tables.set(fresh.plan.target, fresh);
           copied.set(table.plan.target, { rows, ms: performance.now() - copyStarted });
         } catch (error) {
           failures.push({
@@ -131,53 +268,88 @@ export class CdcSession {
           this.#tables.delete(table.plan.target);
         }
       }
-      const streamed = tables.filter((t) => this.#tables.has(t.plan.target));
-      // A schema change made while nothing streamed: DuckDB follows it first.
-      for (const table of streamed) {
-        if (
-          copied.has(table.plan.target) ||
-          !table.schemaChangedSince(store.schema(table.plan.target))
-        ) continue;
-        await followSchema(ctx, this.#deps, table);
-      }
-      // The stream, up to where the server's WAL is now.
-      const target = await currentWalLsn(client);
-      const started = performance.now();
-      const startedAt = ctx.now().toISOString();
-      this.#counts.clear();
-      for (const table of streamed) {
-        if (copied.has(table.plan.target)) continue;
-        ctx.emit({
-          type: "cycle_started",
-          table: table.plan.target,
-          mode: "incremental",
-          at: startedAt,
-          estimatedRows: null,
-        });
-      }
-      await this.#ensureStream(ctx, names, from);
-      await this.#drain(ctx, target);
-      const retained = (await slotState(client, names.slot))?.retainedBytes ?? 0;
-      if (
-        retained > config.cdc.maxRetainedWalBytes &&
-        performance.now() - this.#warnedRetained > 300_000
-      ) {
-        this.#warnedRetained = performance.now();
-        ctx.emit({
-          type: "notice",
-          message: `Replication slot ${names.slot} holds ${
-            (retained / 1e6).toFixed(0)
-          } MB of WAL, more than CDC_MAX_RETAINED_WAL (the sync is behind, or was stopped: run it, or \`reset --yes\` to drop the slot)`,
-        });
-      }
-      const results: TableCycleResult[] = [];
-      for (const table of streamed) {
-        const target = table.plan.target;
-        const first = copied.get(target);
-        const done = this.#counts.get(target) ?? { rows: 0, batches: 0 };
-        const rows = (first?.rows ?? 0) + done.rows;
-        const batches = (first === undefined ? 0 : 1) + done.batches;
-        const idle = batches === 0;
+    } finally {
+      if (!created) await (point as { close?: () => Promise<void> }).close?.();
+    }
+    return copied;
+  }
+
+  /** A snapshot exactly at a stream position: a temporary slot's, alive until `close`. */
+  async #temporarySnapshot(
+    ctx: TableSyncContext,
+    client: pg.Client,
+    slot: string,
+  ): Promise<{ consistentPoint: Lsn; snapshot: string; close: () => Promise<void> }> {
+    await checkFreeSlot(client);
+    const connection = await ReplicationConnection.open(ctx.config, this.#deps.secrets);
+    try {
+      const suffix = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16);
+      const created = await connection.createSlot(`${slot.slice(0, 40)}_copy_${suffix}`, {
+        temporary: true,
+      });
+      return { ...created, close: () => connection.close() };
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+  }
+
+  /** The table described inside the copy's snapshot (its columns as of that moment). */
+  async #describeAgain(ctx: TableSyncContext, client: pg.Client, table: CdcTable) {
+    const description = await describeTable(client, table.plan, ctx.config.pg.database);
+    const fresh = this.#tableOf(ctx, table.plan, description, table.key, null);
+    fresh.fullIdentity = table.fullIdentity;
+    return fresh;
+  }
+
+  /** The stream, up to where the server's WAL is now; the cycle's results, table by table. */
+  async #streamAll(
+    ctx: TableSyncContext,
+    client: pg.Client,
+    names: { slot: string; publication: string },
+    from: Lsn,
+    streamed: readonly CdcTable[],
+    copied: ReadonlyMap<string, { rows: number; ms: number }>,
+  ): Promise<TableCycleResult[]> {
+    const { config } = ctx;
+    const target = await currentWalLsn(client);
+    const started = performance.now();
+    const startedAt = ctx.now().toISOString();
+    this.#counts.clear();
+    for (const table of streamed) {
+      if (copied.has(table.plan.target)) continue;
+      ctx.emit({
+        type: "cycle_started",
+        table: table.plan.target,
+        mode: "incremental",
+        at: startedAt,
+        estimatedRows: null,
+      });
+    }
+    await this.#ensureStream(ctx, names, from);
+    await this.#drain(ctx, target);
+    const retained = (await slotState(client, names.slot))?.retainedBytes ?? 0;
+    if (
+      retained > config.cdc.maxRetainedWalBytes &&
+      performance.now() - this.#warnedRetained > 300_000
+    ) {
+      this.#warnedRetained = performance.now();
+      ctx.emit({
+        type: "notice",
+        message: `Replication slot ${names.slot} holds ${
+          (retained / 1e6).toFixed(0)
+        } MB of WAL, more than CDC_MAX_RETAINED_WAL (the sync is behind, or was stopped: run it, or \`reset --yes\` to drop the slot)`,
+      });
+    }
+    const results: TableCycleResult[] = [];
+    for (const table of streamed) {
+      const target = table.plan.target;
+      const first = copied.get(target);
+      const done = this.#counts.get(target) ?? { rows: 0, batches: 0 };
+      const rows = (first?.rows ?? 0) + done.rows;
+      const batches = (first === undefined ? 0 : 1) + done.batches;
+      const idle = batches === 0;
+      if (!table.failed) {
         ctx.emit({
           type: "cycle_finished",
           table: target,
@@ -188,16 +360,10 @@ export class CdcSession {
           idle,
           inSyncAsOf: startedAt,
         });
-        results.push({ rows, batches, idle, mode: "incremental" });
       }
-      return { results, failures };
-    } catch (error) {
-      broken = true;
-      await this.close();
-      throw error;
-    } finally {
-      this.#deps.release(client, broken);
+      results.push({ rows, batches, idle, mode: "incremental" });
     }
+    return results;
   }
 
   #noticeOnce(ctx: TableSyncContext, id: string, message: string): void {
@@ -213,17 +379,65 @@ export class CdcSession {
     plan: TablePlan,
   ): Promise<CdcTable> {
     const description = await catalog.describe(client, plan);
+    const generated = description.columns.filter((c) => c.generated).map((c) => c.name);
+    if (generated.length > 0) {
+      throw configError(
+        "CDC_TABLE_UNSUPPORTED",
+        `Cannot stream ${plan.source}: its generated column(s) ${
+          generated.join(", ")
+        } are not in the write-ahead log of PostgreSQL 15 (sync it with SYNC_METHOD=cursor, or turn them into plain columns with ALTER TABLE ${
+          quoteIdent(plan.schema)
+        }.${quoteIdent(plan.table)} ALTER COLUMN ${
+          quoteIdent(generated[0]!)
+        } DROP EXPRESSION and set them in a trigger)`,
+      );
+    }
     const identity = await replicaIdentity(client, plan);
     const key = cdcKey(plan, shapeOf(description), identity);
+    const lsnText = ctx.store.lsn(plan.target);
+    const recorded = ctx.store.schema(plan.target);
+    const verdict: ShapeVerdict = lsnText && recorded
+      ? compareWithRecorded(recorded, description)
+      : { kind: "same" };
     const known = this.#tables.get(plan.target);
-    if (known) return known;
+    if (known && !known.failed && verdict.kind === "same") {
+      known.verdict = verdict;
+      return known;
+    }
+    const table = this.#tableOf(ctx, plan, description, key, lsnText ? parseLsn(lsnText) : null);
+    table.fullIdentity = identity === "f";
+    table.verdict = verdict;
+    this.#tables.set(plan.target, table);
+    return table;
+  }
+
+  /** A table object, lined up with its relation's last message when this stream had one. */
+  #tableOf(
+    ctx: TableSyncContext,
+    plan: TablePlan,
+    description: CdcTable["description"],
+    key: readonly string[],
+    lsn: Lsn | null,
+  ): CdcTable {
     const mappings = description.columns.map((c) =>
       mapColumn(c, { wideNumeric: ctx.config.wideNumeric })
     );
-    const lsn = ctx.store.lsn(plan.target);
-    const table = new CdcTable(plan, description, mappings, key, lsn ? parseLsn(lsn) : null);
-    this.#tables.set(plan.target, table);
+    const table = new CdcTable(plan, description, mappings, key, lsn);
+    const columns = this.#relationColumns.get(Number(description.oid));
+    if (columns) table.relate(columns);
     return table;
+  }
+
+  /** Columns added or dropped: DuckDB follows the table as it is now, in place. */
+  async #follow(ctx: TableSyncContext, table: CdcTable): Promise<void> {
+    await followSchema(ctx, this.#deps, table);
+    const snapshot = ctx.store.schema(table.plan.target);
+    if (snapshot && table.description.oid) {
+      ctx.store.saveSchema(table.plan.target, { ...snapshot, relid: table.description.oid });
+    }
+    table.verdict = { kind: "same" };
+    const columns = this.#relationColumns.get(Number(table.description.oid));
+    if (columns) table.relate(columns);
   }
 
   /** The slot, created now (with its snapshot) when missing. */
@@ -245,6 +459,7 @@ export class CdcSession {
     try {
       const created = await stream.createSlot(slot);
       ctx.store.setInfo("cdc_slot", slot);
+      this.#record(ctx.store, created.consistentPoint, true);
       // The snapshot lives while this connection runs nothing else: the first
       // copies read in it, then the stream starts on the same connection.
       this.#stream = stream;
@@ -273,15 +488,17 @@ export class CdcSession {
     this.#inbox = [];
     this.#openTx = null;
     this.#relations.clear();
+    this.#relationColumns.clear();
+    const store = ctx.store;
     await stream.start(names.slot, names.publication, this.#applied, (frame) => {
       // Answered as it arrives, not when its turn comes: between cycles and
       // while DuckDB loads, frames wait, and the server would time us out.
-      if (frame.type === "keepalive" && frame.replyRequested) stream.confirm(this.#applied);
+      if (frame.type === "keepalive" && frame.replyRequested) this.#confirm(store);
       this.#inbox.push(frame);
       if (this.#inbox.length >= INBOX_LIMIT) stream.pause();
       this.#wake?.();
     });
-    const timer = setInterval(() => stream.confirm(this.#applied), STATUS_EVERY_MS);
+    const timer = setInterval(() => this.#confirm(store), STATUS_EVERY_MS);
     Deno.unrefTimer(timer as unknown as number);
     this.#timer = timer;
   }
@@ -303,7 +520,7 @@ export class CdcSession {
       if (ctx.signal?.aborted) break;
       if (performance.now() - asked > 100) {
         asked = performance.now();
-        stream.confirm(this.#applied, true);
+        this.#confirm(ctx.store, true);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
@@ -326,7 +543,7 @@ export class CdcSession {
         // filtered database must not hold WAL back).
         if (this.#touched.size === 0) this.#applied = maxLsn(this.#applied, frame.walEnd);
       }
-      if (frame.replyRequested) this.#stream?.confirm(this.#applied);
+      if (frame.replyRequested) this.#confirm(ctx.store);
       return;
     }
     const message = parseLogical(frame.data);
@@ -351,23 +568,13 @@ export class CdcSession {
         if (this.#touched.size === 0) this.#applied = maxLsn(this.#applied, message.endLsn);
         if (this.#batchRows >= ctx.config.cdc.batchRows) await this.#flush(ctx);
         return;
-      case "relation": {
-        const table =
-          [...this.#tables.values()].find((t) =>
-            t.plan.schema === message.schema && t.plan.table === message.table
-          ) ?? null;
-        this.#relations.set(message.relationId, table);
-        if (table && !table.relate(message.columns)) {
-          await this.#flush(ctx);
-          await followSchema(ctx, this.#deps, table);
-          table.relate(message.columns);
-        }
+      case "relation":
+        await this.#relation(ctx, message);
         return;
-      }
       case "insert":
       case "update":
       case "delete": {
-        const table = this.#relations.get(message.relationId);
+        const table = this.#tableFor(message.relationId);
         if (!table || this.#skip(table)) return;
         if (message.type === "insert") table.insert(message.row);
         else if (message.type === "update") table.update(message.old, message.row);
@@ -385,7 +592,7 @@ export class CdcSession {
       }
       case "truncate":
         for (const id of message.relationIds) {
-          const table = this.#relations.get(id);
+          const table = this.#tableFor(id);
           if (!table || this.#skip(table)) continue;
           table.changes.truncate();
           this.#touched.add(table);
@@ -396,9 +603,55 @@ export class CdcSession {
     }
   }
 
-  /** A change of a transaction the table already holds (re-sent after a restart). */
+  /**
+   * A change of a transaction the table already holds (re-sent after a
+   * restart, or older than its copy), or of a table that failed this cycle.
+   */
   #skip(table: CdcTable): boolean {
-    return table.lsn !== null && this.#openTx !== null && this.#openTx.finalLsn <= table.lsn;
+    return table.failed ||
+      (table.lsn !== null && this.#openTx !== null && this.#openTx.finalLsn <= table.lsn);
+  }
+
+  #tableFor(relationId: number): CdcTable | null {
+    const target = this.#relations.get(relationId);
+    return target ? this.#tables.get(target) ?? null : null;
+  }
+
+  /**
+   * A relation message: matched to a table by OID (a rename keeps it, a table
+   * created again under the name does not). A shape DuckDB can follow in place
+   * (columns added or dropped) is followed at this point of the stream; any
+   * other is a break, and the table is copied again from a snapshot at a
+   * position past this transaction, whose older changes are then skipped.
+   */
+  async #relation(
+    ctx: TableSyncContext,
+    message: Extract<LogicalMessage, { type: "relation" }>,
+  ): Promise<void> {
+    this.#relationColumns.set(message.relationId, message.columns);
+    const table = [...this.#tables.values()].find((t) => t.isRelation(message.relationId)) ?? null;
+    this.#relations.set(message.relationId, table?.plan.target ?? null);
+    if (!table || table.failed) return;
+    const verdict = table.relate(message.columns);
+    if (verdict.kind === "same" || this.#skip(table)) return;
+    await this.#flush(ctx);
+    if (verdict.kind === "follow") {
+      await this.#follow(ctx, table);
+      return;
+    }
+    const target = table.plan.target;
+    ctx.store.setInfo(recopyKey(target), verdict.reason);
+    ctx.emit({
+      type: "notice",
+      message: `${table.plan.source}: copying it again, as ${verdict.reason}`,
+    });
+    const failures: { table: string; error: SyncError }[] = [];
+    table.lsn = null;
+    await this.#firstCopies(ctx, this.#client!, this.#slotName, [table], null, failures);
+    if (failures.length > 0) {
+      table.failed = true;
+      this.#failures.push(...failures);
+    }
   }
 
   /** Applies the batch built so far, then tells Postgres how far it may let go. */
@@ -413,7 +666,13 @@ export class CdcSession {
       try {
         for (const table of this.#touched) {
           const counted = this.#counts.get(table.plan.target) ?? { rows: 0, batches: 0 };
-          const rows = await applyTableBatch(ctx, warehouse, table, end, this.#batchSince);
+          let rows: number;
+          try {
+            rows = await applyTableBatch(ctx, warehouse, table, end, this.#batchSince);
+          } catch (error) {
+            this.#failTable(ctx, table, error);
+            continue;
+          }
           this.#counts.set(table.plan.target, {
             rows: counted.rows + rows,
             batches: counted.batches + 1,
@@ -433,6 +692,38 @@ export class CdcSession {
     }
     this.#batchEnd = null;
     this.#batchSince = null;
-    this.#stream?.confirm(this.#applied);
+    this.#confirm(ctx.store);
+  }
+
+  /**
+   * A batch the table alone cannot take (a value DuckDB refuses, a key that
+   * cannot be applied): the table stops with its error and is copied again
+   * next cycle (marked in the checkpoint before the slot moves past its
+   * changes), while the other tables go on. Failures of the DuckDB file
+   * itself (disk, lock) stop everything, as before.
+   */
+  #failTable(ctx: TableSyncContext, table: CdcTable, error: unknown): void {
+    const e = this.#deps.classify(error, table.plan.source);
+    if (!TABLE_ALONE.has(e.code)) throw error;
+    ctx.store.setInfo(recopyKey(table.plan.target), `a change could not be applied (${e.code})`);
+    table.failed = true;
+    table.resetChanges();
+    this.#failures.push({ table: table.plan.target, error: e });
+  }
+
+  /**
+   * Tells the server everything before #applied may go, once the position is
+   * recorded as this STATE_DIR's furthest confirmed: a slot whose position is
+   * past it later is not the slot this STATE_DIR streamed from.
+   */
+  #confirm(store: TableSyncContext["store"], replyRequested = false): void {
+    this.#record(store, this.#applied);
+    this.#stream?.confirm(this.#applied, replyRequested);
+  }
+
+  #record(store: TableSyncContext["store"], lsn: Lsn, reset = false): void {
+    if (!reset && this.#confirmed !== null && lsn <= this.#confirmed) return;
+    store.setInfo("cdc_confirmed", formatLsn(lsn));
+    this.#confirmed = lsn;
   }
 }

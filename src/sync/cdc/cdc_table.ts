@@ -10,6 +10,7 @@ import type { TablePlan } from "../../core/table_plan.ts";
 import type { ColumnMapping } from "../../core/type_map.ts";
 import { copyTextOf, csvField, type WalForm, walFormOf } from "../../core/wal_values.ts";
 import type { Lsn } from "../../core/lsn.ts";
+import { compareRelation, type ShapeVerdict } from "../../core/cdc_identity.ts";
 import type { TableDescription } from "../../io/postgres.ts";
 import { fromColumn, KEEP_COLUMN, OP_COLUMN } from "../../io/warehouse_changes.ts";
 
@@ -20,10 +21,14 @@ export class CdcTable {
   mappings: readonly ColumnMapping[];
   #forms: WalForm[];
   #keyIndexes: number[];
-  /** Column types of the last relation message (a change of type is a schema change). */
-  #types = new Map<string, number>();
   /** Relation column position -> mapping position (-1: not copied). */
   #relationMap: number[] | null = null;
+  /** Changes arrive with the whole old row (REPLICA IDENTITY FULL). */
+  fullIdentity = false;
+  /** A change could not be applied: the table is re-copied next cycle, its changes skipped. */
+  failed = false;
+  /** How the table now compares with what its copy was made from (set each cycle). */
+  verdict: ShapeVerdict = { kind: "same" };
   /** The commit position the DuckDB table includes (changes at or before it are skipped). */
   lsn: Lsn | null;
   changes: ChangeSet;
@@ -69,20 +74,19 @@ export class CdcTable {
   }
 
   /**
-   * Lines the stream's columns up with the mappings; false when they differ
-   * (a schema change the DuckDB table must follow first).
+   * Lines the stream's columns up with the mappings (by name, after
+   * compareRelation has proved positions agree) and says whether the shape is
+   * the one DuckDB follows, one it can follow in place, or a break.
    */
-  relate(columns: readonly RelationColumn[]): boolean {
-    const names = columns.map((c) => c.name);
-    const retyped = columns.some((c) => {
-      const before = this.#types.get(c.name);
-      return before !== undefined && before !== c.typeOid;
-    });
-    this.#types = new Map(columns.map((c) => [c.name, c.typeOid]));
-    const same = !retyped && names.length === this.mappings.length &&
-      this.mappings.every((m) => names.includes(m.name));
-    this.#relationMap = names.map((n) => this.mappings.findIndex((m) => m.name === n));
-    return same;
+  relate(columns: readonly RelationColumn[]): ShapeVerdict {
+    const verdict = compareRelation(this.description.columns, columns);
+    this.#relationMap = columns.map((c) => this.mappings.findIndex((m) => m.name === c.name));
+    return verdict;
+  }
+
+  /** Whether a relation message is this table's (by OID: renames keep it, a new table does not). */
+  isRelation(relationId: number): boolean {
+    return this.description.oid === String(relationId);
   }
 
   /** A tuple in mapping order; columns the stream did not send stay unchanged. */
@@ -114,11 +118,21 @@ export class CdcTable {
   update(old: readonly TupleValue[] | null, tuple: readonly TupleValue[]): void {
     const row = this.#row(tuple);
     const oldKey = old ? this.#keyOf(this.#row(old)) : null;
+    // A key stored out of line (TOAST) that the UPDATE left alone comes as
+    // "unchanged"; Postgres then logs the old key, which is the same value.
+    if (oldKey) {
+      this.#keyIndexes.forEach((k, i) => {
+        if (row[k] === UNCHANGED) row[k] = oldKey[i]!;
+      });
+    }
     this.changes.update(row, oldKey);
   }
 
   delete(old: readonly TupleValue[]): void {
-    this.changes.delete(this.#keyOf(this.#row(old)));
+    const row = this.#row(old);
+    // REPLICA IDENTITY FULL names the whole old row: a delete of another row
+    // that briefly held the same key must not remove the one written here.
+    this.changes.delete(this.#keyOf(row), this.fullIdentity ? row : null);
   }
 
   /** The batch file's columns: the change's kind and kept columns, then the table's. */

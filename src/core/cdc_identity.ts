@@ -1,0 +1,155 @@
+// Owns the continuity checks of SYNC_METHOD=cdc, decided purely from what was
+// recorded and what Postgres says now: whether a table is still the relation
+// its copy was made from (its OID, each column's attribute number and type),
+// whether a relation message in the stream announces a shape DuckDB can
+// follow in place (columns added or dropped) or a break (a column dropped and
+// added again, renamed, swapped, retyped; another relation under the name),
+// and whether the replication slot is the one this STATE_DIR streamed from.
+// A break re-copies the table; it is never followed silently.
+
+import type { RelationColumn } from "./pgoutput.ts";
+
+/** What DuckDB's copy was made from (the checkpoint's schema snapshot). */
+export interface RecordedShape {
+  /** The relation's OID when the copy was made (absent in older checkpoints). */
+  readonly relid?: string;
+  readonly pgTypes: Readonly<Record<string, string>>;
+  readonly attnums?: Readonly<Record<string, number>>;
+}
+
+/** A column as the catalog describes it now. */
+export interface CurrentColumn {
+  readonly name: string;
+  readonly pgType: string;
+  readonly attnum?: number;
+  readonly typeOid?: number;
+  readonly typmod?: number;
+  readonly generated?: boolean;
+}
+
+/** same: nothing to do; follow: columns only added or dropped; break: re-copy, for `reason`. */
+export type ShapeVerdict =
+  | { readonly kind: "same" }
+  | { readonly kind: "follow" }
+  | { readonly kind: "break"; readonly reason: string };
+
+const SAME: ShapeVerdict = { kind: "same" };
+const FOLLOW: ShapeVerdict = { kind: "follow" };
+
+/**
+ * The table now against what its copy was made from. Columns are matched by
+ * attribute number, so a swap of two names or a column dropped and added
+ * again under its old name is a break, never a silent relabelling.
+ */
+export function compareWithRecorded(
+  recorded: RecordedShape,
+  current: { readonly oid?: string; readonly columns: readonly CurrentColumn[] },
+): ShapeVerdict {
+  if (recorded.relid !== undefined && current.oid !== undefined && recorded.relid !== current.oid) {
+    return {
+      kind: "break",
+      reason: "it was dropped and created again (another relation under its name)",
+    };
+  }
+  const attnums = recorded.attnums ?? {};
+  const byAttnum = new Map(Object.entries(attnums).map(([name, n]) => [n, name]));
+  let changed = false;
+  for (const column of current.columns) {
+    const before = recorded.pgTypes[column.name];
+    const beforeAttnum = attnums[column.name];
+    if (before === undefined) {
+      const renamedFrom = column.attnum === undefined ? undefined : byAttnum.get(column.attnum);
+      if (renamedFrom !== undefined && renamedFrom !== column.name) {
+        return {
+          kind: "break",
+          reason: `column ${renamedFrom} was renamed to ${column.name}`,
+        };
+      }
+      changed = true;
+      continue;
+    }
+    if (
+      beforeAttnum !== undefined && column.attnum !== undefined && beforeAttnum !== column.attnum
+    ) {
+      return {
+        kind: "break",
+        reason:
+          `column ${column.name} is another column than the one copied (dropped and added again, or renamed)`,
+      };
+    }
+    if (before !== column.pgType) {
+      return {
+        kind: "break",
+        reason: `column ${column.name} changed type from ${before} to ${column.pgType}`,
+      };
+    }
+  }
+  const names = new Set(current.columns.map((c) => c.name));
+  if (Object.keys(recorded.pgTypes).some((name) => !names.has(name))) changed = true;
+  return changed ? FOLLOW : SAME;
+}
+
+/**
+ * A relation message against the columns the table is streamed with now
+ * (catalog order, generated columns left out as pgoutput leaves them out).
+ * Columns keep their order in both lists, so matching position by position
+ * tells a swap or a re-added column from columns merely added or dropped.
+ */
+export function compareRelation(
+  streamed: readonly CurrentColumn[],
+  relation: readonly RelationColumn[],
+): ShapeVerdict {
+  const known = streamed.filter((c) => !c.generated);
+  const index = new Map(known.map((c, i) => [c.name, i]));
+  let last = -1;
+  let extras = false;
+  let changed = relation.length !== known.length;
+  for (const column of relation) {
+    const i = index.get(column.name);
+    if (i === undefined) {
+      extras = true;
+      changed = true;
+      continue;
+    }
+    if (extras || i <= last) {
+      return {
+        kind: "break",
+        reason: `the columns around ${column.name} were reordered or renamed`,
+      };
+    }
+    if (i !== last + 1) changed = true;
+    last = i;
+    const before = known[i]!;
+    const typeDiffers = before.typeOid !== undefined && before.typeOid !== column.typeOid;
+    const modDiffers = before.typmod !== undefined && column.typmod !== undefined &&
+      before.typmod !== column.typmod;
+    if (typeDiffers || modDiffers) {
+      return { kind: "break", reason: `column ${column.name} changed type` };
+    }
+  }
+  return changed ? FOLLOW : SAME;
+}
+
+/**
+ * Whether the slot is the one this STATE_DIR streamed from: a slot that
+ * vanished while tables hold positions, or one whose confirmed position is
+ * past every position this STATE_DIR ever confirmed (dropped and created
+ * again, or moved by someone else), left changes unstreamed.
+ */
+export function slotBreak(
+  slot: { readonly name: string; readonly confirmedFlush: bigint | null } | null,
+  name: string,
+  positions: { readonly tables: number; readonly confirmed: bigint | null },
+): string | null {
+  if (positions.tables === 0) return null;
+  if (slot === null) {
+    return `replication slot ${name} is gone (dropped, or CDC_SLOT changed): the changes since the last sync were not streamed`;
+  }
+  if (
+    positions.confirmed !== null && slot.confirmedFlush !== null &&
+    slot.confirmedFlush > positions.confirmed
+  ) {
+    return `replication slot ${name} is not the one this STATE_DIR streamed from (it was dropped and created again, or moved by another client): changes may have been skipped`;
+  }
+  return null;
+}
