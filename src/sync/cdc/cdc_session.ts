@@ -215,10 +215,10 @@ export class CdcSession {
       const target = table.plan.target;
       const verdict = table.verdict;
       const reason = slotGap ??
+        (verdict.kind === "break" ? verdict.reason : null) ??
         (newlyPublished.has(target)
           ? "its changes were not published until now (taken out of the selection, or published by partition)"
           : null) ??
-        (verdict.kind === "break" ? verdict.reason : null) ??
         store.info(recopyKey(target));
       if (reason === null) continue;
       store.setInfo(recopyKey(target), reason);
