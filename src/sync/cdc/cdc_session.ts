@@ -59,6 +59,10 @@ export class CdcSession {
   #stream: ReplicationConnection | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #inbox: ReplicationFrame[] = [];
+  /** Frames in the inbox that are not keepalives. */
+  #pendingData = 0;
+  /** The inbox is being applied (a keepalive then waits its turn). */
+  #draining = false;
   #wake: (() => void) | null = null;
   #tables = new Map<string, CdcTable>();
   /** Relation OID -> the target streamed from it (null: not selected). */
@@ -486,14 +490,28 @@ export class CdcSession {
     this.#applied = maxLsn(this.#applied, from);
     this.#seen = this.#applied;
     this.#inbox = [];
+    this.#pendingData = 0;
     this.#openTx = null;
     this.#relations.clear();
     this.#relationColumns.clear();
     const store = ctx.store;
     await stream.start(names.slot, names.publication, this.#applied, (frame) => {
-      // Answered as it arrives, not when its turn comes: between cycles and
-      // while DuckDB loads, frames wait, and the server would time us out.
-      if (frame.type === "keepalive" && frame.replyRequested) this.#confirm(store);
+      if (frame.type === "keepalive") {
+        // With nothing received and unapplied, everything before walEnd is
+        // ours already: confirmed at once, also between cycles (a server
+        // shutting down waits for the position it sent last).
+        if (!this.#draining && this.#pendingData === 0 && this.#touched.size === 0) {
+          this.#applied = maxLsn(this.#applied, frame.walEnd);
+          this.#seen = maxLsn(this.#seen, frame.walEnd);
+          if (frame.replyRequested) this.#confirm(store);
+          return;
+        }
+        // Answered as it arrives, not when its turn comes: between cycles and
+        // while DuckDB loads, frames wait, and the server would time us out.
+        if (frame.replyRequested) this.#confirm(store);
+      } else {
+        this.#pendingData += 1;
+      }
       this.#inbox.push(frame);
       if (this.#inbox.length >= INBOX_LIMIT) stream.pause();
       this.#wake?.();
@@ -505,6 +523,15 @@ export class CdcSession {
 
   /** Applies the stream up to `target` (and whatever else has arrived). */
   async #drain(ctx: TableSyncContext, target: Lsn): Promise<void> {
+    this.#draining = true;
+    try {
+      await this.#drainTo(ctx, target);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #drainTo(ctx: TableSyncContext, target: Lsn): Promise<void> {
     const stream = this.#stream!;
     let asked = 0;
     while (true) {
@@ -512,7 +539,10 @@ export class CdcSession {
         // Take what has arrived in one go (shift() one by one is quadratic).
         const frames = this.#inbox;
         this.#inbox = [];
-        for (const frame of frames) await this.#process(ctx, frame);
+        for (const frame of frames) {
+          if (frame.type !== "keepalive") this.#pendingData -= 1;
+          await this.#process(ctx, frame);
+        }
         if (this.#inbox.length === 0) stream.resume();
       }
       if (this.#openTx === null && this.#seen >= target) break;
