@@ -100,6 +100,8 @@ export interface CdcConfig {
   readonly slot: string;
   readonly publication: string;
   readonly batchRows: number;
+  /** Bytes of changed values a batch holds at most (large values make few rows heavy). */
+  readonly batchBytes: number;
   readonly flushMs: number;
   /** Retained WAL above this many bytes is warned about. */
   readonly maxRetainedWalBytes: number;
@@ -271,6 +273,7 @@ export function loadConfig(
       slot: read("CDC_SLOT"),
       publication: read("CDC_PUBLICATION"),
       batchRows: read("CDC_BATCH_ROWS"),
+      batchBytes: read("CDC_BATCH_BYTES"),
       flushMs: read("CDC_FLUSH_MS"),
       maxRetainedWalBytes: read("CDC_MAX_RETAINED_WAL"),
     },

@@ -399,6 +399,13 @@ export const SETTINGS = {
     help: "changed rows applied to DuckDB in one batch at most",
     read: wholeNumber(1, 10_000_000, "10000"),
   },
+  CDC_BATCH_BYTES: {
+    flag: "cdc-batch-bytes",
+    default: "64MB",
+    value: "SIZE",
+    help: "bytes of changed values applied to DuckDB in one batch at most",
+    read: byteSize,
+  },
   CDC_FLUSH_MS: {
     flag: "cdc-flush-ms",
     default: "1000",

@@ -153,6 +153,9 @@ export class SyncEngine {
     try {
       client = await this.#acquire();
     } catch (error) {
+      // The replication stream goes too: a server shutting down waits for its
+      // walsenders' clients, and a stream left open would hold it.
+      await this.#cdc?.close();
       throw this.#classify(error);
     }
     let plans: readonly TablePlan[];
@@ -185,6 +188,7 @@ export class SyncEngine {
     } catch (error) {
       const classified = this.#classify(error);
       this.#release(client, true);
+      await this.#cdc?.close();
       throw classified;
     }
     this.#release(client, false);

@@ -21,7 +21,7 @@ function binDir(): string {
 
 async function fastStop(dataDir: string): Promise<{ ms: number; ok: boolean }> {
   const bin = binDir();
-  const args = ["-D", dataDir, "-m", "fast", "-w", "-t", "120", "stop"];
+  const args = ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"];
   const root = Deno.uid() === 0;
   const started = performance.now();
   const out = await new Deno.Command(root ? "runuser" : `${bin}/pg_ctl`, {
@@ -51,10 +51,24 @@ Deno.test("cdc: a fast shutdown of PostgreSQL while sync --loop streams ends wit
       }
       assert(await streaming(), "the loop streams");
       await db.sql(`UPDATE t SET v = 'before stop' WHERE id <= 10`);
+      // A writer keeps changes coming, so the stream holds some not applied yet.
+      const writer = await db.client();
+      writer.on("error", () => {});
+      let writing = true;
+      const writes = (async () => {
+        for (let i = 1000; writing; i++) {
+          await writer.query(`INSERT INTO t VALUES ($1, 'w')`, [i]);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })().catch(() => {});
       await new Promise((r) => setTimeout(r, 1500));
       const stop = await fastStop(cluster.dataDir);
+      writing = false;
+      await writes;
+      await writer.end().catch(() => {});
       assert(stop.ok, "pg_ctl stop -m fast succeeded");
       assert(stop.ms < 20_000, `the fast shutdown took ${Math.round(stop.ms)} ms`);
+      console.log(`fast shutdown while streaming: ${Math.round(stop.ms)} ms`);
       await cluster.resume();
       await db.sql(`UPDATE t SET v = 'after restart' WHERE id > 90`);
       const caughtUp = async () =>

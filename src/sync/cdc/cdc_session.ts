@@ -84,6 +84,8 @@ export class CdcSession {
   /** The last whole transaction in the batch being built. */
   #batchEnd: { commitLsn: Lsn; endLsn: Lsn; time: Date } | null = null;
   #batchRows = 0;
+  #batchBytes = 0;
+  #txBytes = 0;
   /** When the batch's oldest transaction committed. */
   #batchSince: Date | null = null;
   /** Rows of the open transaction not yet applied. */
@@ -585,6 +587,7 @@ export class CdcSession {
       case "begin":
         this.#openTx = { finalLsn: message.finalLsn };
         this.#txRows = 0;
+        this.#txBytes = 0;
         return;
       case "commit":
         this.#openTx = null;
@@ -596,7 +599,10 @@ export class CdcSession {
         };
         this.#seen = maxLsn(this.#seen, message.endLsn);
         if (this.#touched.size === 0) this.#applied = maxLsn(this.#applied, message.endLsn);
-        if (this.#batchRows >= ctx.config.cdc.batchRows) await this.#flush(ctx);
+        if (
+          this.#batchRows >= ctx.config.cdc.batchRows ||
+          this.#batchBytes >= ctx.config.cdc.batchBytes
+        ) await this.#flush(ctx);
         return;
       case "relation":
         await this.#relation(ctx, message);
@@ -606,17 +612,30 @@ export class CdcSession {
       case "delete": {
         const table = this.#tableFor(message.relationId);
         if (!table || this.#skip(table)) return;
-        if (message.type === "insert") table.insert(message.row);
-        else if (message.type === "update") table.update(message.old, message.row);
-        else table.delete(message.old);
+        let bytes: number;
+        if (message.type === "insert") {
+          table.insert(message.row);
+          bytes = CdcTable.bytesOf(message.row);
+        } else if (message.type === "update") {
+          table.update(message.old, message.row);
+          bytes = CdcTable.bytesOf(message.row) + CdcTable.bytesOf(message.old);
+        } else {
+          table.delete(message.old);
+          bytes = CdcTable.bytesOf(message.old);
+        }
         this.#touched.add(table);
         this.#batchRows += 1;
+        this.#batchBytes += bytes;
         this.#txRows += 1;
+        this.#txBytes += bytes;
         // Batches end at commits; only a transaction bigger than a batch is
         // applied in parts (checkpointed at its commit): memory stays bounded.
-        if (this.#txRows >= ctx.config.cdc.batchRows) {
+        if (
+          this.#txRows >= ctx.config.cdc.batchRows || this.#txBytes >= ctx.config.cdc.batchBytes
+        ) {
           await this.#flush(ctx);
           this.#txRows = 0;
+          this.#txBytes = 0;
         }
         return;
       }
@@ -714,6 +733,7 @@ export class CdcSession {
       this.#touched.clear();
     }
     this.#batchRows = 0;
+    this.#batchBytes = 0;
     if (end) {
       this.#applied = maxLsn(this.#applied, end.endLsn);
       ctx.store.setInfo("cdc_last_commit", end.time.toISOString());

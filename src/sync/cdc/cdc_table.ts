@@ -115,6 +115,13 @@ export class CdcTable {
     this.changes.insert(this.#row(tuple));
   }
 
+  /** About how many bytes a change's values hold (batches are bounded by bytes too). */
+  static bytesOf(tuple: readonly TupleValue[] | null): number {
+    let n = 0;
+    if (tuple) { for (const v of tuple) if (typeof v === "string") n += v.length; }
+    return n;
+  }
+
   update(old: readonly TupleValue[] | null, tuple: readonly TupleValue[]): void {
     const row = this.#row(tuple);
     const oldKey = old ? this.#keyOf(this.#row(old)) : null;
@@ -157,11 +164,13 @@ export class CdcTable {
     return [text(OP_COLUMN), text(KEEP_COLUMN), ...from, ...this.mappings];
   }
 
-  /** The batch as CSV text, and the columns some row keeps from DuckDB. */
-  batchCsv(): { csv: string; kept: string[] } {
+  /** The batch (or a part of its changes) as CSV text, and the columns some row keeps from DuckDB. */
+  batchCsv(
+    changes: Iterable<NetChange> = this.changes.changes(),
+  ): { csv: string; kept: string[] } {
     const kept = new Set<string>();
     const lines: string[] = [];
-    for (const change of this.changes.changes()) lines.push(this.#line(change, kept));
+    for (const change of changes) lines.push(this.#line(change, kept));
     return { csv: lines.length > 0 ? lines.join("\n") + "\n" : "", kept: [...kept] };
   }
 
