@@ -9,7 +9,8 @@
 // does not own and a generated column failing alone, with fixes that work.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { assertSameRows, syncCdc, withCdcDb } from "../support/cdc.ts";
+import { assertSameRows, cdcEnv, syncCdc, withCdcDb } from "../support/cdc.ts";
+import { spawnMain } from "../support/fixture.ts";
 
 /** Every column's text (the order of `columns`), "|"-joined, by id. */
 function allColumns(columns: string[]) {
@@ -249,5 +250,46 @@ Deno.test("cdc: a type change in the stream is followed; a table the role does n
       await assertSameRows(db, "calc", "public_calc", allColumns(["id", "price", "qty", "total"]));
       await assertSameRows(db, "foreign_owned", "public_foreign_owned", allColumns(["id", "v"]));
       assert(fixed.code === 0);
+    },
+  ));
+
+Deno.test("cdc: under sync --loop, schema changes made while the stream runs (renames, swaps, USING, a column re-added) end exact", () =>
+  withCdcDb(
+    `CREATE SCHEMA s1;
+     CREATE TABLE s1.t (id int PRIMARY KEY, n int, a text, b text);
+     INSERT INTO s1.t SELECT g, g, 'a' || g, 'b' || g FROM generate_series(1, 50) g;`,
+    async (db) => {
+      const env = cdcEnv(db, { POSTGRES_TABLES: "s1.t" });
+      const owner = (sql: string) => db.sql(`SET ROLE ${db.user};\n${sql}`);
+      const loop = spawnMain(["sync", "--loop"], env);
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      let log = "";
+      try {
+        await pause(2500);
+        const steps = [
+          `ALTER SCHEMA s1 RENAME TO s1_tmp; INSERT INTO s1_tmp.t VALUES (51, 51, 'a', 'b');
+           ALTER SCHEMA s1_tmp RENAME TO s1; INSERT INTO s1.t VALUES (52, 52, 'a', 'b');`,
+          `UPDATE s1.t SET a = 'before swap' WHERE id <= 5;
+           BEGIN; ALTER TABLE s1.t RENAME COLUMN a TO tmp; ALTER TABLE s1.t RENAME COLUMN b TO a;
+           ALTER TABLE s1.t RENAME COLUMN tmp TO b; COMMIT; UPDATE s1.t SET a = 'after swap' WHERE id = 6;`,
+          `UPDATE s1.t SET n = 1000 + id WHERE id <= 10;
+           ALTER TABLE s1.t ALTER COLUMN n TYPE text USING 'x' || n; UPDATE s1.t SET n = 'y' WHERE id = 11;`,
+          `ALTER TABLE s1.t DROP COLUMN b; ALTER TABLE s1.t ADD COLUMN b text;
+           UPDATE s1.t SET b = 'readded' WHERE id % 3 = 0;`,
+          `INSERT INTO s1.t (id, n, a) SELECT g, 'n', 'late' FROM generate_series(100, 150) g;`,
+        ];
+        for (const step of steps) {
+          await owner(step);
+          await pause(700);
+        }
+        await pause(4000);
+      } finally {
+        loop.kill("SIGTERM");
+        const status = await loop.status;
+        log = await new Response(loop.stderr).text();
+        await loop.stdout.cancel().catch(() => {});
+        assertEquals(status.code, 0, log);
+      }
+      await assertSameRows(db, "s1.t", "s1_t", allColumns(["id", "n", "a", "b"]));
     },
   ));
