@@ -17,6 +17,11 @@ export async function commandReset(ctx: CliContext): Promise<number> {
   if (plan.kind === "refused") throw new UsageError(plan.message);
   if (plan.kind === "nothing") {
     ctx.out(plan.message);
+    // A first run that failed may still have left what this STATE_DIR created on the server.
+    if (ctx.parsed.values.yes) {
+      const cdc = await dropCreatedCdcObjects(config, secretsOf(config));
+      if (cdc) ctx.out(`reset: ${cdc}`);
+    }
     return 0;
   }
   if (!ctx.parsed.values.yes) {

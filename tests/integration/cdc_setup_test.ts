@@ -168,6 +168,7 @@ Deno.test("cdc on a server not ready: wal_level, no free slot, a Postgres restar
       full.stderr,
       /error CDC_NOT_READY: No free replication slot: all 1 are in use .*raise max_replication_slots and restart PostgreSQL/,
     );
+    assertEquals(await db.sql(`SELECT count(*) FROM pg_publication`), "1", "no publication made");
     await cluster.psql(`ALTER SYSTEM SET max_replication_slots = 10`);
     await restart(cluster);
     assertEquals((await syncCdc(db, second)).code, 0);

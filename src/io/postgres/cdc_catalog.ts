@@ -255,12 +255,22 @@ function parseSize(text: string): number {
   return Number(m[1]) * unit;
 }
 
-/** A table's replica identity: 'd' default (primary key), 'n' nothing, 'f' full, 'i' index. */
-export async function replicaIdentity(client: pg.Client, ref: SourceRef): Promise<string> {
+/**
+ * A table's replica identity: 'd' default (primary key), 'n' nothing, 'f'
+ * full, 'i' index; and whether its primary key is DEFERRABLE (Postgres cannot
+ * name rows by such a key: an UPDATE fails once the table is published).
+ */
+export async function replicaIdentity(
+  client: pg.Client,
+  ref: SourceRef,
+): Promise<{ identity: string; deferrableKey: boolean }> {
   const row = (await client.query(
-    `SELECT c.relreplident AS r FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    `SELECT c.relreplident AS r,
+            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary
+                    AND NOT i.indimmediate) AS deferrable
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relname = $2`,
     [ref.schema, ref.table],
-  )).rows[0] as { r: string } | undefined;
-  return row?.r ?? "d";
+  )).rows[0] as { r: string; deferrable: boolean } | undefined;
+  return { identity: row?.r ?? "d", deferrableKey: row?.deferrable === true };
 }

@@ -32,6 +32,7 @@ import { CdcTable } from "./cdc_table.ts";
 import { applyTableBatch, type CdcDeps, followSchema } from "./cdc_apply.ts";
 import { preparePublication } from "./cdc_publication.ts";
 import { cdcFirstCopy, recopyKey } from "./cdc_first_copy.ts";
+import { claimTarget } from "../table_guards.ts";
 import type { RelationColumn } from "../../core/pgoutput.ts";
 
 export type { CdcDeps } from "./cdc_apply.ts";
@@ -127,13 +128,13 @@ export class CdcSession {
       await checkCdcReady(client, config.pg.user);
       const described = await this.#describeAll(ctx, client, catalog, plans);
       const failures = described.failures;
-      if (described.tables.length === 0) return { results: [], failures };
-      const published = await preparePublication(
-        ctx,
-        client,
-        names.publication,
-        described.tables,
-      );
+      // Everything checked before anything is created on the server: a table
+      // whose DuckDB table is another STATE_DIR's fails here, and a missing
+      // slot must have room before the publication is made.
+      const claimed = await this.#claimTargets(ctx, described.tables, failures);
+      if (claimed.length === 0) return { results: [], failures };
+      if (!(await slotState(client, names.slot))) await checkFreeSlot(client);
+      const published = await preparePublication(ctx, client, names.publication, claimed);
       failures.push(...published.failures);
       for (const failure of published.failures) this.#tables.delete(failure.table);
       const tables = published.tables;
@@ -192,6 +193,39 @@ export class CdcSession {
       }
     }
     return { tables, failures };
+  }
+
+  /** Tables whose first copy is due claim their DuckDB table first (TARGET_NOT_OWNED fails one alone). */
+  async #claimTargets(
+    ctx: TableSyncContext,
+    tables: readonly CdcTable[],
+    failures: { table: string; error: SyncError }[],
+  ): Promise<CdcTable[]> {
+    const due = tables.filter((t) => ctx.store.state(t.plan.target).kind !== "incremental");
+    if (due.length === 0) return [...tables];
+    const refused = new Set<string>();
+    const warehouse = await ctx.warehouseFile.acquire({
+      lockWaitSeconds: ctx.config.lockWaitSeconds,
+      signal: ctx.signal,
+      onWait: (message) => ctx.emit({ type: "notice", message }),
+    });
+    try {
+      for (const table of due) {
+        try {
+          await claimTarget(ctx, warehouse, table.plan.target);
+        } catch (error) {
+          refused.add(table.plan.target);
+          this.#tables.delete(table.plan.target);
+          failures.push({
+            table: table.plan.target,
+            error: this.#deps.classify(error, table.plan.source),
+          });
+        }
+      }
+    } finally {
+      warehouse.close();
+    }
+    return tables.filter((t) => !refused.has(t.plan.target));
   }
 
   /**
@@ -398,7 +432,15 @@ export class CdcSession {
         } DROP EXPRESSION and set them in a trigger)`,
       );
     }
-    const identity = await replicaIdentity(client, plan);
+    const { identity, deferrableKey } = await replicaIdentity(client, plan);
+    if (identity === "d" && deferrableKey) {
+      throw configError(
+        "REPLICA_IDENTITY_MISSING",
+        `Cannot stream ${plan.source}: its primary key is DEFERRABLE, which PostgreSQL cannot name changed rows by, so its UPDATEs would fail once it is published (run ALTER TABLE ${
+          quoteIdent(plan.schema)
+        }.${quoteIdent(plan.table)} REPLICA IDENTITY FULL; the primary key stays its key)`,
+      );
+    }
     const key = cdcKey(plan, shapeOf(description), identity);
     const lsnText = ctx.store.lsn(plan.target);
     const recorded = ctx.store.schema(plan.target);
