@@ -1,36 +1,30 @@
-// Owns one sync cycle over every configured table: list and plan the tables,
-// read the safe horizon once (before any data query), then sync the tables with
-// bounded concurrency (SYNC_CONCURRENCY Postgres connections, one DuckDB writer).
-// A table's failure is reported and retried next cycle without stopping the
-// others. Never reads the environment or prints: progress leaves as events.
+// Owns scheduling one sync cycle over every configured table: list and plan
+// the tables, read the safe horizon once (before any data query), hand them to
+// the sync method (sync/sync_method.ts: the cursor method or the WAL method,
+// chosen here once), and turn its results into the cycle's summary; the
+// Postgres connections every method uses, reused across cycles. A table's
+// failure is reported and retried next cycle without stopping the others.
+// Never reads the environment or prints: progress leaves as events.
 
 import type pg from "pg";
 import type { Config } from "../core/config.ts";
 import { configError, type SyncError } from "../core/errors.ts";
 import { CheckpointStore } from "../io/checkpoint.ts";
 import type { EventSink, SyncMode } from "../core/events.ts";
-import {
-  connectPg,
-  isClosed,
-  listRelations,
-  readHorizon,
-  shapeOf,
-  tableInfoOf,
-} from "../io/postgres.ts";
+import { connectPg, listRelations, readHorizon } from "../io/postgres.ts";
 import { BatchConverter } from "../io/parquet_batch.ts";
 import { WarehouseFile } from "../io/warehouse_file.ts";
 import { removePartials } from "../io/batch_files.ts";
-import { forEachLimited, Mutex } from "../core/mutex.ts";
-import { decideSync, isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
-import { syncIncremental } from "./table_sync.ts";
-import type { TableCycleResult, TableSyncContext } from "./context.ts";
+import { Mutex } from "../core/mutex.ts";
+import { isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
+import type { TableSyncContext } from "./context.ts";
 import { listTargetTables } from "./table_guards.ts";
-import { syncFullRefresh } from "./full_refresh.ts";
-import { reconcileDeletes } from "./reconcile.ts";
 import { selectOnly, shellWord, sourceName, sourceTable } from "../core/selector.ts";
 import { classifyError, classifyLocalError } from "../core/classify_error.ts";
 import { SourceCatalog } from "../io/source_catalog.ts";
 import { CdcSession } from "./cdc/cdc_session.ts";
+import { CursorMethod } from "./cursor/cursor_method.ts";
+import type { Connections, SyncMethod, TableFailure } from "./sync_method.ts";
 import { serverOrigin } from "../io/postgres/server_origin.ts";
 
 export interface EngineOptions {
@@ -40,10 +34,7 @@ export interface EngineOptions {
   readonly now?: () => Date;
 }
 
-export interface TableFailure {
-  readonly table: string;
-  readonly error: SyncError;
-}
+export type { TableFailure } from "./sync_method.ts";
 
 export interface CycleSummary {
   readonly rows: number;
@@ -75,9 +66,8 @@ export class SyncEngine {
   #cycles = 0;
   #toldLookback = false;
   #toldSkipped = new Set<string>();
-  #toldFirst = new Set<string>();
-  /** SYNC_METHOD=cdc: the replication stream, kept open across cycles. */
-  #cdc: CdcSession | null = null;
+  /** How tables are read: by their cursor, or from the write-ahead log (one decision, here). */
+  readonly #method: SyncMethod;
 
   private constructor(options: EngineOptions, store: CheckpointStore) {
     this.#config = options.config;
@@ -89,6 +79,15 @@ export class SyncEngine {
       options.config.duckdbPath,
       options.config.duckdbMemoryLimit,
     );
+    const connections: Connections = {
+      acquire: () => this.#acquire(),
+      release: (client, broken) => this.#release(client, broken),
+      classify: (error, source) => this.#classify(error, source),
+      secrets: this.#secrets,
+    };
+    this.#method = options.config.method === "cdc"
+      ? new CdcSession(connections)
+      : new CursorMethod(connections, (id, message) => this.#noticeOnce(id, message));
   }
 
   /** Opens the checkpoint store (fails fast on an unwritable or corrupt state). */
@@ -133,8 +132,7 @@ export class SyncEngine {
   }
 
   async close(): Promise<void> {
-    await this.#cdc?.close();
-    this.#cdc = null;
+    await this.#method.close();
     const clients = this.#idle;
     this.#idle = [];
     await Promise.all(clients.map((c) => c.client.end().catch(() => {})));
@@ -153,9 +151,9 @@ export class SyncEngine {
     try {
       client = await this.#acquire();
     } catch (error) {
-      // The replication stream goes too: a server shutting down waits for its
-      // walsenders' clients, and a stream left open would hold it.
-      await this.#cdc?.close();
+      // What the method holds open goes too: a server shutting down waits for
+      // its walsenders' clients, and a replication stream left open would hold it.
+      await this.#method.interrupt();
       throw this.#classify(error);
     }
     let plans: readonly TablePlan[];
@@ -188,7 +186,7 @@ export class SyncEngine {
     } catch (error) {
       const classified = this.#classify(error);
       this.#release(client, true);
-      await this.#cdc?.close();
+      await this.#method.interrupt();
       throw classified;
     }
     this.#release(client, false);
@@ -213,20 +211,33 @@ export class SyncEngine {
       signal,
       connectPg: () => connectPg(config, this.#secrets),
     };
-    const results: TableCycleResult[] = [];
-    const failures: TableFailure[] = [];
     const catalog = new SourceCatalog(plans, config.pg.database);
     await this.#forgetSeenTargets();
     const closeWarehouse = this.warehouseFile.keepOpen();
-    if (config.method === "cdc") {
-      try {
-        await this.#cdcTables(ctx, catalog, plans, results, failures);
-      } finally {
-        closeWarehouse();
-      }
-    } else {
-      await this.#cursorTables(ctx, catalog, plans, horizon, results, failures, closeWarehouse);
+    let outcome;
+    try {
+      outcome = await this.#method.cycle({
+        ctx,
+        catalog,
+        plans,
+        horizon,
+        cycle: this.#cycles,
+        failed: (failure) => {
+          if (plans.length <= 1) return;
+          this.#emit({
+            type: "table_failed",
+            table: failure.table,
+            code: failure.error.code,
+            message: failure.error.message,
+          });
+        },
+      });
+    } catch (error) {
+      throw this.#classify(error);
+    } finally {
+      closeWarehouse();
     }
+    const { results, failures } = outcome;
     this.#warehouseStamp = await fileStamp(config.duckdbPath);
     if (failures.length > 0) {
       // Every synced table failing is the cycle failing: the loop's rules apply
@@ -260,120 +271,6 @@ export class SyncEngine {
       durationMs: performance.now() - started,
     });
     return summary;
-  }
-
-  /** The cursor method: each table on its own connection, SYNC_CONCURRENCY at a time. */
-  async #cursorTables(
-    ctx: TableSyncContext,
-    catalog: SourceCatalog,
-    plans: readonly TablePlan[],
-    horizon: Awaited<ReturnType<typeof readHorizon>>,
-    results: TableCycleResult[],
-    failures: TableFailure[],
-    closeWarehouse: () => void,
-  ): Promise<void> {
-    const signal = ctx.signal;
-    await forEachLimited(plans, this.#config.concurrency, async (plan) => {
-      if (signal?.aborted) return;
-      try {
-        const result = await this.#syncTable(ctx, catalog, plan, horizon);
-        if (result) results.push(result);
-      } catch (error) {
-        const e = this.#classify(error);
-        failures.push({ table: plan.target, error: e });
-        if (plans.length > 1) {
-          this.#emit({
-            type: "table_failed",
-            table: plan.target,
-            code: e.code,
-            message: e.message,
-          });
-        }
-      }
-    }).finally(closeWarehouse);
-  }
-
-  /** The WAL method: every table from one replication stream (sync/cdc/). */
-  async #cdcTables(
-    ctx: TableSyncContext,
-    catalog: SourceCatalog,
-    plans: readonly TablePlan[],
-    results: TableCycleResult[],
-    failures: TableFailure[],
-  ): Promise<void> {
-    this.#cdc ??= new CdcSession({
-      acquire: () => this.#acquire(),
-      release: (c, broken) => this.#release(c, broken),
-      classify: (error, source) => this.#classify(error, source),
-      secrets: this.#secrets,
-    });
-    let streamed;
-    try {
-      streamed = await this.#cdc.cycle(ctx, plans, catalog);
-    } catch (error) {
-      throw this.#classify(error);
-    }
-    results.push(...streamed.results);
-    for (const failure of streamed.failures) {
-      failures.push(failure);
-      if (plans.length > 1) {
-        this.#emit({
-          type: "table_failed",
-          table: failure.table,
-          code: failure.error.code,
-          message: failure.error.message,
-        });
-      }
-    }
-  }
-
-  /** Syncs one table on its own connection; null when it is skipped. */
-  async #syncTable(
-    ctx: TableSyncContext,
-    catalog: SourceCatalog,
-    plan: TablePlan,
-    horizon: Awaited<ReturnType<typeof readHorizon>>,
-  ): Promise<TableCycleResult | null> {
-    const client = await this.#acquire();
-    let broken = false;
-    try {
-      const description = await catalog.describe(client, plan);
-      const decision = decideSync(plan, shapeOf(description));
-      const first = !this.#toldFirst.has(plan.source);
-      this.#toldFirst.add(plan.source);
-      if (decision.kind === "skip") {
-        this.#noticeOnce(`skip:${plan.source}`, decision.reason);
-        return null;
-      }
-      if (decision.kind === "full_refresh") {
-        if (decision.reason) this.#noticeOnce(`refresh:${plan.source}`, decision.reason);
-        const checkpoint = this.#store.get(plan.target);
-        const due = checkpoint?.mode !== "full_refresh" ||
-          this.#store.refreshPending(plan.target) ||
-          (this.#cycles - 1) % plan.refreshEvery === 0;
-        if (!due) return { rows: 0, batches: 0, idle: true, mode: "full_refresh" };
-        // A failed refresh is tried again next cycle, not refreshEvery cycles later.
-        this.#store.setRefreshPending(plan.target, plan.source, true);
-        const refreshed = await syncFullRefresh(ctx, client, plan, description, decision.key);
-        this.#store.setRefreshPending(plan.target, plan.source, false);
-        return refreshed;
-      }
-      const info = tableInfoOf(description, plan.cursorColumn, decision.key, {
-        wideNumeric: this.#config.wideNumeric,
-      });
-      const result = await syncIncremental(ctx, client, plan, info, horizon, first);
-      const every = this.#config.reconcileDeletesEvery;
-      if (every > 0 && this.#cycles % every === 0 && !ctx.signal?.aborted) {
-        await reconcileDeletes(ctx, client, plan, info);
-      }
-      return result;
-    } catch (error) {
-      const e = this.#classify(error, plan.source);
-      broken = e.transient || e.code === "PG_ERROR" || isClosed(client);
-      throw e;
-    } finally {
-      this.#release(client, broken);
-    }
   }
 
   /**

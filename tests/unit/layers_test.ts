@@ -118,3 +118,20 @@ Deno.test("no import cycles", async () => {
   for (const file of edges.keys()) if (!state.has(file)) visit(file);
   assertEquals(cycles, []);
 });
+
+Deno.test("the two sync methods never import each other; the rest of sync/ reaches them only from the engine", async () => {
+  const METHODS = ["src/sync/cursor/", "src/sync/cdc/"];
+  const wrong: string[] = [];
+  for (const [file, targets] of await graph()) {
+    const own = METHODS.find((m) => file.startsWith(m));
+    for (const target of targets) {
+      const method = METHODS.find((m) => target.startsWith(m));
+      if (!method || method === own) continue;
+      const fromEngine = file === "src/sync/engine.ts";
+      // Outside sync/, the commands (status, reset) may ask a method's module directly.
+      const outsideSync = !file.startsWith("src/sync/");
+      if (!fromEngine && !outsideSync) wrong.push(`${file} -> ${target}`);
+    }
+  }
+  assertEquals(wrong, []);
+});

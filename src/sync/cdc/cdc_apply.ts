@@ -12,15 +12,10 @@ import { BatchSink } from "../batch_sink.ts";
 import { applySchema } from "../schema_sync.ts";
 import type { CdcTable } from "./cdc_table.ts";
 import type { NetChange } from "../../core/change_set.ts";
-import type pg from "pg";
-import type { SyncError } from "../../core/errors.ts";
+import type { Connections } from "../sync_method.ts";
 
-export interface CdcDeps {
-  readonly acquire: () => Promise<pg.Client>;
-  readonly release: (client: pg.Client, broken: boolean) => void;
-  readonly classify: (error: unknown, source?: string) => SyncError;
-  readonly secrets: string[];
-}
+/** The engine's connections (sync_method.ts). */
+export type CdcDeps = Connections;
 
 /**
  * Applies a table's batch of net changes through the batch sink; the table's

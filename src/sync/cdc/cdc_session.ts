@@ -25,6 +25,7 @@ import {
 } from "../../io/postgres/cdc_catalog.ts";
 import { prepareSlot, warnRetained } from "./cdc_slot.ts";
 import type { TableCycleResult, TableSyncContext } from "../context.ts";
+import type { MethodCycle, SyncMethod } from "../sync_method.ts";
 import { CdcTable } from "./cdc_table.ts";
 import { applyTableBatch, type CdcDeps } from "./cdc_apply.ts";
 import { preparePublication } from "./cdc_publication.ts";
@@ -46,7 +47,7 @@ export interface CdcCycle {
   readonly failures: TableFailure[];
 }
 
-export class CdcSession {
+export class CdcSession implements SyncMethod {
   readonly #deps: CdcDeps;
   readonly #tables: CdcTables;
   #inbox: ReplicationInbox | null = null;
@@ -79,8 +80,19 @@ export class CdcSession {
     await created?.close();
   }
 
+  /** The server went away: the stream goes too (a walsender waiting for us would hold a shutdown). */
+  interrupt(): Promise<void> {
+    return this.close();
+  }
+
   /** One cycle over the selected tables. */
-  async cycle(
+  async cycle(input: MethodCycle): Promise<CdcCycle> {
+    const cycle = await this.#cycle(input.ctx, input.plans, input.catalog);
+    for (const failure of cycle.failures) input.failed(failure);
+    return cycle;
+  }
+
+  async #cycle(
     ctx: TableSyncContext,
     plans: readonly TablePlan[],
     catalog: SourceCatalog,

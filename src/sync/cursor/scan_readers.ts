@@ -9,8 +9,8 @@
 // version can be read twice, in two ranges.
 
 import type pg from "pg";
-import { SyncError } from "../core/errors.ts";
-import type { TableInfo } from "../io/postgres.ts";
+import { SyncError } from "../../core/errors.ts";
+import type { TableInfo } from "../../io/postgres.ts";
 import {
   copyBlocksToCsv,
   densestAfter,
@@ -19,9 +19,9 @@ import {
   nextRange,
   oneTransactionAtATime,
   type ScanState,
-} from "../io/block_scan.ts";
-import type { BatchSink, NumberedBatch, SourceBatch } from "./batch_sink.ts";
-import type { TableSyncContext } from "./context.ts";
+} from "../../io/block_scan.ts";
+import type { BatchSink, NumberedBatch, SourceBatch } from "../batch_sink.ts";
+import type { TableSyncContext } from "../context.ts";
 
 /** How a scan reads its ranges. */
 export interface ScanReaders {

@@ -7,20 +7,20 @@
 // environment or prints: progress leaves as events.
 
 import type pg from "pg";
-import { count } from "../core/counts.ts";
-import type { SyncMode } from "../core/events.ts";
-import { quoteIdent } from "../core/sql.ts";
-import type { TablePlan } from "../core/table_plan.ts";
-import { isFirstCopy, modeOf, positionOf } from "../core/table_lifecycle.ts";
-import { maxBatchSeq } from "../io/batch_files.ts";
-import { countNullCursor, hasRowsAfter, type Horizon, type TableInfo } from "../io/postgres.ts";
-import type { Warehouse } from "../io/warehouse.ts";
-import { announceCheckpoint, BatchSink } from "./batch_sink.ts";
-import type { TableCycleResult, TableSyncContext } from "./context.ts";
+import { count } from "../../core/counts.ts";
+import type { SyncMode } from "../../core/events.ts";
+import { quoteIdent } from "../../core/sql.ts";
+import type { TablePlan } from "../../core/table_plan.ts";
+import { isFirstCopy, modeOf, positionOf } from "../../core/table_lifecycle.ts";
+import { maxBatchSeq } from "../../io/batch_files.ts";
+import { countNullCursor, hasRowsAfter, type Horizon, type TableInfo } from "../../io/postgres.ts";
+import type { Warehouse } from "../../io/warehouse.ts";
+import { announceCheckpoint, BatchSink } from "../batch_sink.ts";
+import type { TableCycleResult, TableSyncContext } from "../context.ts";
 import { copyKeysetBatches } from "./keyset_batches.ts";
-import { fenceReplay } from "./replay.ts";
+import { fenceReplay } from "../replay.ts";
 import { ensurePrimaryKey, prepareScan, runScan } from "./scan_phase.ts";
-import { applySchema, copyAttachedPartitions } from "./schema_sync.ts";
+import { applySchema, copyAttachedPartitions } from "../schema_sync.ts";
 import {
   checkConfiguredKey,
   checkKeyset,
@@ -28,7 +28,7 @@ import {
   claimTarget,
   targetExists,
   targetMissing,
-} from "./table_guards.ts";
+} from "../table_guards.ts";
 
 /**
  * One incremental (or first-copy) cycle of one table. `cycleHorizon` was read

@@ -5,7 +5,7 @@
 // it). Postgres reads batch N+1 while DuckDB loads batch N.
 
 import type pg from "pg";
-import type { Position } from "../core/keyset.ts";
+import type { Position } from "../../core/keyset.ts";
 import {
   copyNextBatchToCsv,
   copyRangeToCsv,
@@ -16,14 +16,14 @@ import {
   nextBatchEnd,
   positionFieldIndexes,
   type TableInfo,
-} from "../io/postgres.ts";
+} from "../../io/postgres.ts";
 import {
   type BatchLoad,
   type BatchSink,
   type NumberedBatch,
   pipelined,
   type SourceBatch,
-} from "./batch_sink.ts";
+} from "../batch_sink.ts";
 
 export interface KeysetCopy {
   readonly client: pg.Client;

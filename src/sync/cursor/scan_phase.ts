@@ -6,12 +6,12 @@
 // scan's horizon, where the keyset catch-up starts.
 
 import type pg from "pg";
-import type { TableSyncContext } from "./context.ts";
-import type { Horizon, TableInfo } from "../io/postgres.ts";
-import type { Warehouse } from "../io/warehouse.ts";
-import type { TablePlan } from "../core/table_plan.ts";
-import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
-import { quoteIdent, quoteLiteral } from "../core/sql.ts";
+import type { TableSyncContext } from "../context.ts";
+import type { Horizon, TableInfo } from "../../io/postgres.ts";
+import type { Warehouse } from "../../io/warehouse.ts";
+import type { TablePlan } from "../../core/table_plan.ts";
+import { keysetOf, type Position, sameKeyset } from "../../core/keyset.ts";
+import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
 import {
   beginScan,
   canScan,
@@ -20,14 +20,14 @@ import {
   lastPositionBefore,
   type ScanState,
   serverVersion,
-} from "../io/block_scan.ts";
-import { announceCheckpoint, type BatchSink } from "./batch_sink.ts";
+} from "../../io/block_scan.ts";
+import { announceCheckpoint, type BatchSink } from "../batch_sink.ts";
 import { readRanges, type ScanReaders } from "./scan_readers.ts";
 
 export type { ScanReaders } from "./scan_readers.ts";
-import { isFirstCopy, positionOf } from "../core/table_lifecycle.ts";
-import { count } from "../core/counts.ts";
-import { fenceReplay } from "./replay.ts";
+import { isFirstCopy, positionOf } from "../../core/table_lifecycle.ts";
+import { count } from "../../core/counts.ts";
+import { fenceReplay } from "../replay.ts";
 
 /** Rewrites during first copies after which a table bootstraps in keyset order instead. */
 const MAX_SCAN_RESTARTS = 3;

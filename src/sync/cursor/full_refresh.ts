@@ -5,14 +5,14 @@
 // schema is whatever the source has now; the changes still go to the drift log.
 
 import type pg from "pg";
-import { copyTableToCsv, type TableDescription } from "../io/postgres.ts";
-import { type ColumnMapping, mapColumn } from "../core/type_map.ts";
-import { diffForRefresh, type TargetColumn } from "../core/drift.ts";
-import type { DriftRecord } from "../core/events.ts";
-import type { TablePlan } from "../core/table_plan.ts";
-import { BatchSink } from "./batch_sink.ts";
-import type { TableCycleResult, TableSyncContext } from "./context.ts";
-import { checkOrigin, claimTarget } from "./table_guards.ts";
+import { copyTableToCsv, type TableDescription } from "../../io/postgres.ts";
+import { type ColumnMapping, mapColumn } from "../../core/type_map.ts";
+import { diffForRefresh, type TargetColumn } from "../../core/drift.ts";
+import type { DriftRecord } from "../../core/events.ts";
+import type { TablePlan } from "../../core/table_plan.ts";
+import { BatchSink } from "../batch_sink.ts";
+import type { TableCycleResult, TableSyncContext } from "../context.ts";
+import { checkOrigin, claimTarget } from "../table_guards.ts";
 
 /** Copies the table whole and replaces the DuckDB table with it. */
 export async function syncFullRefresh(
