@@ -7,6 +7,7 @@ import type { EventSink, SyncMode } from "../core/events.ts";
 import type { Mutex } from "../core/mutex.ts";
 import type { CheckpointStore } from "../io/checkpoint.ts";
 import type { WarehouseFile } from "../io/warehouse_file.ts";
+import type { Warehouse } from "../io/warehouse.ts";
 import type { BatchConverter } from "../io/parquet_batch.ts";
 
 export interface TableSyncContext {
@@ -37,4 +38,13 @@ export interface TableCycleResult {
   readonly batches: number;
   readonly idle: boolean;
   readonly mode: SyncMode;
+}
+
+/** The DuckDB file for a cycle's writes: waits LOCK_WAIT_SECONDS for another holder, saying so. */
+export function acquireWarehouse(ctx: TableSyncContext): Promise<Warehouse> {
+  return ctx.warehouseFile.acquire({
+    lockWaitSeconds: ctx.config.lockWaitSeconds,
+    signal: ctx.signal,
+    onWait: (message) => ctx.emit({ type: "notice", message }),
+  });
 }

@@ -7,7 +7,7 @@ import { formatLsn, type Lsn } from "../../core/lsn.ts";
 import { mapColumn } from "../../core/type_map.ts";
 import { describeTable, tableInfoOf } from "../../io/postgres.ts";
 import type { Warehouse } from "../../io/warehouse.ts";
-import type { TableSyncContext } from "../context.ts";
+import { acquireWarehouse, type TableSyncContext } from "../context.ts";
 import { BatchSink } from "../batch_sink.ts";
 import { applySchema } from "../schema_sync.ts";
 import type { CdcTable } from "./cdc_table.ts";
@@ -138,11 +138,7 @@ export async function followSchema(
     const info = tableInfoOf(description, table.key[0]!, table.key, {
       wideNumeric: ctx.config.wideNumeric,
     });
-    const warehouse = await ctx.warehouseFile.acquire({
-      lockWaitSeconds: ctx.config.lockWaitSeconds,
-      signal: ctx.signal,
-      onWait: (message) => ctx.emit({ type: "notice", message }),
-    });
+    const warehouse = await acquireWarehouse(ctx);
     try {
       const checkpoint = ctx.store.get(table.plan.target);
       await applySchema(

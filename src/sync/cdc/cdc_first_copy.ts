@@ -10,7 +10,7 @@ import { formatLsn, type Lsn } from "../../core/lsn.ts";
 import { keysetOf } from "../../core/keyset.ts";
 import { copyTableToCsv, tableInfoOf } from "../../io/postgres.ts";
 import { BatchSink } from "../batch_sink.ts";
-import type { TableSyncContext } from "../context.ts";
+import { acquireWarehouse, type TableSyncContext } from "../context.ts";
 import { claimTarget } from "../table_guards.ts";
 import type { Warehouse } from "../../io/warehouse.ts";
 import type { CdcTable } from "./cdc_table.ts";
@@ -51,11 +51,7 @@ export async function cdcFirstCopy(
         at: ctx.now().toISOString(),
         estimatedRows: table.description.estimatedRows,
       });
-      warehouse = await ctx.warehouseFile.acquire({
-        lockWaitSeconds: config.lockWaitSeconds,
-        signal: ctx.signal,
-        onWait: (message) => ctx.emit({ type: "notice", message }),
-      });
+      warehouse = await acquireWarehouse(ctx);
       await claimTarget(ctx, warehouse, target);
       sink = new BatchSink(ctx, warehouse, {
         target,

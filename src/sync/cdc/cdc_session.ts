@@ -24,7 +24,7 @@ import {
   slotState,
 } from "../../io/postgres/cdc_catalog.ts";
 import { prepareSlot, warnRetained } from "./cdc_slot.ts";
-import type { TableCycleResult, TableSyncContext } from "../context.ts";
+import { acquireWarehouse, type TableCycleResult, type TableSyncContext } from "../context.ts";
 import type { MethodCycle, SyncMethod } from "../sync_method.ts";
 import { CdcTable } from "./cdc_table.ts";
 import { applyTableBatch, type CdcDeps } from "./cdc_apply.ts";
@@ -385,11 +385,7 @@ export class CdcSession implements SyncMethod {
   async #flush(ctx: TableSyncContext): Promise<void> {
     const { end, since } = this.#state.batch;
     if (this.#touched.size > 0) {
-      const warehouse = await ctx.warehouseFile.acquire({
-        lockWaitSeconds: ctx.config.lockWaitSeconds,
-        signal: ctx.signal,
-        onWait: (message) => ctx.emit({ type: "notice", message }),
-      });
+      const warehouse = await acquireWarehouse(ctx);
       try {
         for (const table of this.#touched) {
           const counted = this.#counts.get(table.plan.target) ?? { rows: 0, batches: 0 };

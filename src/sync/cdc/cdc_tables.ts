@@ -18,7 +18,7 @@ import { describeTable, shapeOf } from "../../io/postgres.ts";
 import type { SourceCatalog } from "../../io/source_catalog.ts";
 import { ReplicationConnection } from "../../io/postgres/replication.ts";
 import { checkFreeSlot, replicaIdentity, slotState } from "../../io/postgres/cdc_catalog.ts";
-import type { TableSyncContext } from "../context.ts";
+import { acquireWarehouse, type TableSyncContext } from "../context.ts";
 import { claimTarget } from "../table_guards.ts";
 import { CdcTable } from "./cdc_table.ts";
 import { type CdcDeps, followSchema } from "./cdc_apply.ts";
@@ -110,11 +110,7 @@ export class CdcTables {
     const due = tables.filter((t) => ctx.store.state(t.plan.target).kind !== "incremental");
     if (due.length === 0) return [...tables];
     const refused = new Set<string>();
-    const warehouse = await ctx.warehouseFile.acquire({
-      lockWaitSeconds: ctx.config.lockWaitSeconds,
-      signal: ctx.signal,
-      onWait: (message) => ctx.emit({ type: "notice", message }),
-    });
+    const warehouse = await acquireWarehouse(ctx);
     try {
       for (const table of due) {
         try {

@@ -11,7 +11,7 @@ import { diffForRefresh, type TargetColumn } from "../../core/drift.ts";
 import type { DriftRecord } from "../../core/events.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { BatchSink } from "../batch_sink.ts";
-import type { TableCycleResult, TableSyncContext } from "../context.ts";
+import { acquireWarehouse, type TableCycleResult, type TableSyncContext } from "../context.ts";
 import { checkOrigin, claimTarget } from "../table_guards.ts";
 
 /** Copies the table whole and replaces the DuckDB table with it. */
@@ -37,11 +37,7 @@ export async function syncFullRefresh(
   const mappings = description.columns.map((c) =>
     mapColumn(c, { wideNumeric: config.wideNumeric })
   );
-  const warehouse = await ctx.warehouseFile.acquire({
-    lockWaitSeconds: config.lockWaitSeconds,
-    signal: ctx.signal,
-    onWait: (message) => ctx.emit({ type: "notice", message }),
-  });
+  const warehouse = await acquireWarehouse(ctx);
   let rows = 0;
   try {
     await claimTarget(ctx, warehouse, target);

@@ -16,7 +16,7 @@ import { maxBatchSeq } from "../../io/batch_files.ts";
 import { countNullCursor, hasRowsAfter, type Horizon, type TableInfo } from "../../io/postgres.ts";
 import type { Warehouse } from "../../io/warehouse.ts";
 import { announceCheckpoint, BatchSink } from "../batch_sink.ts";
-import type { TableCycleResult, TableSyncContext } from "../context.ts";
+import { acquireWarehouse, type TableCycleResult, type TableSyncContext } from "../context.ts";
 import { copyKeysetBatches } from "./keyset_batches.ts";
 import { fenceReplay } from "../replay.ts";
 import { ensurePrimaryKey, prepareScan, runScan } from "./scan_phase.ts";
@@ -100,11 +100,7 @@ export async function syncIncremental(
       throw targetMissing(config, target);
     }
   }
-  const warehouse = await ctx.warehouseFile.acquire({
-    lockWaitSeconds: config.lockWaitSeconds,
-    signal: ctx.signal,
-    onWait: (message) => ctx.emit({ type: "notice", message }),
-  });
+  const warehouse = await acquireWarehouse(ctx);
   let done: TableCycleResult;
   try {
     done = await copyChanges(ctx, warehouse, {
