@@ -17,7 +17,8 @@ import { WarehouseFile } from "../io/warehouse_file.ts";
 import { removePartials } from "../io/batch_files.ts";
 import { Mutex } from "../core/mutex.ts";
 import { isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
-import type { TableSyncContext } from "./context.ts";
+import type { TableCycleResult, TableSyncContext } from "./context.ts";
+import type { Horizon } from "../core/scan_state.ts";
 import { listTargetTables } from "./table_guards.ts";
 import { selectOnly, shellWord, sourceName, sourceTable } from "../core/selector.ts";
 import { classifyError, classifyLocalError } from "../core/classify_error.ts";
@@ -147,57 +148,7 @@ export class SyncEngine {
     const started = performance.now();
     this.#cycles = this.#store.cycleCount() + 1;
     const config = this.#config;
-    let client: pg.Client;
-    try {
-      client = await this.#acquire();
-    } catch (error) {
-      // What the method holds open goes too: a server shutting down waits for
-      // its walsenders' clients, and a replication stream left open would hold it.
-      await this.#method.interrupt();
-      throw this.#classify(error);
-    }
-    let plans: readonly TablePlan[];
-    let horizon;
-    /** Which server this cycle reads (its system identifier), recorded and checked per table. */
-    let origin = config.pgOrigin;
-    try {
-      origin = await serverOrigin(client, config.pgOrigin);
-      const schemas = [...new Set(config.tables.map((t) => t.schema))];
-      const planned = planTables(config, await listRelations(client, schemas));
-      plans = planned.plans;
-      if (plans.length === 0 && planned.unmatched.length > 0) {
-        throw configError(
-          "TABLE_MISSING",
-          `No table to sync: ${
-            planned.unmatched.join(", ")
-          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES${
-            config.syncFile ? ` or the "include" of ${config.syncFile}` : ""
-          }, and that ${config.pg.user} has USAGE on it)`,
-        );
-      }
-      for (const line of planned.unmatched) {
-        this.#noticeOnce(`unmatched:${line}`, `${line} matches no table`);
-      }
-      for (const line of planned.skipped) this.#noticeOnce(`skip:${line}`, `skipped ${line}`);
-      this.#noticeForgotten(plans);
-      // Read before any data query: a transaction open now is either seen here
-      // or committed before every snapshot this cycle reads.
-      horizon = await readHorizon(client, config.lookbackSeconds);
-    } catch (error) {
-      const classified = this.#classify(error);
-      this.#release(client, true);
-      await this.#method.interrupt();
-      throw classified;
-    }
-    this.#release(client, false);
-    if (horizon.usedLookback && !this.#toldLookback) {
-      this.#toldLookback = true;
-      this.#emit({
-        type: "notice",
-        message:
-          `Cannot see other roles' open transactions (grant pg_read_all_stats to ${config.pg.user} to fix); the checkpoint stays SYNC_LOOKBACK_SECONDS=${config.lookbackSeconds}s behind and that window is re-read each cycle`,
-      });
-    }
+    const { plans, horizon, origin } = await this.#plan();
     const ctx: TableSyncContext = {
       config: { ...config, pgOrigin: origin },
       emit: this.#emit,
@@ -237,14 +188,79 @@ export class SyncEngine {
     } finally {
       closeWarehouse();
     }
-    const { results, failures } = outcome;
     this.#warehouseStamp = await fileStamp(config.duckdbPath);
+    return this.#summarize(plans, outcome.results, outcome.failures, started);
+  }
+
+  /**
+   * The cycle's tables, planned from the catalog, and the safe horizon read
+   * before any data query (a transaction open now is either seen here or
+   * committed before every snapshot this cycle reads); which server it is.
+   */
+  async #plan(): Promise<{ plans: readonly TablePlan[]; horizon: Horizon; origin: string }> {
+    const config = this.#config;
+    let client: pg.Client;
+    try {
+      client = await this.#acquire();
+    } catch (error) {
+      // What the method holds open goes too: a server shutting down waits for
+      // its walsenders' clients, and a replication stream left open would hold it.
+      await this.#method.interrupt();
+      throw this.#classify(error);
+    }
+    let planned;
+    let horizon: Horizon;
+    let origin = config.pgOrigin;
+    try {
+      origin = await serverOrigin(client, config.pgOrigin);
+      const schemas = [...new Set(config.tables.map((t) => t.schema))];
+      planned = planTables(config, await listRelations(client, schemas));
+      if (planned.plans.length === 0 && planned.unmatched.length > 0) {
+        throw configError(
+          "TABLE_MISSING",
+          `No table to sync: ${
+            planned.unmatched.join(", ")
+          } matches no table in database ${config.pg.database} (check the schema name in POSTGRES_TABLES${
+            config.syncFile ? ` or the "include" of ${config.syncFile}` : ""
+          }, and that ${config.pg.user} has USAGE on it)`,
+        );
+      }
+      horizon = await readHorizon(client, config.lookbackSeconds);
+    } catch (error) {
+      const classified = this.#classify(error);
+      this.#release(client, true);
+      await this.#method.interrupt();
+      throw classified;
+    }
+    this.#release(client, false);
+    for (const line of planned.unmatched) {
+      this.#noticeOnce(`unmatched:${line}`, `${line} matches no table`);
+    }
+    for (const line of planned.skipped) this.#noticeOnce(`skip:${line}`, `skipped ${line}`);
+    this.#noticeForgotten(planned.plans);
+    if (horizon.usedLookback && !this.#toldLookback) {
+      this.#toldLookback = true;
+      this.#emit({
+        type: "notice",
+        message:
+          `Cannot see other roles' open transactions (grant pg_read_all_stats to ${config.pg.user} to fix); the checkpoint stays SYNC_LOOKBACK_SECONDS=${config.lookbackSeconds}s behind and that window is re-read each cycle`,
+      });
+    }
+    return { plans: planned.plans, horizon, origin };
+  }
+
+  /** The cycle's summary event and result; every table failing is the cycle failing. */
+  #summarize(
+    plans: readonly TablePlan[],
+    results: readonly TableCycleResult[],
+    failures: readonly TableFailure[],
+    started: number,
+  ): CycleSummary {
     if (failures.length > 0) {
-      // Every synced table failing is the cycle failing: the loop's rules apply
-      // (a transient failure is retried with backoff, a setting to fix ends it).
-      // If any of them is transient the cycle is retried, so a permanently
-      // failing table never stops the others for good. Otherwise the others
-      // went on.
+      // The loop's rules then apply (a transient failure is retried with
+      // backoff, a setting to fix ends it). If any of them is transient the
+      // cycle is retried, so a permanently failing table never stops the
+      // others for good. Otherwise the others went on.
       const wholeRun = failures.find((f) => !isTableScoped(f.error));
       if (results.length === 0 || wholeRun) {
         const transient = failures.find((f) => f.error.transient);
