@@ -1,12 +1,24 @@
-// `deno task test`: starts one throwaway PostgreSQL cluster for the whole run,
+// `deno task test`: installs or names what the tests need (support/test_tools.ts),
+// checks formatting, lint and types when the whole suite runs, starts one
+// throwaway PostgreSQL cluster for the whole run,
 // runs every test file against it (tests that need to stop a server start their
 // own), tears the cluster down, and prints the slowest files and a closing
 // "N passed, N failed in <wall-clock time>" line.
 
 import { startCluster } from "./support/pg_cluster.ts";
+import { ensureTestTools } from "./support/test_tools.ts";
 import { FileTimer, formatDuration } from "./support/run_timing.ts";
 
 const started = performance.now();
+if (!(await ensureTestTools())) Deno.exit(1);
+// The whole suite checks formatting, lint and types first: cheap, and a failure there is a defect too.
+if (Deno.args.length === 0) {
+  const check = await new Deno.Command(Deno.execPath(), { args: ["task", "check"] }).output();
+  if (!check.success) {
+    console.error("tests: deno task check failed (run deno fmt, and see deno lint and deno check)");
+    Deno.exit(1);
+  }
+}
 const cluster = await startCluster();
 console.log(`test PostgreSQL on 127.0.0.1:${cluster.port} (${cluster.dataDir})`);
 let code = 1;
