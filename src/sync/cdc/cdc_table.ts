@@ -10,7 +10,7 @@ import type { TablePlan } from "../../core/table_plan.ts";
 import type { ColumnMapping } from "../../core/type_map.ts";
 import { copyTextOf, csvField, type WalForm, walFormOf } from "../../core/wal_values.ts";
 import type { Lsn } from "../../core/lsn.ts";
-import { compareRelation, type ShapeVerdict } from "../../core/cdc_identity.ts";
+import { compareRelation, type ShapeVerdict } from "../../core/table_identity.ts";
 import type { TableDescription } from "../../io/postgres.ts";
 import { fromColumn, KEEP_COLUMN, OP_COLUMN } from "../../io/warehouse_changes.ts";
 
@@ -58,14 +58,6 @@ export class CdcTable {
     this.#keyIndexes = this.key.map((k) => mappings.findIndex((m) => m.name === k));
     this.#relationMap = null;
     this.changes = new ChangeSet(this.#keyIndexes);
-  }
-
-  /** Whether the table's columns differ from the schema the checkpoint last saw. */
-  schemaChangedSince(snapshot: { readonly pgTypes: Record<string, string> } | null): boolean {
-    if (!snapshot) return false;
-    const before = Object.entries(snapshot.pgTypes);
-    return before.length !== this.mappings.length ||
-      before.some(([name, type]) => this.mappings.find((m) => m.name === name)?.pgType !== type);
   }
 
   /** Starts the next batch. */

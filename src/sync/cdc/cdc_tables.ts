@@ -9,7 +9,7 @@ import type pg from "pg";
 import { type Lsn, parseLsn } from "../../core/lsn.ts";
 import type { RelationColumn } from "../../core/pgoutput.ts";
 import { cdcKey } from "../../core/cdc_plan.ts";
-import { compareWithRecorded, type ShapeVerdict, slotBreak } from "../../core/cdc_identity.ts";
+import { compareWithRecorded, type ShapeVerdict, slotBreak } from "../../core/table_identity.ts";
 import { configError, type SyncError } from "../../core/errors.ts";
 import { quoteIdent } from "../../core/sql.ts";
 import type { TablePlan } from "../../core/table_plan.ts";

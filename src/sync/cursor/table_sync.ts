@@ -7,6 +7,7 @@
 // environment or prints: progress leaves as events.
 
 import type pg from "pg";
+import { schemaChanged } from "../../core/table_identity.ts";
 import { count } from "../../core/counts.ts";
 import type { SyncMode } from "../../core/events.ts";
 import { quoteIdent } from "../../core/sql.ts";
@@ -68,16 +69,12 @@ export async function syncIncremental(
   const partitionsChanged = partitions !== undefined &&
     (snapshot?.partitions === undefined ||
       partitions.join("\n") !== snapshot.partitions.join("\n"));
-  const schemaChanged = !snapshot || !snapshot.keyset || partitionsChanged ||
-    info.mappings.length !== Object.keys(snapshot.pgTypes).length ||
-    info.mappings.some((m) =>
-      snapshot.pgTypes[m.name] !== m.pgType ||
-      (snapshot.attnums !== undefined && snapshot.attnums[m.name] !== m.attnum)
-    );
+  const changed = !snapshot || !snapshot.keyset || partitionsChanged ||
+    schemaChanged(snapshot, info.mappings);
   const batchSize = isFirstCopy(state) ? config.bootstrapBatchSize : config.batchSize;
   const pending = await hasRowsAfter(client, info, position);
   if (
-    !pending && !schemaChanged && state.kind === "incremental" && await targetExists(ctx, target)
+    !pending && !changed && state.kind === "incremental" && await targetExists(ctx, target)
   ) {
     const durationMs = performance.now() - started;
     ctx.emit({

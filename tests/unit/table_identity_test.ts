@@ -1,8 +1,13 @@
-// The continuity checks of SYNC_METHOD=cdc (core/cdc_identity.ts) and the
+// The continuity checks of SYNC_METHOD=cdc (core/table_identity.ts) and the
 // change fold's handling of a key briefly held twice (core/change_set.ts).
 
 import { assertEquals } from "../support/assert.ts";
-import { compareRelation, compareWithRecorded, slotBreak } from "../../src/core/cdc_identity.ts";
+import {
+  compareRelation,
+  compareWithRecorded,
+  schemaChanged,
+  slotBreak,
+} from "../../src/core/table_identity.ts";
 import { ChangeSet } from "../../src/core/change_set.ts";
 
 const recorded = {
@@ -120,4 +125,13 @@ Deno.test("ChangeSet.delete() with the whole old row keeps another row's write o
   plain.insert(["1", "b"]);
   plain.delete(["1"]);
   assertEquals([...plain.changes()], [{ op: "delete", key: ["1"] }]);
+});
+
+Deno.test("schemaChanged() is the one test of both methods: types, attribute numbers, added or dropped columns", () => {
+  const same = [col("id", 1, "integer"), col("a", 2), col("b", 3)];
+  assertEquals(schemaChanged(recorded, same), false);
+  assertEquals(schemaChanged(recorded, [...same, col("c", 4)]), true);
+  assertEquals(schemaChanged(recorded, same.slice(0, 2)), true);
+  assertEquals(schemaChanged(recorded, [col("id", 1, "bigint"), col("a", 2), col("b", 3)]), true);
+  assertEquals(schemaChanged(recorded, [col("id", 1, "integer"), col("a", 5), col("b", 3)]), true);
 });

@@ -1,6 +1,7 @@
-// Owns the continuity checks of SYNC_METHOD=cdc, decided purely from what was
-// recorded and what Postgres says now: whether a table is still the relation
-// its copy was made from (its OID, each column's attribute number and type),
+// Owns whether a table is still what its copy was made from, decided purely
+// from what the checkpoint recorded and what Postgres says now, for both
+// methods: its OID (SYNC_METHOD=cdc records it), each column's attribute
+// number and type; and the continuity checks of the stream built on it:
 // whether a relation message in the stream announces a shape DuckDB can
 // follow in place (columns added or dropped) or a break (a column dropped and
 // added again, renamed, swapped, retyped; another relation under the name),
@@ -87,6 +88,14 @@ export function compareWithRecorded(
   const names = new Set(current.columns.map((c) => c.name));
   if (Object.keys(recorded.pgTypes).some((name) => !names.has(name))) changed = true;
   return changed ? FOLLOW : SAME;
+}
+
+/** Whether the table's columns differ in any way from the recorded ones (a schema change). */
+export function schemaChanged(
+  recorded: RecordedShape,
+  columns: readonly CurrentColumn[],
+): boolean {
+  return compareWithRecorded(recorded, { columns }).kind !== "same";
 }
 
 /**
