@@ -85,74 +85,14 @@ function activityOf(table: string, mode: TableView["mode"]): string {
 
 export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiState {
   switch (event.type) {
-    case "ready": {
-      let next: UiState = {
-        ...state,
-        connection: event.connection,
-        duckdbPath: event.duckdbPath,
-        demo: event.demo,
-        tables: event.tables.reduce(
-          (acc, t) => ({ ...acc, [t.table]: { ...newTable(t.table), ...acc[t.table], ...t } }),
-          state.tables,
-        ),
-        drift: state.drift.length > 0 ? state.drift : event.drift,
-      };
-      if (state.drift.length === 0) {
-        for (const d of event.drift) {
-          next = log(next, driftAt(d, now), "drift", driftText(d), d.table, d);
-        }
-      }
-      return next;
-    }
-    case "cycle_started": {
-      const t = state.tables[event.table] ?? newTable(event.table);
-      const copying = event.mode === "bootstrap";
-      return {
-        ...withTable(state, event.table, {
-          mode: event.mode,
-          estimatedRows: event.estimatedRows,
-          active: true,
-          cycleRows: 0,
-          copyStartedAt: copying ? t.copyStartedAt ?? now : null,
-          copyStartRows: copying && t.copyStartedAt !== null ? t.copyStartRows : t.rowsCopied,
-        }),
-        status: "syncing",
-        lastError: null,
-        nextCycleAt: null,
-        activity: activityOf(event.table, event.mode),
-      };
-    }
+    case "ready":
+      return onReady(state, event, now);
+    case "cycle_started":
+      return onCycleStarted(state, event, now);
     case "batch_started":
       return state;
-    case "batch_finished": {
-      const t = state.tables[event.table] ?? newTable(event.table);
-      const batches = [
-        ...state.batches,
-        {
-          at: now,
-          table: event.table,
-          rows: event.rows,
-          bytes: event.bytes,
-          durationMs: event.durationMs,
-          ...(event.changes ? { changes: event.changes } : {}),
-        },
-      ];
-      return {
-        ...withTable(state, event.table, {
-          cycleRows: t.cycleRows + event.rows,
-          ...(event.commitLagMs === undefined ? {} : { lagMs: event.commitLagMs }),
-        }),
-        batches: batches.length > MAX_BATCH_POINTS ? batches.slice(-MAX_BATCH_POINTS) : batches,
-        totals: {
-          rows: state.totals.rows + event.rows,
-          bytes: state.totals.bytes + event.bytes,
-          batches: state.totals.batches + 1,
-        },
-        activity: `${event.table}: ${
-          event.mode === "bootstrap" ? "first copy" : "copying changes"
-        }, batch ${event.seq} (${compactNumber(t.cycleRows + event.rows)} rows this cycle)`,
-      };
-    }
+    case "batch_finished":
+      return onBatchFinished(state, event, now);
     case "checkpoint_advanced":
       return withTable(state, event.table, {
         error: null,
@@ -168,39 +108,10 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         drift: [...state.drift, event.drift],
         activity: `${event.drift.table}: schema change, ${event.drift.kind} ${event.drift.column}`,
       };
-    case "cycle_finished": {
-      const t = state.tables[event.table] ?? newTable(event.table);
-      return {
-        ...recovered(
-          withTable(state, event.table, {
-            mode: event.mode,
-            error: null,
-            errorAt: null,
-            active: false,
-            inSyncAsOf: event.inSyncAsOf ?? (event.mode === "bootstrap" ? null : t.inSyncAsOf),
-            lastGoodAt: now,
-            copyStartedAt: event.mode === "bootstrap" ? t.copyStartedAt : null,
-          }),
-          now,
-        ),
-        activity: null,
-      };
-    }
-    case "table_failed": {
-      const text = `${event.table} failed: ${event.code}: ${event.message}`;
-      const next = withTable(state, event.table, {
-        error: `${event.code}: ${event.message}`,
-        errorAt: now,
-        active: false,
-      });
-      return addNotice(
-        {
-          ...log(next, now, "failed", text, event.table),
-          failures: [...state.failures, now].slice(-MAX_BATCH_POINTS),
-        },
-        `${event.table} failed (${event.code}); retried next cycle`,
-      );
-    }
+    case "cycle_finished":
+      return onCycleFinished(state, event, now);
+    case "table_failed":
+      return onTableFailed(state, event, now);
     case "cycle_summary":
       // The per-table events already told the panes.
       return state;
@@ -218,31 +129,8 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
       }
       return addNotice(log(state, now, "notice", event.message), event.message);
     }
-    case "error": {
-      const retry = event.retryInSeconds !== null;
-      const last = state.outages[state.outages.length - 1];
-      const outages = retry && (!last || last.to !== null)
-        ? [...state.outages, { from: now, to: null }]
-        : state.outages;
-      const tables = Object.fromEntries(
-        Object.entries(state.tables).map(([k, t]) => [k, t.active ? { ...t, active: false } : t]),
-      );
-      return {
-        ...log(
-          state,
-          now,
-          retry ? "retry" : "error",
-          `${event.code}: ${event.message}${retry ? ` (retry in ${event.retryInSeconds}s)` : ""}`,
-        ),
-        tables,
-        outages,
-        activity: null,
-        // A failure while paused leaves the loop paused (it is asleep, not retrying).
-        status: !retry || state.status === "paused" ? state.status : "retrying",
-        lastError: `${event.code}: ${event.message}`,
-        nextCycleAt: retry ? now + event.retryInSeconds! * 1000 : null,
-      };
-    }
+    case "error":
+      return onError(state, event, now);
     case "loop_state":
       return {
         ...state,
@@ -256,28 +144,8 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
         nextCycleAt: event.state === "running" ? state.nextCycleAt : null,
         activity: event.state === "running" ? state.activity : null,
       };
-    case "query_result": {
-      const sent = state.lastQuery;
-      const keep = sent === null || state.input.trim() !== sent;
-      return {
-        ...state,
-        queryRunning: false,
-        queryStartedAt: null,
-        queryError: null,
-        scroll: 0,
-        column: 0,
-        // The prompt empties like a shell's after a command that worked.
-        input: keep ? state.input : "",
-        caret: keep ? state.caret : 0,
-        result: {
-          columns: event.columns,
-          rows: event.rows,
-          rowCount: event.rowCount,
-          truncated: event.truncated,
-          elapsedMs: event.elapsedMs,
-        },
-      };
-    }
+    case "query_result":
+      return onQueryResult(state, event);
     case "query_error":
       // The SQL stays in the prompt to be fixed; the log keeps the whole error.
       return {
@@ -300,4 +168,184 @@ export function applyEvent(state: UiState, event: WorkerEvent, now: number): UiS
     default:
       return assertNever(event);
   }
+}
+
+function onReady(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "ready" }>,
+  now: number,
+): UiState {
+  let next: UiState = {
+    ...state,
+    connection: event.connection,
+    duckdbPath: event.duckdbPath,
+    demo: event.demo,
+    tables: event.tables.reduce(
+      (acc, t) => ({ ...acc, [t.table]: { ...newTable(t.table), ...acc[t.table], ...t } }),
+      state.tables,
+    ),
+    drift: state.drift.length > 0 ? state.drift : event.drift,
+  };
+  if (state.drift.length === 0) {
+    for (const d of event.drift) {
+      next = log(next, driftAt(d, now), "drift", driftText(d), d.table, d);
+    }
+  }
+  return next;
+}
+
+function onCycleStarted(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "cycle_started" }>,
+  now: number,
+): UiState {
+  const t = state.tables[event.table] ?? newTable(event.table);
+  const copying = event.mode === "bootstrap";
+  return {
+    ...withTable(state, event.table, {
+      mode: event.mode,
+      estimatedRows: event.estimatedRows,
+      active: true,
+      cycleRows: 0,
+      copyStartedAt: copying ? t.copyStartedAt ?? now : null,
+      copyStartRows: copying && t.copyStartedAt !== null ? t.copyStartRows : t.rowsCopied,
+    }),
+    status: "syncing",
+    lastError: null,
+    nextCycleAt: null,
+    activity: activityOf(event.table, event.mode),
+  };
+}
+
+function onBatchFinished(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "batch_finished" }>,
+  now: number,
+): UiState {
+  const t = state.tables[event.table] ?? newTable(event.table);
+  const batches = [
+    ...state.batches,
+    {
+      at: now,
+      table: event.table,
+      rows: event.rows,
+      bytes: event.bytes,
+      durationMs: event.durationMs,
+      ...(event.changes ? { changes: event.changes } : {}),
+    },
+  ];
+  return {
+    ...withTable(state, event.table, {
+      cycleRows: t.cycleRows + event.rows,
+      ...(event.commitLagMs === undefined ? {} : { lagMs: event.commitLagMs }),
+    }),
+    batches: batches.length > MAX_BATCH_POINTS ? batches.slice(-MAX_BATCH_POINTS) : batches,
+    totals: {
+      rows: state.totals.rows + event.rows,
+      bytes: state.totals.bytes + event.bytes,
+      batches: state.totals.batches + 1,
+    },
+    activity: `${event.table}: ${
+      event.mode === "bootstrap" ? "first copy" : "copying changes"
+    }, batch ${event.seq} (${compactNumber(t.cycleRows + event.rows)} rows this cycle)`,
+  };
+}
+
+function onCycleFinished(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "cycle_finished" }>,
+  now: number,
+): UiState {
+  const t = state.tables[event.table] ?? newTable(event.table);
+  return {
+    ...recovered(
+      withTable(state, event.table, {
+        mode: event.mode,
+        error: null,
+        errorAt: null,
+        active: false,
+        inSyncAsOf: event.inSyncAsOf ?? (event.mode === "bootstrap" ? null : t.inSyncAsOf),
+        lastGoodAt: now,
+        copyStartedAt: event.mode === "bootstrap" ? t.copyStartedAt : null,
+      }),
+      now,
+    ),
+    activity: null,
+  };
+}
+
+function onTableFailed(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "table_failed" }>,
+  now: number,
+): UiState {
+  const text = `${event.table} failed: ${event.code}: ${event.message}`;
+  const next = withTable(state, event.table, {
+    error: `${event.code}: ${event.message}`,
+    errorAt: now,
+    active: false,
+  });
+  return addNotice(
+    {
+      ...log(next, now, "failed", text, event.table),
+      failures: [...state.failures, now].slice(-MAX_BATCH_POINTS),
+    },
+    `${event.table} failed (${event.code}); retried next cycle`,
+  );
+}
+
+function onError(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "error" }>,
+  now: number,
+): UiState {
+  const retry = event.retryInSeconds !== null;
+  const last = state.outages[state.outages.length - 1];
+  const outages = retry && (!last || last.to !== null)
+    ? [...state.outages, { from: now, to: null }]
+    : state.outages;
+  const tables = Object.fromEntries(
+    Object.entries(state.tables).map(([k, t]) => [k, t.active ? { ...t, active: false } : t]),
+  );
+  return {
+    ...log(
+      state,
+      now,
+      retry ? "retry" : "error",
+      `${event.code}: ${event.message}${retry ? ` (retry in ${event.retryInSeconds}s)` : ""}`,
+    ),
+    tables,
+    outages,
+    activity: null,
+    // A failure while paused leaves the loop paused (it is asleep, not retrying).
+    status: !retry || state.status === "paused" ? state.status : "retrying",
+    lastError: `${event.code}: ${event.message}`,
+    nextCycleAt: retry ? now + event.retryInSeconds! * 1000 : null,
+  };
+}
+
+function onQueryResult(
+  state: UiState,
+  event: Extract<WorkerEvent, { type: "query_result" }>,
+): UiState {
+  const sent = state.lastQuery;
+  const keep = sent === null || state.input.trim() !== sent;
+  return {
+    ...state,
+    queryRunning: false,
+    queryStartedAt: null,
+    queryError: null,
+    scroll: 0,
+    column: 0,
+    // The prompt empties like a shell's after a command that worked.
+    input: keep ? state.input : "",
+    caret: keep ? state.caret : 0,
+    result: {
+      columns: event.columns,
+      rows: event.rows,
+      rowCount: event.rowCount,
+      truncated: event.truncated,
+      elapsedMs: event.elapsedMs,
+    },
+  };
 }
