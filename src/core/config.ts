@@ -116,28 +116,12 @@ export const CONFIG_ENV_NAMES: readonly string[] = Object.keys(SETTINGS);
 
 type Lookup = (name: string) => string | undefined;
 
-/** Builds the Config from environment variables and flags (flags win). */
-export function loadConfig(
+/** The Postgres connection: DATABASE_URL (or POSTGRES_URL) or the POSTGRES_* settings. */
+function readConnection(
+  { get, read, problems }: Reader,
   env: Lookup,
-  flags: ConfigFlags = {},
-  readText: ReadText = () => {
-    throw new Error("no file reader");
-  },
-): Config {
-  const get = (name: SettingName): string => {
-    const flag = (SETTINGS[name] as Setting).flag as FlagName | null;
-    const fromFlag = flag ? flags[flag] : undefined;
-    return fromFlag ?? env(name) ?? ENV_DEFAULTS[name];
-  };
-  const problems: string[] = [];
-  /** The setting's value, read and checked by its declaration. */
-  const read = <N extends SettingName>(
-    name: N,
-  ): ReturnType<(typeof SETTINGS)[N]["read"]> =>
-    (SETTINGS[name].read as Setting["read"])(get(name), name, problems) as ReturnType<
-      (typeof SETTINGS)[N]["read"]
-    >;
-
+  readText: ReadText,
+): { pg: PgConnectionConfig; url: string } {
   const urlVariable = get("DATABASE_URL") ? "DATABASE_URL" : "POSTGRES_URL";
   const url = get("DATABASE_URL") || env("POSTGRES_URL") || "";
   if (url && !/^postgres(ql)?:\/\//i.test(url)) {
@@ -171,6 +155,11 @@ export function loadConfig(
     password: read("POSTGRES_PASSWORD"),
     database: urlPart(url, "database") ?? read("POSTGRES_DB"),
   };
+  return { pg, url };
+}
+
+/** The tables selected (POSTGRES_TABLES, the sync file's "include", or one table) and their overrides. */
+function readSelection({ get, read, problems }: Reader, flags: ConfigFlags, readText: ReadText) {
   const schema = read("POSTGRES_SCHEMA");
   const table = read("POSTGRES_TABLE");
   const keyRaw = read("POSTGRES_PRIMARY_KEY");
@@ -182,7 +171,6 @@ export function loadConfig(
       } has an empty column name (e.g. POSTGRES_PRIMARY_KEY=id or tenant_id,id)`,
     );
   }
-  const logFormat = read("LOG_FORMAT");
   const syncFilePath = read("SYNC_CONFIG");
   let syncFile = { include: null as readonly string[] | null, tables: {} };
   if (syncFilePath) {
@@ -230,6 +218,46 @@ export function loadConfig(
       "DUCKDB_TABLE names one target but several tables are selected (name targets per table in the sync file instead)",
     );
   }
+  return { schema, table, primaryKey, tables, multiTable, syncFilePath, syncFile };
+}
+
+/** A setting's text (flags win over the environment) and its value read by its declaration. */
+interface Reader {
+  readonly get: (name: SettingName) => string;
+  readonly read: <N extends SettingName>(name: N) => ReturnType<(typeof SETTINGS)[N]["read"]>;
+  readonly problems: string[];
+}
+
+function readerOf(env: Lookup, flags: ConfigFlags): Reader {
+  const problems: string[] = [];
+  const get = (name: SettingName): string => {
+    const flag = (SETTINGS[name] as Setting).flag as FlagName | null;
+    const fromFlag = flag ? flags[flag] : undefined;
+    return fromFlag ?? env(name) ?? ENV_DEFAULTS[name];
+  };
+  const read = <N extends SettingName>(
+    name: N,
+  ): ReturnType<(typeof SETTINGS)[N]["read"]> =>
+    (SETTINGS[name].read as Setting["read"])(get(name), name, problems) as ReturnType<
+      (typeof SETTINGS)[N]["read"]
+    >;
+  return { get, read, problems };
+}
+
+/** Builds the Config from environment variables and flags (flags win). */
+export function loadConfig(
+  env: Lookup,
+  flags: ConfigFlags = {},
+  readText: ReadText = () => {
+    throw new Error("no file reader");
+  },
+): Config {
+  const reader = readerOf(env, flags);
+  const { read, problems } = reader;
+  const { pg, url } = readConnection(reader, env, readText);
+  const selection = readSelection(reader, flags, readText);
+  const { schema, table, primaryKey, tables, multiTable, syncFilePath, syncFile } = selection;
+  const logFormat = read("LOG_FORMAT");
   const wideNumeric = read("NUMERIC_WIDE");
   const reconcileMode = read("RECONCILE_DELETES_MODE");
   const single = tables.length === 1 && !multiTable ? tables[0]! : { schema, table };
