@@ -47,116 +47,10 @@ export function diffSchema(
   const targetByName = new Map(target.map((c) => [c.name, c]));
   const sourceNames = new Set(source.map((c) => c.name));
   const changes: DriftChange[] = [];
+  const previous = { knownDropped, pgTypes: previousPgTypes, attnums: previousAttnums };
   for (const column of source) {
-    const existing = targetByName.get(column.name);
-    const ident = quoteIdent(column.name);
-    if (!existing) {
-      changes.push({
-        kind: "column_added",
-        column: column.name,
-        detail: `added ${column.pgType} as ${column.duckType}`,
-        ddl: `ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
-        backfill: true,
-        newType: column.duckType,
-      });
-      continue;
-    }
-    const seenAttnum = previousAttnums.get(column.name);
-    const readded = knownDropped.has(column.name);
-    if (
-      readded ||
-      (seenAttnum !== undefined && column.attnum !== undefined && seenAttnum !== column.attnum)
-    ) {
-      // Same name, different column: dropped and re-added, or a rename. Its
-      // values in DuckDB belong to another column: re-copy them all.
-      const retype = existing.duckType !== column.duckType;
-      // With a new type the old column goes and a fresh one comes: the old
-      // values may not convert, and every value is re-copied anyway.
-      changes.push({
-        kind: "column_replaced",
-        column: column.name,
-        detail:
-          `dropped and re-added (or renamed) in Postgres as ${column.pgType}; every value re-copied`,
-        ddl: retype
-          ? `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`
-          : null,
-        backfill: true,
-        ...(retype ? { newType: column.duckType } : {}),
-      });
-      continue;
-    }
-    const before = previousPgTypes.get(column.name);
-    const sourceChanged = before !== undefined && before !== column.pgType;
-    if (existing.duckType === column.duckType) {
-      // e.g. varchar(20) -> text: both are VARCHAR in DuckDB, nothing to run.
-      if (sourceChanged) {
-        changes.push({
-          kind: "type_widened",
-          column: column.name,
-          detail: `${before} -> ${column.pgType} (DuckDB type ${column.duckType} unchanged)`,
-          ddl: null,
-          backfill: true,
-        });
-      }
-      continue;
-    }
-    if (
-      !sourceChanged && before !== undefined && existing.duckType === "VARCHAR" &&
-      (column.duckType.endsWith("[]") || column.duckType === "INTERVAL")
-    ) {
-      // Same Postgres type, better mapping since an upgrade (arrays were text
-      // and are now LISTs, intervals now INTERVAL): the old text would mix
-      // with the new values, so the column is rebuilt and every value re-copied.
-      changes.push({
-        kind: "type_changed",
-        column: column.name,
-        detail:
-          `${column.pgType} now maps to ${column.duckType} (was VARCHAR); every value re-copied`,
-        ddl:
-          `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
-        backfill: true,
-        newType: column.duckType,
-      });
-      continue;
-    }
-    if (isWidening(existing.duckType, column.duckType)) {
-      changes.push({
-        kind: "type_widened",
-        column: column.name,
-        detail: `${existing.duckType} -> ${column.duckType}`,
-        ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE ${column.duckType}`,
-        backfill: true,
-        newType: column.duckType,
-      });
-      continue;
-    }
-    // Narrowing (the DuckDB column already holds every new value) or an
-    // unrelated change (only text holds both old and new values): never lose
-    // values already copied.
-    const keep = isWidening(column.duckType, existing.duckType) ||
-      existing.duckType === "VARCHAR";
-    if (keep) {
-      if (sourceChanged) {
-        changes.push({
-          kind: "type_changed",
-          column: column.name,
-          detail:
-            `${before} -> ${column.pgType}; DuckDB keeps ${existing.duckType}, which holds every value`,
-          ddl: null,
-          backfill: true,
-        });
-      }
-      continue;
-    }
-    changes.push({
-      kind: "type_changed",
-      column: column.name,
-      detail:
-        `${existing.duckType} -> VARCHAR (source is now ${column.pgType}; kept as text so no value is lost)`,
-      ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE VARCHAR`,
-      backfill: true,
-      newType: "VARCHAR",
-    });
+    const change = columnChange(table, column, targetByName.get(column.name), previous);
+    if (change) changes.push(change);
   }
   for (const column of target) {
     if (!sourceNames.has(column.name) && !knownDropped.has(column.name)) {
@@ -170,6 +64,124 @@ export function diffSchema(
     }
   }
   return changes;
+}
+
+/** What one source column's drift is against its DuckDB column (absent: added), or null. */
+function columnChange(
+  table: string,
+  column: ColumnMapping,
+  existing: TargetColumn | undefined,
+  previous: {
+    readonly knownDropped: ReadonlySet<string>;
+    readonly pgTypes: ReadonlyMap<string, string>;
+    readonly attnums: ReadonlyMap<string, number>;
+  },
+): DriftChange | null {
+  const ident = quoteIdent(column.name);
+  if (!existing) {
+    return {
+      kind: "column_added",
+      column: column.name,
+      detail: `added ${column.pgType} as ${column.duckType}`,
+      ddl: `ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
+      backfill: true,
+      newType: column.duckType,
+    };
+  }
+  const seenAttnum = previous.attnums.get(column.name);
+  const readded = previous.knownDropped.has(column.name);
+  if (
+    readded ||
+    (seenAttnum !== undefined && column.attnum !== undefined && seenAttnum !== column.attnum)
+  ) {
+    // Same name, different column: dropped and re-added, or a rename. Its
+    // values in DuckDB belong to another column: re-copy them all.
+    const retype = existing.duckType !== column.duckType;
+    // With a new type the old column goes and a fresh one comes: the old
+    // values may not convert, and every value is re-copied anyway.
+    return {
+      kind: "column_replaced",
+      column: column.name,
+      detail:
+        `dropped and re-added (or renamed) in Postgres as ${column.pgType}; every value re-copied`,
+      ddl: retype
+        ? `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`
+        : null,
+      backfill: true,
+      ...(retype ? { newType: column.duckType } : {}),
+    };
+  }
+  const before = previous.pgTypes.get(column.name);
+  const sourceChanged = before !== undefined && before !== column.pgType;
+  if (existing.duckType === column.duckType) {
+    // e.g. varchar(20) -> text: both are VARCHAR in DuckDB, nothing to run.
+    if (sourceChanged) {
+      return {
+        kind: "type_widened",
+        column: column.name,
+        detail: `${before} -> ${column.pgType} (DuckDB type ${column.duckType} unchanged)`,
+        ddl: null,
+        backfill: true,
+      };
+    }
+    return null;
+  }
+  if (
+    !sourceChanged && before !== undefined && existing.duckType === "VARCHAR" &&
+    (column.duckType.endsWith("[]") || column.duckType === "INTERVAL")
+  ) {
+    // Same Postgres type, better mapping since an upgrade (arrays were text
+    // and are now LISTs, intervals now INTERVAL): the old text would mix
+    // with the new values, so the column is rebuilt and every value re-copied.
+    return {
+      kind: "type_changed",
+      column: column.name,
+      detail:
+        `${column.pgType} now maps to ${column.duckType} (was VARCHAR); every value re-copied`,
+      ddl:
+        `ALTER TABLE ${table} DROP COLUMN ${ident}; ALTER TABLE ${table} ADD COLUMN ${ident} ${column.duckType}`,
+      backfill: true,
+      newType: column.duckType,
+    };
+  }
+  if (isWidening(existing.duckType, column.duckType)) {
+    return {
+      kind: "type_widened",
+      column: column.name,
+      detail: `${existing.duckType} -> ${column.duckType}`,
+      ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE ${column.duckType}`,
+      backfill: true,
+      newType: column.duckType,
+    };
+  }
+  // Narrowing (the DuckDB column already holds every new value) or an
+  // unrelated change (only text holds both old and new values): never lose
+  // values already copied.
+  const keep = isWidening(column.duckType, existing.duckType) ||
+    existing.duckType === "VARCHAR";
+  if (keep) {
+    if (sourceChanged) {
+      return {
+        kind: "type_changed",
+        column: column.name,
+        detail:
+          `${before} -> ${column.pgType}; DuckDB keeps ${existing.duckType}, which holds every value`,
+        ddl: null,
+        backfill: true,
+      };
+    }
+    return null;
+  }
+  return {
+    kind: "type_changed",
+    column: column.name,
+    detail:
+      `${existing.duckType} -> VARCHAR (source is now ${column.pgType}; kept as text so no value is lost)`,
+    ddl: `ALTER TABLE ${table} ALTER COLUMN ${ident} TYPE VARCHAR`,
+    backfill: true,
+    newType: "VARCHAR",
+  };
+  return null;
 }
 
 /**
