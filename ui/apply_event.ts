@@ -26,7 +26,7 @@ export function addNotice(state: UiState, message: string): UiState {
 }
 
 /** The known table a message is about (the longest name it mentions), or null. */
-export function tableIn(state: UiState, text: string): string | null {
+function tableIn(state: UiState, text: string): string | null {
   let found: string | null = null;
   for (const name of Object.keys(state.tables)) {
     if (text.includes(name) && (found === null || name.length > found.length)) found = name;
@@ -59,7 +59,7 @@ function log(
   return { ...state, log: next.length > MAX_LOG ? next.slice(-MAX_LOG) : next };
 }
 
-export function driftText(d: DriftRecord): string {
+function driftText(d: DriftRecord): string {
   return `${d.table} ${d.kind} ${d.column}: ${d.detail}${d.ddl ? ` | ${d.ddl}` : " | no DDL"}`;
 }
 

@@ -41,7 +41,7 @@ export function countdown(state: UiState): string {
 /** "retrying" and a space. */
 const WORD_WIDTH = 9;
 
-export const keyText = (t: TableView) => (t.key ? t.key.join(", ") : "-");
+const keyText = (t: TableView) => (t.key ? t.key.join(", ") : "-");
 
 /** One table's line: name, state word, detail; with `wide`, copied, cursor and key too. */
 export function tableLine(
@@ -126,6 +126,6 @@ export function CheckpointPane({ state, width, height, focused, wide }: Checkpoi
 }
 
 /** ", lag 0.8s" after a streamed table's position, when a batch reported one. */
-export function lagText(t: TableView): string {
+function lagText(t: TableView): string {
   return t.lagMs === null ? "" : `, lag ${(t.lagMs / 1000).toFixed(1)}s`;
 }

@@ -30,7 +30,7 @@ function sessionBatches(state: UiState, table: string): string {
   }: ${last.rows.toLocaleString("en-US")} rows in ${Math.round(last.durationMs)} ms`;
 }
 
-export function detailTitle(state: UiState): string {
+function detailTitle(state: UiState): string {
   const d = state.detail;
   if (!d) return "";
   if (d.kind === "table") return `Table ${d.table}`;
@@ -38,7 +38,7 @@ export function detailTitle(state: UiState): string {
   return `Row ${d.index + 1} of ${state.result?.rows.length ?? 0}`;
 }
 
-export function detailLines(state: UiState, width: number): SegLine[] {
+function detailLines(state: UiState, width: number): SegLine[] {
   const d = state.detail;
   if (!d) return [];
   if (d.kind === "table") {

@@ -7,15 +7,6 @@
 import { compactNumber, formatDuration, localClock } from "./format.ts";
 import type { TableView, UiState } from "./state_types.ts";
 
-export type TableWord =
-  | "in sync"
-  | "copying"
-  | "behind"
-  | "retrying"
-  | "failed"
-  | "paused"
-  | "waiting";
-
 export interface Health {
   readonly word: string;
   readonly color: string;

@@ -5,7 +5,7 @@ import { Text } from "ink";
 import { Pane } from "./pane.tsx";
 import { clip, positionInfo } from "./format.ts";
 
-export const HELP_LINES = [
+const HELP_LINES = [
   "Tab / Shift+Tab  next / previous pane; 1 Tables, 2 Events, 3 results; / or : the prompt",
   "j/k ↑/↓          move in the focused pane; PgUp/PgDn a page; g/G or Home/End first/last",
   "Enter            details: a table's checkpoint, health and history; an event whole; a row",

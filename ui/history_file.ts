@@ -2,7 +2,7 @@
 // multi-line query stays one entry), newest last, read at start and rewritten
 // whole after each query. A missing or damaged file reads as an empty history.
 
-export const HISTORY_FILE = "query_history.jsonl";
+const HISTORY_FILE = "query_history.jsonl";
 const KEPT = 500;
 
 export function parseHistory(text: string): string[] {

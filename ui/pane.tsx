@@ -17,7 +17,7 @@ export interface PaneProps {
   readonly children?: ReactNode;
 }
 
-export function borderTitle(title: string, info: string, width: number): string {
+function borderTitle(title: string, info: string, width: number): string {
   const inner = Math.max(0, width - 2);
   const left = clipWidth(`─ ${title} `, inner);
   const right = info ? ` ${info} ─` : "";
@@ -59,7 +59,7 @@ export interface Seg {
 export type SegLine = readonly Seg[];
 
 /** The segments cut to `width` cells (an ellipsis marks the cut). */
-export function fitLine(line: SegLine, width: number): Seg[] {
+function fitLine(line: SegLine, width: number): Seg[] {
   const total = line.reduce((n, s) => n + displayWidth(s.text), 0);
   if (total <= width) return [...line];
   const out: Seg[] = [];

@@ -19,7 +19,7 @@ export interface QueryPaneProps {
 }
 
 /** Prompt lines shown at most; a longer query scrolls with its caret. */
-export const MAX_PROMPT_LINES = 5;
+const MAX_PROMPT_LINES = 5;
 
 export function promptLineCount(input: string): number {
   return Math.min(MAX_PROMPT_LINES, input.split("\n").length);
@@ -32,7 +32,7 @@ interface PromptRow {
 }
 
 /** The prompt's visible lines: "duckdb> " then "    ..> ", the caret's line kept in view. */
-export function promptRows(input: string, caret: number, width: number, focused: boolean) {
+function promptRows(input: string, caret: number, width: number, focused: boolean) {
   const lines = input.split("\n");
   let at = 0;
   let caretLine = 0;
@@ -144,7 +144,7 @@ export function QueryPane({ state, width, height, browsing }: QueryPaneProps) {
 }
 
 /** The idle hint, with a table that is actually synced. */
-export function exampleHint(tables: readonly string[]): string {
+function exampleHint(tables: readonly string[]): string {
   if (tables.includes("analytics_subscriptions") || tables.length === 0) {
     return "/ to type SQL, e.g. SELECT plan, count(*) FROM analytics_subscriptions GROUP BY ALL";
   }

@@ -31,7 +31,7 @@ type Shape = { width: number; numeric: boolean };
 const shapesOf = new WeakMap<QueryView, Shape[]>();
 
 /** Per column: its width over the header and every kept row, and whether it is numeric. */
-export function columnShapes(result: QueryView): Shape[] {
+function columnShapes(result: QueryView): Shape[] {
   const known = shapesOf.get(result);
   if (known) return known;
   const shapes = measure(result);

@@ -40,7 +40,7 @@ export function resolveSelection(selected: number, count: number): number {
 }
 
 /** The panes Tab visits, in order: the result browser only when there is a result. */
-export function focusOrder(state: UiState): PaneId[] {
+function focusOrder(state: UiState): PaneId[] {
   return state.result ? ["tables", "events", "results", "prompt"] : ["tables", "events", "prompt"];
 }
 

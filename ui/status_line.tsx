@@ -42,11 +42,11 @@ export function statusText(state: UiState): { text: string; color: string } {
 }
 
 /** Seeding works on the demo table only. */
-export function canSeed(state: UiState): boolean {
+function canSeed(state: UiState): boolean {
   return state.demo || "analytics_subscriptions" in state.tables;
 }
 
-export function keyHelp(state: UiState): string {
+function keyHelp(state: UiState): string {
   if (state.focus === "prompt") {
     return "Enter run · Esc/Tab leave · Alt+Enter new line · ↑/↓ history · Ctrl+C quit";
   }

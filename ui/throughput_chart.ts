@@ -20,7 +20,7 @@ export interface Chart {
   readonly scale: number;
 }
 
-export function bucketSize(spanMs: number, columns: number): number {
+function bucketSize(spanMs: number, columns: number): number {
   for (const b of BUCKETS) if (b * columns * 1000 >= spanMs) return b;
   return BUCKETS[BUCKETS.length - 1]!;
 }

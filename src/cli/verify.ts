@@ -38,7 +38,7 @@ export async function commandVerify(ctx: CliContext): Promise<number> {
 }
 
 /** The error naming the tables that are not equal, or null when all are (or were skipped). */
-export function verifyFailure(
+function verifyFailure(
   verdicts: readonly TableVerdict[],
   repair: boolean,
 ): SyncError | null {

@@ -118,6 +118,6 @@ function sameRow(written: readonly TupleValue[], deleted: readonly TupleValue[])
 }
 
 /** One string per key, for a Map. */
-export function keyId(key: readonly string[]): string {
+function keyId(key: readonly string[]): string {
   return JSON.stringify(key);
 }

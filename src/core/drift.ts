@@ -181,7 +181,6 @@ function columnChange(
     backfill: true,
     newType: "VARCHAR",
   };
-  return null;
 }
 
 /**

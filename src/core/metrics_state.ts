@@ -92,7 +92,7 @@ export const METRICS = {
 export type MetricKey = keyof typeof METRICS;
 
 /** Upper bounds of the cycle-duration histogram's buckets, seconds. */
-export const CYCLE_BUCKETS: readonly number[] = [
+const CYCLE_BUCKETS: readonly number[] = [
   0.05,
   0.1,
   0.25,

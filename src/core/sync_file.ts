@@ -7,7 +7,7 @@ import { formatSelector, readSelector, suggestSelector } from "./selector.ts";
 /** How a table is kept in sync. */
 export type TableMode = "incremental" | "full_refresh" | "skip";
 
-export const TABLE_MODES: readonly TableMode[] = ["incremental", "full_refresh", "skip"];
+const TABLE_MODES: readonly TableMode[] = ["incremental", "full_refresh", "skip"];
 
 export interface TableOverride {
   readonly cursorColumn?: string;

@@ -19,13 +19,13 @@ function part(side: Side, m: ColumnMapping): string {
 }
 
 /** The canonical text of `columns` of a row: identical bytes in Postgres and DuckDB. */
-export function rowText(side: Side, columns: readonly ColumnMapping[]): string {
+function rowText(side: Side, columns: readonly ColumnMapping[]): string {
   if (columns.length === 0) return "''";
   return columns.map((m) => part(side, m)).join(" || '|' || ");
 }
 
 /** A 60-bit integer from the first 15 hex digits of an md5, on either engine. */
-export function hashInt(side: Side, md5: string): string {
+function hashInt(side: Side, md5: string): string {
   return side === "pg"
     ? `('x' || substr(${md5}, 1, 15))::bit(60)::int8`
     : `CAST('0x' || substr(${md5}, 1, 15) AS BIGINT)`;
@@ -45,7 +45,7 @@ export function keyHashIn(
 }
 
 /** Key columns as "a=1, b=x" text for people to read. */
-export function keyLabel(side: Side, key: readonly ColumnMapping[]): string {
+function keyLabel(side: Side, key: readonly ColumnMapping[]): string {
   if (key.length === 0) return "''";
   return key.map((m) => {
     const v = side === "pg"

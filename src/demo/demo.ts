@@ -8,7 +8,7 @@ import { SyncError } from "../core/errors.ts";
 import { join } from "node:path";
 import { DEMO_PORT_FILE, type DemoWorkerMessage } from "./demo_files.ts";
 
-export const DEMO_ORIGIN = "embedded demo database";
+const DEMO_ORIGIN = "embedded demo database";
 
 /** The port of a demo database another process is serving from this STATE_DIR, if any. */
 export async function runningDemoPort(stateDir: string): Promise<number | null> {

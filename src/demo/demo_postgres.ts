@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { DEMO_DIR_NAME, DEMO_PORT_FILE } from "./demo_files.ts";
 
 /** The demo schema and seed rows, found relative to this module (works in a compiled binary). */
-export const INIT_SQL_FILES = [
+const INIT_SQL_FILES = [
   new URL("../../postgres/init/01_schema.sql", import.meta.url),
   new URL("../../postgres/init/02_seed.sql", import.meta.url),
 ];

@@ -20,7 +20,7 @@ export interface SeedResult {
 }
 
 /** The table comment postgres/init/01_schema.sql sets on the demo table. */
-export const DEMO_TABLE_COMMENT = "postgres-duckdb-sync demo table";
+const DEMO_TABLE_COMMENT = "postgres-duckdb-sync demo table";
 
 const REQUIRED = ["id", "email", "plan", "lifetime_value"];
 const PLANS = ["free", "starter", "pro", "business", "enterprise"];

@@ -19,7 +19,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { fatalEvent, scrubEvent } from "./scrub_event.ts";
 import { MetricsServer } from "./metrics_server.ts";
 
-export const QUERY_ROWS_SENT = 500;
+const QUERY_ROWS_SENT = 500;
 
 export interface EngineHostOptions {
   readonly config: Config;

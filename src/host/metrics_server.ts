@@ -9,7 +9,7 @@ import { configError } from "../core/errors.ts";
 import { MetricsState } from "../core/metrics_state.ts";
 import type { WorkerEvent } from "./protocol.ts";
 
-export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 export class MetricsServer {
   readonly state: MetricsState;

@@ -27,7 +27,7 @@ import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "../core/sql.ts"
 export type { ScanState } from "../core/scan_state.ts";
 
 /** The PostgreSQL release that has TID Range Scans (a ctid range read sequentially). */
-export const MIN_SCAN_SERVER_VERSION = 140000;
+const MIN_SCAN_SERVER_VERSION = 140000;
 
 /**
  * Whether a bootstrap may scan blocks: an ordinary heap table (not

@@ -65,7 +65,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** The schema version this program writes. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 interface Row {
   [key: string]: unknown;

@@ -53,7 +53,7 @@ export async function withLineSize<T>(
   }
 }
 
-export function selectFromCsv(columns: readonly ColumnMapping[]): string {
+function selectFromCsv(columns: readonly ColumnMapping[]): string {
   return columns.map((c) =>
     c.fromCsv ? `${c.fromCsv} AS ${quoteIdent(c.name)}` : quoteIdent(c.name)
   ).join(", ");

@@ -9,9 +9,9 @@ import { describeTable, describeTables, type TableDescription } from "./postgres
 import type { TablePlan } from "../core/table_plan.ts";
 
 /** How old a description may be when its table's sync starts. */
-export const FRESH_MS = 2000;
+const FRESH_MS = 2000;
 /** Tables described by one batch of catalog queries. */
-export const CHUNK = 50;
+const CHUNK = 50;
 
 interface Entry {
   readonly at: number;

@@ -49,7 +49,7 @@ export function unconvertibleSql(
 }
 
 /** The first column (in table order) with a value DuckDB cannot convert, or null. */
-export async function findUnconvertible(
+async function findUnconvertible(
   connection: DuckDBConnection,
   readAllVarchar: string,
   columns: readonly ColumnMapping[],

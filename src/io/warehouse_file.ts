@@ -19,7 +19,7 @@ import { Warehouse } from "./warehouse.ts";
  * 64 KiB blocks they take 44 MiB, and a 1M-row table is as small as before
  * (16 KiB blocks would make that one about half again as large).
  */
-export const BLOCK_SIZE = 65_536;
+const BLOCK_SIZE = 65_536;
 
 export interface OpenOptions {
   readonly readOnly?: boolean;

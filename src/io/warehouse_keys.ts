@@ -11,7 +11,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { SyncError } from "../core/errors.ts";
 import { quoteIdent, quoteLiteral } from "../core/sql.ts";
 
-export const SYNC_SCHEMA = "_sync";
+const SYNC_SCHEMA = "_sync";
 const KEYS_TABLE = `${quoteIdent(SYNC_SCHEMA)}.${quoteIdent("keys")}`;
 
 async function rows(connection: DuckDBConnection, sql: string): Promise<unknown[][]> {

@@ -96,7 +96,7 @@ export interface SinkOptions {
  * grows with the table and the closing checkpoint takes seconds at 10M rows
  * (docs/performance.md).
  */
-export const ROWS_PER_CHECKPOINT = 2_000_000;
+const ROWS_PER_CHECKPOINT = 2_000_000;
 
 export class BatchSink {
   /** Rows and batches loaded by this sink. */

@@ -97,7 +97,7 @@ export function statusRow(
 }
 
 /** "block 221 of 3421 (6%)" while a first copy by block ranges is under way. */
-export function firstCopyProgress(scan: ScanState | null): string | null {
+function firstCopyProgress(scan: ScanState | null): string | null {
   if (!scan) return null;
   const percent = scan.blocks > 0 ? Math.floor((scan.nextBlock / scan.blocks) * 100) : 100;
   return `block ${scan.nextBlock} of ${scan.blocks} (${percent}%)`;

@@ -21,7 +21,7 @@ import { refuseOtherSource } from "./table_guards.ts";
 import { fenceReplay } from "./replay.ts";
 
 /** Keys named per kind of difference in the text output. */
-export const KEYS_SHOWN = 10;
+const KEYS_SHOWN = 10;
 
 export type VerifyStatus = "equal" | "differs" | "not_synced" | "skipped" | "error";
 
