@@ -31,11 +31,10 @@ export interface CurrentColumn {
 /** same: nothing to do; follow: columns only added or dropped; break: re-copy, for `reason`. */
 export type ShapeVerdict =
   | { readonly kind: "same" }
-  | { readonly kind: "follow" }
+  | { readonly kind: "follow"; readonly reason: string }
   | { readonly kind: "break"; readonly reason: string };
 
 const SAME: ShapeVerdict = { kind: "same" };
-const FOLLOW: ShapeVerdict = { kind: "follow" };
 
 /**
  * The table now against what its copy was made from. Columns are matched by
@@ -54,7 +53,7 @@ export function compareWithRecorded(
   }
   const attnums = recorded.attnums ?? {};
   const byAttnum = new Map(Object.entries(attnums).map(([name, n]) => [n, name]));
-  let changed = false;
+  const added: string[] = [];
   for (const column of current.columns) {
     const before = recorded.pgTypes[column.name];
     const beforeAttnum = attnums[column.name];
@@ -66,7 +65,7 @@ export function compareWithRecorded(
           reason: `column ${renamedFrom} was renamed to ${column.name}`,
         };
       }
-      changed = true;
+      added.push(column.name);
       continue;
     }
     if (
@@ -86,8 +85,13 @@ export function compareWithRecorded(
     }
   }
   const names = new Set(current.columns.map((c) => c.name));
-  if (Object.keys(recorded.pgTypes).some((name) => !names.has(name))) changed = true;
-  return changed ? FOLLOW : SAME;
+  const dropped = Object.keys(recorded.pgTypes).filter((name) => !names.has(name));
+  if (added.length === 0 && dropped.length === 0) return SAME;
+  const parts = [
+    ...(added.length > 0 ? [`column(s) ${added.join(", ")} added`] : []),
+    ...(dropped.length > 0 ? [`column(s) ${dropped.join(", ")} dropped`] : []),
+  ];
+  return { kind: "follow", reason: parts.join(" and ") };
 }
 
 /** Whether the table's columns differ in any way from the recorded ones (a schema change). */
@@ -136,7 +140,7 @@ export function compareRelation(
       return { kind: "break", reason: `column ${column.name} changed type` };
     }
   }
-  return changed ? FOLLOW : SAME;
+  return changed ? { kind: "follow", reason: "columns added or dropped in the stream" } : SAME;
 }
 
 /**

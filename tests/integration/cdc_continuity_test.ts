@@ -277,6 +277,9 @@ Deno.test("cdc: under sync --loop, schema changes made while the stream runs (re
           `ALTER TABLE s1.t DROP COLUMN b; ALTER TABLE s1.t ADD COLUMN b text;
            UPDATE s1.t SET b = 'readded' WHERE id % 3 = 0;`,
           `INSERT INTO s1.t (id, n, a) SELECT g, 'n', 'late' FROM generate_series(100, 150) g;`,
+          // Rows inserted just before a column is added with a default get the default.
+          `INSERT INTO s1.t (id, n) SELECT g, 'd' FROM generate_series(200, 220) g;
+           ALTER TABLE s1.t ADD COLUMN c text DEFAULT 'dflt';`,
         ];
         for (const step of steps) {
           await owner(step);
@@ -290,6 +293,25 @@ Deno.test("cdc: under sync --loop, schema changes made while the stream runs (re
         await loop.stdout.cancel().catch(() => {});
         assertEquals(status.code, 0, log);
       }
-      await assertSameRows(db, "s1.t", "s1_t", allColumns(["id", "n", "a", "b"]));
+      await assertSameRows(db, "s1.t", "s1_t", allColumns(["id", "n", "a", "b", "c"]));
+    },
+  ));
+
+Deno.test("cdc: rows inserted before a column added with a default, while nothing streamed, get the default", () =>
+  withCdcDb(
+    `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' FROM generate_series(1, 10) g;`,
+    async (db) => {
+      const env = { POSTGRES_TABLES: "public.t" };
+      await syncOk(db, env);
+      await db.sql(
+        `SET ROLE ${db.user}; INSERT INTO t SELECT g, 'new' FROM generate_series(11, 20) g;
+        ALTER TABLE t ADD COLUMN region text DEFAULT 'eu'; ALTER TABLE t DROP COLUMN v;`,
+      );
+      const run = await syncOk(db, env);
+      assertMatch(
+        run.stderr,
+        /copying it again, as column\(s\) region added and column\(s\) v dropped/,
+      );
+      await assertSameRows(db, "t", "public_t", allColumns(["id", "region"]));
     },
   ));

@@ -142,11 +142,6 @@ export class CdcSession implements SyncMethod {
       );
       const streamed = published.tables.map((t) => this.#tables.get(t.plan.target))
         .filter((t): t is CdcTable => t !== undefined);
-      // Columns added or dropped while nothing streamed: DuckDB follows them first.
-      for (const table of streamed) {
-        if (copied.has(table.plan.target) || table.verdict.kind !== "follow") continue;
-        await this.#tables.follow(ctx, table);
-      }
       const results = await this.#streamAll(ctx, client, names, from, streamed, copied);
       failures.push(...this.#failures);
       return { results: results.filter((_, i) => !streamed[i]!.failed), failures };
@@ -187,6 +182,14 @@ export class CdcSession implements SyncMethod {
     }
     await this.#ensureStream(ctx, names, from);
     await this.#drain(ctx, target);
+    // Columns added or dropped between cycles that the stream has not reached
+    // yet: followed now, once every change made before them is applied.
+    for (const { plan } of streamed) {
+      const table = this.#tables.get(plan.target);
+      if (table && !table.failed && table.verdict.kind === "follow") {
+        await this.#tables.follow(ctx, table);
+      }
+    }
     this.#warnedRetained = await warnRetained(ctx, client, names.slot, this.#warnedRetained);
     const results: TableCycleResult[] = [];
     for (const table of streamed) {

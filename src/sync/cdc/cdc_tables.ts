@@ -296,13 +296,21 @@ export class CdcTables {
     const key = cdcKey(plan, shapeOf(description), identity);
     const lsnText = ctx.store.lsn(plan.target);
     const recorded = ctx.store.schema(plan.target);
-    const verdict: ShapeVerdict = lsnText && recorded
+    let verdict: ShapeVerdict = lsnText && recorded
       ? compareWithRecorded(recorded, description)
       : { kind: "same" };
     const known = this.#tables.get(plan.target);
-    if (known && !known.failed && verdict.kind === "same") {
+    if (known && !known.failed && verdict.kind !== "break") {
+      // Columns only added or dropped: the stream goes on in the shape it was
+      // streaming, and the change is followed at its place in the stream (or
+      // after this cycle's changes), so rows inserted before it get its values.
       known.verdict = verdict;
       return known;
+    }
+    if (verdict.kind === "follow") {
+      // No shape to stream the changes made before it in (a new process):
+      // copied again rather than guessed.
+      verdict = { kind: "break", reason: `${verdict.reason} while nothing streamed` };
     }
     const table = this.#tableOf(ctx, plan, description, key, lsnText ? parseLsn(lsnText) : null);
     table.fullIdentity = identity === "f";
