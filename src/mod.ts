@@ -3,7 +3,7 @@
 // free to change shape as long as this stays.
 
 // First: sets DuckDB's allocator options before any module loads DuckDB.
-import "./io/duckdb_allocator.ts";
+import "./io/duckdb/allocator.ts";
 export type { Config } from "./core/config.ts";
 export { cellText } from "./core/query_result.ts";
 export { formatBytes } from "./core/event_log.ts";

@@ -1,7 +1,7 @@
 // Owns `query "SQL" [--format table|csv|json]`: read-only SQL on the DuckDB file.
 
 import { formatResult, type QueryFormat } from "../core/query_result.ts";
-import { queryWarehouse } from "../io/warehouse_query.ts";
+import { queryWarehouse } from "../io/duckdb/warehouse_query.ts";
 import { configFrom, UsageError } from "./args.ts";
 import type { CliContext } from "./context.ts";
 

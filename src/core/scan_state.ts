@@ -1,6 +1,6 @@
 // Owns the shapes of a first copy's progress that the checkpoint keeps: the
 // safe horizon read before a cycle's data queries, and the state of a block
-// scan under way (io/block_scan.ts reads the table; sync/cursor/scan_phase.ts runs it).
+// scan under way (io/postgres/block_scan.ts reads the table; sync/cursor/scan_phase.ts runs it).
 
 export interface Horizon {
   /** Exact text of the horizon timestamp (UTC); rows with cursor < horizon are settled. */

@@ -4,7 +4,7 @@
 // (seed.ts), a Postgres refusal turned into an error that names the fix.
 
 import type { Config } from "../core/config.ts";
-import { classifyPgError, connectPg } from "../io/postgres.ts";
+import { classifyPgError, connectPg } from "../io/postgres/mod.ts";
 import { seedChanges, type SeedCounts, type SeedResult } from "./seed.ts";
 
 export async function seedDemoChanges(

@@ -14,7 +14,7 @@ import { formatSelector } from "../core/selector.ts";
 import { type CycleSummary, SyncEngine } from "../sync/engine.ts";
 import { backoffSeconds, LoopControl, runLoop } from "../sync/loop.ts";
 import { assertNever, type WorkerCommand, type WorkerEvent } from "./protocol.ts";
-import { runQuery } from "../io/warehouse_query.ts";
+import { runQuery } from "../io/duckdb/warehouse_query.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { fatalEvent, scrubEvent } from "./scrub_event.ts";
 import { MetricsServer } from "./metrics_server.ts";

@@ -54,7 +54,7 @@ export type WorkerOnlyEvent =
     readonly type: "query_result";
     readonly id: number;
     readonly columns: readonly string[];
-    /** The first rows only (see truncated), values as exact cells (src/io/duckdb_cells.ts). */
+    /** The first rows only (see truncated), values as exact cells (src/io/duckdb/cells.ts). */
     readonly rows: readonly (readonly unknown[])[];
     readonly rowCount: number;
     readonly truncated: boolean;

@@ -15,13 +15,13 @@ import type { ChangeCounts, SyncMode } from "../core/events.ts";
 import type { LifecycleEvent } from "../core/table_lifecycle.ts";
 import type { TargetColumn } from "../core/drift.ts";
 import type { TableCheckpoint } from "../io/checkpoint.ts";
-import type { Warehouse } from "../io/warehouse.ts";
-import type { BatchConverter } from "../io/parquet_batch.ts";
-import type { SourceTable } from "../io/unsupported_value.ts";
+import type { Warehouse } from "../io/duckdb/warehouse.ts";
+import type { BatchConverter } from "../io/duckdb/parquet_batch.ts";
+import type { SourceTable } from "../io/duckdb/unsupported_value.ts";
 import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/batch_files.ts";
 import type { TableSyncContext } from "./context.ts";
 import { fenceReplay } from "./replay.ts";
-import { applyChanges, type ChangeLoad } from "../io/warehouse_changes.ts";
+import { applyChanges, type ChangeLoad } from "../io/duckdb/warehouse_changes.ts";
 
 /** How the rows of a batch go into the DuckDB table. */
 export type BatchLoad =
@@ -46,7 +46,7 @@ export type BatchLoad =
     readonly key: readonly string[];
     readonly replaced?: (before: readonly TargetColumn[] | null) => void;
   }
-  /** Net changes from the write-ahead log (io/warehouse_changes.ts). */
+  /** Net changes from the write-ahead log (io/duckdb/warehouse_changes.ts). */
   | { readonly kind: "changes"; readonly changes: ChangeLoad };
 
 /** What a change source hands the sink. */

@@ -7,8 +7,8 @@
 import type pg from "pg";
 import type { Config } from "../core/config.ts";
 import { SyncError } from "../core/errors.ts";
-import { type TableDescription } from "../io/postgres.ts";
-import { type Warehouse } from "../io/warehouse.ts";
+import { type TableDescription } from "../io/postgres/mod.ts";
+import { type Warehouse } from "../io/duckdb/warehouse.ts";
 import { type SyncDecision, type TablePlan } from "../core/table_plan.ts";
 import { type ColumnMapping, isWidening, mapColumn } from "../core/type_map.ts";
 import { afterPredicate, type KeysetColumns } from "../core/keyset.ts";

@@ -7,12 +7,12 @@ import type pg from "pg";
 import type { ComparePlan, ComparisonResult } from "./compare_tables.ts";
 import { toParquet } from "./batch_sink.ts";
 import type { Config } from "../core/config.ts";
-import { copyQueryToCsv } from "../io/postgres.ts";
-import { type Warehouse } from "../io/warehouse.ts";
+import { copyQueryToCsv } from "../io/postgres/mod.ts";
+import { type Warehouse } from "../io/duckdb/warehouse.ts";
 import { type TablePlan } from "../core/table_plan.ts";
 import { quoteIdent } from "../core/sql.ts";
 import { keyHashIn } from "../core/table_compare.ts";
-import { BatchConverter } from "../io/parquet_batch.ts";
+import { BatchConverter } from "../io/duckdb/parquet_batch.ts";
 import { withScratchFiles } from "../io/batch_files.ts";
 
 /**

@@ -8,7 +8,7 @@
 // a floor set too high only refuses more), and replay refuses every file below
 // it, so an old file never rolls a row back or brings a deleted row back.
 
-import { openWarehouse } from "../io/warehouse_file.ts";
+import { openWarehouse } from "../io/duckdb/warehouse_file.ts";
 import { basename } from "node:path";
 import { CheckpointStore } from "../io/checkpoint.ts";
 import { batchSeq, maxBatchSeq } from "../io/batch_files.ts";

@@ -2,7 +2,7 @@
 // may drop them, and the removal itself (their checkpoints, their DuckDB
 // tables, their Parquet batch files) so that the next sync bootstraps.
 
-import { openWarehouse } from "../io/warehouse_file.ts";
+import { openWarehouse } from "../io/duckdb/warehouse_file.ts";
 import { join } from "node:path";
 import type { Config } from "../core/config.ts";
 import { count } from "../core/counts.ts";

@@ -6,7 +6,7 @@ import type { Config } from "../core/config.ts";
 import { count } from "../core/counts.ts";
 import { sameOriginOffline, withoutSystem } from "../core/origin.ts";
 import { selectsSource, sourceName } from "../core/selector.ts";
-import type { ScanState } from "../io/block_scan.ts";
+import type { ScanState } from "../io/postgres/block_scan.ts";
 import { CheckpointStore, type TableCheckpoint } from "../io/checkpoint.ts";
 
 export interface StatusRow {

@@ -9,7 +9,7 @@ import type pg from "pg";
 import type { SyncError } from "../core/errors.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import type { Horizon } from "../core/scan_state.ts";
-import type { SourceCatalog } from "../io/source_catalog.ts";
+import type { SourceCatalog } from "../io/postgres/source_catalog.ts";
 import type { TableCycleResult, TableSyncContext } from "./context.ts";
 
 export interface TableFailure {

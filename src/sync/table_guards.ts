@@ -13,9 +13,9 @@ import { sameOrigin } from "../core/origin.ts";
 import { selectOnly, shellWord, sourceName } from "../core/selector.ts";
 import type { TablePlan } from "../core/table_plan.ts";
 import type { SourceSchemaSnapshot } from "../io/checkpoint.ts";
-import { findDuplicateKey, type TableInfo } from "../io/postgres.ts";
-import type { Warehouse } from "../io/warehouse.ts";
-import type { WarehouseFile } from "../io/warehouse_file.ts";
+import { findDuplicateKey, type TableInfo } from "../io/postgres/mod.ts";
+import type { Warehouse } from "../io/duckdb/warehouse.ts";
+import type { WarehouseFile } from "../io/duckdb/warehouse_file.ts";
 import type { TableSyncContext } from "./context.ts";
 
 /** Refuses a checkpoint made from another server before anything is written. */

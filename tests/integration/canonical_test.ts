@@ -14,13 +14,13 @@ import {
   type SourceColumn,
   type TypeMapOptions,
 } from "../../src/core/type_map.ts";
-import { copyQueryToCsv, describeTable } from "../../src/io/postgres.ts";
-import { BatchConverter } from "../../src/io/parquet_batch.ts";
+import { copyQueryToCsv, describeTable } from "../../src/io/postgres/mod.ts";
+import { BatchConverter } from "../../src/io/duckdb/parquet_batch.ts";
 import { quoteIdent } from "../../src/core/sql.ts";
 
 const cluster = await sharedCluster();
 
-/** The product's own catalog reading (src/io/postgres.ts describeTable), for one table. */
+/** The product's own catalog reading (src/io/postgres/mod.ts describeTable), for one table. */
 async function sourceColumns(
   client: pg.Client,
   table: string,
@@ -38,7 +38,7 @@ async function sourceColumns(
 async function withClient<T>(db: TestDb, f: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = await db.client();
   try {
-    // The sync's session (src/io/postgres.ts SESSION_SETUP).
+    // The sync's session (src/io/postgres/mod.ts SESSION_SETUP).
     await client.query(
       "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3",
     );

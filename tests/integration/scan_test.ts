@@ -1,4 +1,4 @@
-// The bootstrap's block scan (src/io/block_scan.ts) against a real PostgreSQL and
+// The bootstrap's block scan (src/io/postgres/block_scan.ts) against a real PostgreSQL and
 // DuckDB file: rows changing while the scan runs, a batch whose checkpoint was
 // lost after DuckDB committed it, and a table rewritten (VACUUM FULL) during
 // the scan. Each ends with DuckDB equal to Postgres row for row, no key held

@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { createTestDb, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
 import { startCluster } from "../support/pg_cluster.ts";
 import { loadConfig } from "../../src/core/config.ts";
-import { classifyPgError } from "../../src/io/postgres.ts";
+import { classifyPgError } from "../../src/io/postgres/mod.ts";
 
 /** DATABASE_URL for `db` on `host` with a query string. */
 function urlOf(db: TestDb, query: string, host = "127.0.0.1"): string {

@@ -10,11 +10,11 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { runMain } from "../support/fixture.ts";
 import { withDb } from "../support/with_db.ts";
-import { WarehouseFile } from "../../src/io/warehouse_file.ts";
+import { WarehouseFile } from "../../src/io/duckdb/warehouse_file.ts";
 import { postgresBucketsByCopy } from "../../src/sync/copy_buckets.ts";
 import { bucketSql, hashedRows } from "../../src/core/table_compare.ts";
 import { mapColumn } from "../../src/core/type_map.ts";
-import { describeTable } from "../../src/io/postgres.ts";
+import { describeTable } from "../../src/io/postgres/mod.ts";
 
 const SETUP = `
   CREATE TABLE public.wide (

@@ -7,8 +7,8 @@ import {
   nextRange,
   rowsPerFullBlock,
   type ScanState,
-} from "../../src/io/block_scan.ts";
-import type { TableInfo } from "../../src/io/postgres.ts";
+} from "../../src/io/postgres/block_scan.ts";
+import type { TableInfo } from "../../src/io/postgres/mod.ts";
 
 const state = (blocks: number, nextBlock: number, blocksPerBatch: number): ScanState => ({
   horizon: { at: "2026-01-01 00:00:00+00", usedLookback: false, zone: "UTC" },

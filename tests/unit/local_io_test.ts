@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { FileWriteError, isDiskFull, placeOf } from "../../src/core/local_io.ts";
 import { classifyLocalError } from "../../src/core/classify_error.ts";
 import { SyncError } from "../../src/core/errors.ts";
-import { classifyPgError } from "../../src/io/postgres.ts";
+import { classifyPgError } from "../../src/io/postgres/mod.ts";
 import { loadConfig } from "../../src/core/config.ts";
 
 const places = {

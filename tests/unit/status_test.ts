@@ -3,7 +3,7 @@
 import { assertEquals } from "../support/assert.ts";
 import { formatStatusRow, statusRow } from "../../src/sync/status.ts";
 import type { TableCheckpoint } from "../../src/io/checkpoint.ts";
-import type { ScanState } from "../../src/io/block_scan.ts";
+import type { ScanState } from "../../src/io/postgres/block_scan.ts";
 
 const checkpoint: TableCheckpoint = {
   table: "analytics_subscriptions",

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
 import { mapColumn, type SourceColumn } from "../../src/core/type_map.ts";
-import { unconvertibleSql } from "../../src/io/unsupported_value.ts";
+import { unconvertibleSql } from "../../src/io/duckdb/unsupported_value.ts";
 import { unsupportedValueError } from "../../src/core/classify_error.ts";
 
 function col(name: string, baseTypeName: string, pgType: string, category = "N"): SourceColumn {

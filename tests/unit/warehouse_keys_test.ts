@@ -1,11 +1,11 @@
-// Keys without a PRIMARY KEY index (src/io/warehouse_keys.ts) on a real DuckDB
+// Keys without a PRIMARY KEY index (src/io/duckdb/warehouse_keys.ts) on a real DuckDB
 // file: upserts replace by key and keep columns the batch does not carry, a
 // batch holding a key twice is refused, keying a first copy keeps the newest
 // copy of a key met twice, and a table made with a PRIMARY KEY keeps working.
 
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { openWarehouse } from "../../src/io/warehouse_file.ts";
-import type { Warehouse } from "../../src/io/warehouse.ts";
+import { openWarehouse } from "../../src/io/duckdb/warehouse_file.ts";
+import type { Warehouse } from "../../src/io/duckdb/warehouse.ts";
 import { SyncError } from "../../src/core/errors.ts";
 
 async function withWarehouse(fn: (w: Warehouse, dir: string) => Promise<void>): Promise<void> {

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { openWarehouse } from "../../src/io/warehouse_file.ts";
-import { Warehouse } from "../../src/io/warehouse.ts";
+import { openWarehouse } from "../../src/io/duckdb/warehouse_file.ts";
+import { Warehouse } from "../../src/io/duckdb/warehouse.ts";
 
 async function withWarehouse(fn: (warehouse: Warehouse) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "warehouse_transaction_test_" });

@@ -5,8 +5,8 @@
 
 import { formatLsn, type Lsn } from "../../core/lsn.ts";
 import { mapColumn } from "../../core/type_map.ts";
-import { describeTable, tableInfoOf } from "../../io/postgres.ts";
-import type { Warehouse } from "../../io/warehouse.ts";
+import { describeTable, tableInfoOf } from "../../io/postgres/mod.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 import { acquireWarehouse, type TableSyncContext } from "../context.ts";
 import { BatchSink } from "../batch_sink.ts";
 import { applySchema } from "../schema_sync.ts";

@@ -7,7 +7,7 @@
 import type { Config } from "../../core/config.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { CheckpointStore } from "../../io/checkpoint.ts";
-import { connectPg } from "../../io/postgres.ts";
+import { connectPg } from "../../io/postgres/mod.ts";
 import { dropPublication, dropSlot } from "../../io/postgres/cdc_catalog.ts";
 
 /** Drops the slot and publication this STATE_DIR created, when it has no table left. */

@@ -8,11 +8,11 @@
 import type pg from "pg";
 import { formatLsn, type Lsn } from "../../core/lsn.ts";
 import { keysetOf } from "../../core/keyset.ts";
-import { copyTableToCsv, tableInfoOf } from "../../io/postgres.ts";
+import { copyTableToCsv, tableInfoOf } from "../../io/postgres/mod.ts";
 import { BatchSink } from "../batch_sink.ts";
 import { acquireWarehouse, type TableSyncContext } from "../context.ts";
 import { claimTarget } from "../table_guards.ts";
-import type { Warehouse } from "../../io/warehouse.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 import type { CdcTable } from "./cdc_table.ts";
 
 /**

@@ -14,7 +14,7 @@ import { type LogicalMessage, parseLogical, type ReplicationFrame } from "../../
 import { cdcNames } from "../../core/cdc_plan.ts";
 import { type BatchLimits, StreamState } from "../../core/stream_state.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
-import type { SourceCatalog } from "../../io/source_catalog.ts";
+import type { SourceCatalog } from "../../io/postgres/source_catalog.ts";
 import { ReplicationConnection } from "../../io/postgres/replication.ts";
 import { ReplicationInbox } from "../../io/postgres/replication_inbox.ts";
 import {

@@ -7,7 +7,7 @@ import type { Config } from "../../core/config.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { formatLsn } from "../../core/lsn.ts";
 import { CheckpointStore } from "../../io/checkpoint.ts";
-import { connectPg } from "../../io/postgres.ts";
+import { connectPg } from "../../io/postgres/mod.ts";
 import { slotState } from "../../io/postgres/cdc_catalog.ts";
 
 export interface ReplicationStatus {

@@ -11,8 +11,8 @@ import type { ColumnMapping } from "../../core/type_map.ts";
 import { copyTextOf, csvField, type WalForm, walFormOf } from "../../core/wal_values.ts";
 import type { Lsn } from "../../core/lsn.ts";
 import { compareRelation, type ShapeVerdict } from "../../core/table_identity.ts";
-import type { TableDescription } from "../../io/postgres.ts";
-import { fromColumn, KEEP_COLUMN, OP_COLUMN } from "../../io/warehouse_changes.ts";
+import type { TableDescription } from "../../io/postgres/mod.ts";
+import { fromColumn, KEEP_COLUMN, OP_COLUMN } from "../../io/duckdb/warehouse_changes.ts";
 
 export class CdcTable {
   readonly plan: TablePlan;

@@ -7,8 +7,8 @@
 import { forEachLimited } from "../../core/mutex.ts";
 import { decideSync, type TablePlan } from "../../core/table_plan.ts";
 import type { Horizon } from "../../core/scan_state.ts";
-import { isClosed, shapeOf, tableInfoOf } from "../../io/postgres.ts";
-import type { SourceCatalog } from "../../io/source_catalog.ts";
+import { isClosed, shapeOf, tableInfoOf } from "../../io/postgres/mod.ts";
+import type { SourceCatalog } from "../../io/postgres/source_catalog.ts";
 import type { TableCycleResult, TableSyncContext } from "../context.ts";
 import type { Connections, MethodCycle, SyncMethod, TableFailure } from "../sync_method.ts";
 import { syncIncremental } from "./table_sync.ts";

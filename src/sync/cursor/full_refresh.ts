@@ -5,7 +5,7 @@
 // schema is whatever the source has now; the changes still go to the drift log.
 
 import type pg from "pg";
-import { copyTableToCsv, type TableDescription } from "../../io/postgres.ts";
+import { copyTableToCsv, type TableDescription } from "../../io/postgres/mod.ts";
 import { type ColumnMapping, mapColumn } from "../../core/type_map.ts";
 import { diffForRefresh, type TargetColumn } from "../../core/drift.ts";
 import type { DriftRecord } from "../../core/events.ts";

@@ -16,7 +16,7 @@ import {
   nextBatchEnd,
   positionFieldIndexes,
   type TableInfo,
-} from "../../io/postgres.ts";
+} from "../../io/postgres/mod.ts";
 import {
   type BatchLoad,
   type BatchSink,

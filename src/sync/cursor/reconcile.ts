@@ -5,7 +5,7 @@
 // has that DuckDB lacks are left to the incremental sync.
 
 import type pg from "pg";
-import type { TableInfo } from "../../io/postgres.ts";
+import type { TableInfo } from "../../io/postgres/mod.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import type { TableSyncContext } from "../context.ts";
 import { compareTable } from "../compare_tables.ts";

@@ -1,5 +1,5 @@
 // Owns the block-scan change source, a first copy by block ranges
-// (io/block_scan.ts has the Postgres side and the reasoning): deciding whether
+// (io/postgres/block_scan.ts has the Postgres side and the reasoning): deciding whether
 // a first copy scans, and whether a saved scan may resume or must start over;
 // loading the block ranges scan_readers.ts reads into the batch sink; keying
 // the table at the end and leaving the checkpoint at the last row older than the
@@ -7,8 +7,8 @@
 
 import type pg from "pg";
 import type { TableSyncContext } from "../context.ts";
-import type { Horizon, TableInfo } from "../../io/postgres.ts";
-import type { Warehouse } from "../../io/warehouse.ts";
+import type { Horizon, TableInfo } from "../../io/postgres/mod.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { keysetOf, type Position, sameKeyset } from "../../core/keyset.ts";
 import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
@@ -20,7 +20,7 @@ import {
   lastPositionBefore,
   type ScanState,
   serverVersion,
-} from "../../io/block_scan.ts";
+} from "../../io/postgres/block_scan.ts";
 import { announceCheckpoint, type BatchSink } from "../batch_sink.ts";
 import { readRanges, type ScanReaders } from "./scan_readers.ts";
 

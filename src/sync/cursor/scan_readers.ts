@@ -10,7 +10,7 @@
 
 import type pg from "pg";
 import { SyncError } from "../../core/errors.ts";
-import type { TableInfo } from "../../io/postgres.ts";
+import type { TableInfo } from "../../io/postgres/mod.ts";
 import {
   copyBlocksToCsv,
   densestAfter,
@@ -19,7 +19,7 @@ import {
   nextRange,
   oneTransactionAtATime,
   type ScanState,
-} from "../../io/block_scan.ts";
+} from "../../io/postgres/block_scan.ts";
 import type { BatchSink, NumberedBatch, SourceBatch } from "../batch_sink.ts";
 import type { TableSyncContext } from "../context.ts";
 

@@ -14,8 +14,13 @@ import { quoteIdent } from "../../core/sql.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { isFirstCopy, modeOf, positionOf } from "../../core/table_lifecycle.ts";
 import { maxBatchSeq } from "../../io/batch_files.ts";
-import { countNullCursor, hasRowsAfter, type Horizon, type TableInfo } from "../../io/postgres.ts";
-import type { Warehouse } from "../../io/warehouse.ts";
+import {
+  countNullCursor,
+  hasRowsAfter,
+  type Horizon,
+  type TableInfo,
+} from "../../io/postgres/mod.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 import { announceCheckpoint, BatchSink } from "../batch_sink.ts";
 import { acquireWarehouse, type TableCycleResult, type TableSyncContext } from "../context.ts";
 import { copyKeysetBatches } from "./keyset_batches.ts";

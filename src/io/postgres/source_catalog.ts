@@ -5,8 +5,8 @@
 // once: a table synced after a long one is described again, close to its reads.
 
 import type pg from "pg";
-import { describeTable, describeTables, type TableDescription } from "./postgres.ts";
-import type { TablePlan } from "../core/table_plan.ts";
+import { describeTable, describeTables, type TableDescription } from "./mod.ts";
+import type { TablePlan } from "../../core/table_plan.ts";
 
 /** How old a description may be when its table's sync starts. */
 const FRESH_MS = 2000;

@@ -8,8 +8,8 @@
 // and keep being upserted through it.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { SyncError } from "../core/errors.ts";
-import { quoteIdent, quoteLiteral } from "../core/sql.ts";
+import { SyncError } from "../../core/errors.ts";
+import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
 
 const SYNC_SCHEMA = "_sync";
 const KEYS_TABLE = `${quoteIdent(SYNC_SCHEMA)}.${quoteIdent("keys")}`;

@@ -5,8 +5,8 @@
 
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { quoteIdent, quoteLiteral } from "../core/sql.ts";
-import type { ColumnMapping } from "../core/type_map.ts";
+import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
+import type { ColumnMapping } from "../../core/type_map.ts";
 import { explainConversionError, type SourceTable } from "./unsupported_value.ts";
 
 /**

@@ -17,14 +17,14 @@
 // pure arithmetic of block ranges; table_sync.ts drives the batches.
 
 import type pg from "pg";
-import type { TableInfo } from "./postgres.ts";
-import type { Horizon, ScanState } from "../core/scan_state.ts";
-import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./postgres.ts";
-import type { CopyResult } from "./postgres.ts";
-import type { Position } from "../core/keyset.ts";
-import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "../core/sql.ts";
+import type { TableInfo } from "./mod.ts";
+import type { Horizon, ScanState } from "../../core/scan_state.ts";
+import { copyQueryToCsv, horizonValue, lastPositionWhere, whereHorizon } from "./mod.ts";
+import type { CopyResult } from "./mod.ts";
+import type { Position } from "../../core/keyset.ts";
+import { qualified, quoteIdent, quoteLiteral, sourceFrom } from "../../core/sql.ts";
 
-export type { ScanState } from "../core/scan_state.ts";
+export type { ScanState } from "../../core/scan_state.ts";
 
 /** The PostgreSQL release that has TID Range Scans (a ctid range read sequentially). */
 const MIN_SCAN_SERVER_VERSION = 140000;

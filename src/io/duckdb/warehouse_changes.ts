@@ -9,7 +9,7 @@
 // JSON array of the columns to keep, or NULL), `_pds_from_<i>` (the key to keep
 // them from, one per key column), then the table's columns.
 
-import { quoteIdent, quoteLiteral } from "../core/sql.ts";
+import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
 import type { Warehouse } from "./warehouse.ts";
 
 export const OP_COLUMN = "_pds_op";

@@ -5,9 +5,9 @@
 // no PRIMARY KEY index (warehouse_keys.ts says why and how keys stay unique).
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { quoteIdent, quoteLiteral } from "../core/sql.ts";
-import type { TargetColumn } from "../core/drift.ts";
-import type { ColumnMapping } from "../core/type_map.ts";
+import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
+import type { TargetColumn } from "../../core/drift.ts";
+import type { ColumnMapping } from "../../core/type_map.ts";
 import { PARQUET_OPTIONS, readCsvSql, selectAsFromParquet, withLineSize } from "./parquet_batch.ts";
 import {
   checkBatchKeys,

@@ -4,10 +4,10 @@
 // cycle holds the lock, then gives a clear error.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { errorMessage, SyncError } from "../core/errors.ts";
+import { errorMessage, SyncError } from "../../core/errors.ts";
 import { openDuckDb } from "./warehouse_file.ts";
-import type { QueryResult } from "../core/query_result.ts";
-import { type Cell, exactCell, keepLeadingBom } from "./duckdb_cells.ts";
+import type { QueryResult } from "../../core/query_result.ts";
+import { type Cell, exactCell, keepLeadingBom } from "./cells.ts";
 
 export interface StreamedResult extends QueryResult {
   readonly rowCount: number;

@@ -6,9 +6,9 @@
 
 import { DuckDBInstance } from "@duckdb/node-api";
 import { dirname } from "node:path";
-import { classifyOpenError } from "../core/classify_error.ts";
-import { isLockError, lockHolder } from "../core/error_rules.ts";
-import { keepLeadingBom } from "./duckdb_cells.ts";
+import { classifyOpenError } from "../../core/classify_error.ts";
+import { isLockError, lockHolder } from "../../core/error_rules.ts";
+import { keepLeadingBom } from "./cells.ts";
 
 import { Warehouse } from "./warehouse.ts";
 

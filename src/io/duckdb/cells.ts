@@ -23,7 +23,13 @@ import {
   JsonDuckDBValueConverter,
 } from "@duckdb/node-api";
 import stringDecoding from "@duckdb/node-api/lib/vectors/dataAccessors.js";
-import { blobText, dateText, floatCell, intervalText, timestampText } from "../core/value_text.ts";
+import {
+  blobText,
+  dateText,
+  floatCell,
+  intervalText,
+  timestampText,
+} from "../../core/value_text.ts";
 
 /** One value of a query result, as sent to the UI and printed. */
 export type Cell = Json;

@@ -6,11 +6,11 @@
 // settings that do not apply: the batch's types are never auto-detected.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { errorMessage } from "../core/errors.ts";
-import { unsupportedValueError } from "../core/classify_error.ts";
-import { quoteIdent } from "../core/sql.ts";
-import type { ColumnMapping } from "../core/type_map.ts";
-import type { SourceTable, Unconvertible } from "../core/unconvertible.ts";
+import { errorMessage } from "../../core/errors.ts";
+import { unsupportedValueError } from "../../core/classify_error.ts";
+import { quoteIdent } from "../../core/sql.ts";
+import type { ColumnMapping } from "../../core/type_map.ts";
+import type { SourceTable, Unconvertible } from "../../core/unconvertible.ts";
 
 export type { SourceTable, Unconvertible };
 
