@@ -352,6 +352,19 @@ export const ERROR_RULES: readonly ErrorRule[] = [
       `Cannot reach Postgres at ${f.settings.pgDisplay}: ${f.text} (is the server running? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL)`,
   },
   {
+    // The sync pins statement_timeout = 0 on its sessions (io/postgres/connection.ts),
+    // so this comes from something that undid it (a pooler resetting the session):
+    // retrying the same statement would be cancelled again.
+    name: "statement timeout",
+    scope: "postgres",
+    code: "PG_ERROR",
+    exitCode: 2,
+    transient: false,
+    matches: (f) => f.code === "57014" && /statement timeout/i.test(f.text),
+    message: (f) =>
+      `Postgres cancelled a statement at its statement_timeout: ${f.text} (the sync sets statement_timeout = 0 on its own sessions; something reset it, e.g. a connection pooler: connect the sync directly, or lift the limit for its role: ALTER ROLE ${f.settings.pg.user} SET statement_timeout = 0)`,
+  },
+  {
     name: "connection lost",
     scope: "postgres",
     code: "PG_CONNECTION_LOST",

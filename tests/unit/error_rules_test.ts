@@ -252,6 +252,15 @@ const cases: Case[] = [
       /^Cannot reach Postgres at .*: connect ECONNREFUSED 10\.0\.0\.5:5432 \(is the server running\? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL\)$/,
   },
   {
+    rule: "statement timeout",
+    error: pgError("57014", "canceling statement due to statement timeout"),
+    code: "PG_ERROR",
+    exitCode: 2,
+    transient: false,
+    says:
+      /^Postgres cancelled a statement at its statement_timeout: canceling statement due to statement timeout \(.*ALTER ROLE sync SET statement_timeout = 0\)$/,
+  },
+  {
     rule: "connection lost",
     error: pgError("57P01", "terminating connection due to administrator command"),
     code: "PG_CONNECTION_LOST",
