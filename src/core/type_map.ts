@@ -86,6 +86,12 @@ export interface ColumnMapping {
    * from a Postgres value, exactly the text pgCanonical yields for it.
    */
   readonly duckCanonical: string;
+  /**
+   * "inet": the replication stream carries the type's output, which drops a
+   * host address's mask (10.0.0.1), where pgSelect (::text) keeps it
+   * (10.0.0.1/32); the stream's values get it back (core/wal_values.ts).
+   */
+  readonly streamForm?: "inet";
 }
 
 /** Array element types that land as a LIST of their own DuckDB type, with format_type(). */
@@ -165,12 +171,25 @@ export function mapColumn(column: SourceColumn, options: TypeMapOptions = {}): C
     if ((column.dimensions ?? 1) > 1) return scalar(TEXT_FORM, `${ident}::text`);
     return mapArray(column, base, wide);
   }
+  if (name === "xml") return scalar(XML_FORM, XML_FORM.pgCanonical(ident));
+  if (name === "inet") return { ...scalar(TEXT_FORM, `${ident}::text`), streamForm: "inet" };
   const kind = KINDS.get(name);
   if (kind) return scalar(kind);
   // Enums, ranges, network and geometric types, money, xml, tsvector, bit...:
   // Postgres' own text form, exactly.
   return scalar(TEXT_FORM, `${ident}::text`);
 }
+
+/**
+ * xml as its output function writes it, which is all the replication stream
+ * carries: ::text would keep a declaration (<?xml version="1.0"?>) that the
+ * output drops, so the first copy and the stream would differ.
+ */
+const XML_FORM: Kind = {
+  duckType: "VARCHAR",
+  pgCanonical: (e) => `xml_out(${e})::text`,
+  duckCanonical: (e) => e,
+};
 
 /**
  * DuckDB's upsert (INSERT OR REPLACE) turns -0 inside a LIST into 0: array
@@ -201,6 +220,8 @@ function mapArray(
   const elementType = column.elementBaseType ?? column.baseType.slice(0, -2);
   let kind: Kind = TEXT_FORM;
   let pgArray = `${ident}::text[]`;
+  // to_json writes each xml element by its output function (see XML_FORM).
+  if (elementName === "xml") [kind, pgArray] = [XML_FORM, ident];
   if (ELEMENTS.get(elementName)?.test(elementType)) {
     if (elementName === "numeric") {
       const mod = decimalTypmod(elementType);
@@ -233,6 +254,7 @@ function mapArray(
     `FROM unnest(${ident}) WITH ORDINALITY AS __u(__e, __i)`;
   return {
     ...base,
+    ...(elementName === "inet" ? { streamForm: "inet" as const } : {}),
     duckType,
     pgSelect: `to_json(${pgArray})::text`,
     csvType: "VARCHAR",

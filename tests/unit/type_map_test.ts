@@ -160,7 +160,6 @@ Deno.test("mapColumn() maps enums and other types to VARCHAR in Postgres' text f
     col("addr", "inet", "inet", { category: "I" }),
     col("net", "cidr", "cidr", { category: "I" }),
     col("mac", "macaddr", "macaddr"),
-    col("doc", "xml", "xml"),
     col("words", "tsvector", "tsvector"),
     col("span", "int4range", "int4range", { category: "R" }),
     col("cash", "money", "money", { category: "N" }),
@@ -178,6 +177,26 @@ Deno.test("mapColumn() maps enums and other types to VARCHAR in Postgres' text f
     assertEquals(m.pgCanonical, `"${c.name}"::text`, c.baseTypeName);
     assertEquals(m.duckCanonical, `"${c.name}"`, c.baseTypeName);
   }
+});
+
+Deno.test("mapColumn() reads xml by its output (what the stream carries) and marks inet for the stream's mask", () => {
+  const doc = mapColumn(col("doc", "xml", "xml"));
+  assertEquals([doc.duckType, doc.pgSelect, doc.pgCanonical], [
+    "VARCHAR",
+    `xml_out("doc")::text`,
+    `xml_out("doc")::text`,
+  ]);
+  const docs = mapColumn(col("docs", "_xml", "xml[]", { category: "A" }));
+  assertEquals(docs.pgSelect, `to_json("docs")::text`);
+  assertMatch(docs.pgCanonical, /xml_out\(__e\)::text/);
+  assertEquals(mapColumn(col("addr", "inet", "inet", { category: "I" })).streamForm, "inet");
+  const addrs = mapColumn(col("addrs", "_inet", "inet[]", { category: "A" }));
+  assertEquals([addrs.duckType, addrs.pgSelect, addrs.streamForm], [
+    "VARCHAR[]",
+    `to_json("addrs"::text[])::text`,
+    "inet",
+  ]);
+  assertEquals(mapColumn(col("net", "cidr", "cidr", { category: "I" })).streamForm, undefined);
 });
 
 Deno.test("mapColumn() never trips over a type named like an Object property", () => {
