@@ -192,18 +192,6 @@ const XML_FORM: Kind = {
 };
 
 /**
- * DuckDB's upsert (INSERT OR REPLACE) turns -0 inside a LIST into 0: array
- * elements compare -0 and 0 as one "0" (plain float columns keep the sign).
- */
-function unsignedZero(kind: Kind): Kind {
-  return {
-    ...kind,
-    pgCanonical: (e) => `CASE WHEN ${e} = 0 THEN '0' ELSE ${kind.pgCanonical(e)} END`,
-    duckCanonical: (e) => `CASE WHEN ${e} = 0 THEN '0' ELSE ${kind.duckCanonical(e)} END`,
-  };
-}
-
-/**
  * A one-dimensional array becomes a LIST. Postgres sends it as a JSON array of
  * each element's text (`to_json(c::text[])`: commas, quotes, braces, NULLs and
  * empty strings survive); DuckDB casts each element from that text, so numeric
@@ -236,7 +224,6 @@ function mapArray(
       if (elementName === "bpchar") pgArray = `${ident}::bpchar[]`;
     }
   }
-  if (kind.duckType === "FLOAT" || kind.duckType === "DOUBLE") kind = unsignedZero(kind);
   const duckType = `${kind.duckType}[]`;
   const texts = `CAST(CAST(${ident} AS JSON) AS VARCHAR[])`;
   const list = kind.fromText
