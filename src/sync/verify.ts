@@ -15,6 +15,8 @@ import { serverOrigin } from "../io/postgres/server_origin.ts";
 import type { Warehouse } from "../io/warehouse.ts";
 import { WarehouseFile } from "../io/warehouse_file.ts";
 import { decideSync, planTables, type TablePlan } from "../core/table_plan.ts";
+import { cdcDecision } from "../core/cdc_plan.ts";
+import { replicaIdentity } from "../io/postgres/cdc_catalog.ts";
 import { type HashedRow } from "../core/table_compare.ts";
 import { count } from "../core/counts.ts";
 import { refuseOtherSource } from "./table_guards.ts";
@@ -150,7 +152,11 @@ async function verifyOne(
   options: VerifyOptions,
 ): Promise<TableVerdict> {
   const description = await describeTable(client, plan, options.config.pg.database);
-  const decision = decideSync(plan, shapeOf(description));
+  // Each method's own decision: CDC streams (or skips) tables the cursor method
+  // would copy whole or skip, and the other way round.
+  const decision = options.config.method === "cdc"
+    ? cdcDecision(plan, shapeOf(description), await replicaIdentity(client, plan))
+    : decideSync(plan, shapeOf(description));
   if (decision.kind === "skip") return blank(plan, "skipped", decision.reason);
   const checkpoint = store?.get(plan.target) ?? null;
   // Comparing (let alone repairing) a copy against another database than the
