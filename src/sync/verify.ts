@@ -174,7 +174,8 @@ async function verifyOne(
   plan: TablePlan,
   options: VerifyOptions,
 ): Promise<TableVerdict> {
-  let warehouse = held.warehouse!;
+  // Taken again when a table before this one could not retake it.
+  let warehouse = held.warehouse ?? await held.reacquire();
   const description = await describeTable(client, plan, options.config.pg.database);
   // Each method's own decision: CDC streams (or skips) tables the cursor method
   // would copy whole or skip, and the other way round.
