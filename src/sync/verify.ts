@@ -245,7 +245,8 @@ async function verifyOne(
     const settled = await settleDifferences(first, {
       client,
       compare,
-      slot: cdcNames(config.cdc, store.stateId()).slot,
+      ...cdcNames(config.cdc, store.stateId()),
+      table: plan,
       release: () => held.release(),
       reacquire: async () => warehouse = await held.reacquire(),
       timeoutMs: Math.min(600, Math.max(30, 3 * config.intervalSeconds)) * 1000,

@@ -8,12 +8,15 @@
 // more. A key still differing whose row is the version noted, or that was
 // already gone from Postgres then, is a real difference; one changed or
 // deleted since is "changed since the last sync", and --repair leaves it to
-// the stream.
+// the stream. With no stream running, nothing would move: the slot's changes
+// after its confirmed position (peeked, not consumed) name the keys changed
+// since instead.
 
 import type pg from "pg";
 import { type ComparePlan, compareTable, type ComparisonResult } from "./compare_tables.ts";
 import { keyHashIn, rowText } from "../core/table_compare.ts";
-import { quoteLiteral } from "../core/sql.ts";
+import { quoteIdent, quoteLiteral } from "../core/sql.ts";
+import { parseLogical, type TupleValue, UNCHANGED } from "../core/pgoutput.ts";
 import type { Warehouse } from "../io/warehouse.ts";
 
 export interface SettleOptions {
@@ -21,6 +24,9 @@ export interface SettleOptions {
   readonly compare: ComparePlan;
   /** The replication slot whose confirmed position says what DuckDB holds. */
   readonly slot: string;
+  /** Its publication, and the table compared, for reading the slot's changes. */
+  readonly publication: string;
+  readonly table: { readonly schema: string; readonly table: string };
   /** Lets go of DuckDB (so the stream can apply), and takes it again. */
   readonly release: () => void;
   readonly reacquire: () => Promise<Warehouse>;
@@ -67,6 +73,25 @@ export async function settleDifferences(
   options.release();
   const caught = await waitForSlot(client, options.slot, position, options);
   const warehouse = await options.reacquire();
+  if (caught === "inactive") {
+    // Nothing streams, so nothing moves: the slot itself says which keys
+    // changed after the position DuckDB holds (read without consuming it).
+    const changed = await keysChangedInSlot(client, compare, options, position).catch(() => null);
+    if (changed === null) return { result: first, settled: caught };
+    const settledRows = (rows: typeof listed) =>
+      rows.filter((r) => changed !== "all" && !changed.has(r.kh));
+    const result = {
+      ...first,
+      missing: settledRows(first.missing),
+      changed: settledRows(first.changed),
+      extra: settledRows(first.extra),
+    };
+    const left = result.missing.length + result.changed.length + result.extra.length;
+    return {
+      result: { ...result, pending: first.pending + listed.length - left },
+      settled: "settled",
+    };
+  }
   if (caught !== "settled") return { result: first, settled: caught };
   const versions = noted.map((n) => quoteLiteral(`${n.kh}:${n.x}`));
   const second = await compareTable(client, warehouse, {
@@ -127,4 +152,70 @@ async function otherSyncConnected(client: pg.Client): Promise<boolean> {
        AND pid <> pg_backend_pid()`,
   )).rows[0] as { n: number };
   return row.n > 0;
+}
+
+/**
+ * The key hashes of the table's rows changed in the slot's changes after its
+ * confirmed position, up to `position` ("all" after a TRUNCATE), read with
+ * pg_logical_slot_peek_binary_changes, which consumes nothing.
+ */
+async function keysChangedInSlot(
+  client: pg.Client,
+  compare: ComparePlan,
+  options: SettleOptions,
+  position: string,
+): Promise<Set<string> | "all" | null> {
+  const rows = (await client.query(
+    `SELECT data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, NULL,
+       'proto_version', '1', 'publication_names', $3)`,
+    [options.slot, position, options.publication],
+  )).rows as { data: Uint8Array }[];
+  const key = compare.shape.key;
+  let relation: { id: number; at: number[] } | null = null;
+  const tuples: (string | null)[][] = [];
+  for (const { data } of rows) {
+    const message = parseLogical(new Uint8Array(data));
+    if (message.type === "relation") {
+      if (message.schema !== options.table.schema || message.table !== options.table.table) {
+        continue;
+      }
+      const at = key.map((k) => message.columns.findIndex((c) => c.name === k.name));
+      if (at.some((i) => i < 0)) return "all";
+      relation = { id: message.relationId, at };
+      continue;
+    }
+    if (relation === null) continue;
+    const take = (tuple: readonly TupleValue[] | null) => {
+      if (!tuple) return true;
+      const values = relation!.at.map((i) => tuple[i]);
+      if (values.some((v) => v === UNCHANGED || v === undefined)) return false;
+      tuples.push(values as (string | null)[]);
+      return true;
+    };
+    if (message.type === "truncate" && message.relationIds.includes(relation.id)) return "all";
+    if (message.type === "insert" && message.relationId === relation.id && !take(message.row)) {
+      return "all";
+    }
+    if (
+      message.type === "update" && message.relationId === relation.id &&
+      !(take(message.row) && take(message.old))
+    ) return "all";
+    if (message.type === "delete" && message.relationId === relation.id && !take(message.old)) {
+      return "all";
+    }
+  }
+  const changed = new Set<string>();
+  const names = key.map((k) => quoteIdent(k.name)).join(", ");
+  for (let i = 0; i < tuples.length; i += 1000) {
+    const values = tuples.slice(i, i + 1000).map((t) =>
+      `(${
+        t.map((v, j) => (v === null ? "NULL" : quoteLiteral(v)) + `::${key[j]!.pgType}`).join(", ")
+      })`
+    );
+    const hashed = (await client.query(
+      `SELECT md5(${rowText("pg", key)}) AS kh FROM (VALUES ${values.join(", ")}) AS v(${names})`,
+    )).rows as { kh: string }[];
+    for (const { kh } of hashed) changed.add(kh);
+  }
+  return changed;
 }

@@ -42,6 +42,31 @@ Deno.test("verify under CDC compares every row, also those with a recent updated
     assertMatch(after.stdout, /^app_t: equal, 100 rows$/m);
   }));
 
+Deno.test("verify under CDC with no sync streaming: changes not synced yet are told apart by the slot, not reported lost", () =>
+  withCdcDb(SETUP, async (db) => {
+    const env = { POSTGRES_TABLES: "app.t" };
+    const first = await syncCdc(db, env);
+    assertEquals(first.code, 0, first.stderr);
+    await duckWrite(db.duckPath, "DELETE FROM app_t WHERE id IN (5, 50)");
+    // Committed after the last sync: in the slot, not applied yet.
+    await db.sql(`UPDATE app.t SET v = 'later' WHERE id BETWEEN 60 AND 64;
+      DELETE FROM app.t WHERE id = 70; INSERT INTO app.t (id, v) VALUES (500, 'new');`);
+    const lost = await runMain(["verify"], cdcEnv(db, env));
+    assertEquals(lost.code, 1, lost.stdout + lost.stderr);
+    assertMatch(
+      lost.stdout,
+      /^app_t: DIFFERS: Postgres 100 rows, DuckDB 98; 2 missing in DuckDB \[id=5; id=50\] \(7 rows changed since the last sync, after the position the stream had applied: left to the stream\)$/m,
+    );
+    const repaired = await runMain(["verify", "--repair"], cdcEnv(db, env));
+    assertEquals(repaired.code, 0, repaired.stdout + repaired.stderr);
+    assertMatch(repaired.stdout, /^app_t: equal, .*repaired 2 rows/m);
+    const last = await syncCdc(db, env);
+    assertEquals(last.code, 0, last.stderr);
+    await assertSameRows(db, "app.t", "app_t", { pg: "id || '|' || v", duck: "id || '|' || v" });
+    const after = await runMain(["verify"], cdcEnv(db, env));
+    assertMatch(after.stdout, /^app_t: equal, 100 rows$/m);
+  }));
+
 Deno.test("verify under CDC reports a table the stream skips as skipped, with the fix", () =>
   withCdcDb(SETUP, async (db) => {
     const config = `${db.dir}/sync.json`;
