@@ -252,7 +252,7 @@ async function verifyOne(
       timeoutMs: Math.min(600, Math.max(30, 3 * config.intervalSeconds)) * 1000,
     });
     unsettled = settled.settled === "inactive"
-      ? "no sync is streaming: rows changed since the last sync count as differences (run sync --once first, or verify while sync --loop runs)"
+      ? "no sync is streaming and the slot could not be read: rows changed since the last sync count as differences (run sync --once first, then verify)"
       : settled.settled === "timeout"
       ? "the stream did not apply in time what was committed before the comparison: differences may be changes not applied yet (run verify again)"
       : null;
