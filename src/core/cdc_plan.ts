@@ -1,10 +1,11 @@
 // Owns what change data capture needs to know of a table before streaming it,
 // decided purely from its shape: the key its changes are applied by (the
 // primary key, or a configured key with REPLICA IDENTITY FULL), or the error
-// that names the fix; and the slot and publication names a STATE_DIR uses.
+// that names the fix; how the method treats a table (streamed, or skipped as
+// the session skips it); and the slot and publication names a STATE_DIR uses.
 
-import { configError } from "./errors.ts";
-import type { TablePlan, TableShape } from "./table_plan.ts";
+import { configError, SyncError } from "./errors.ts";
+import type { SyncDecision, TablePlan, TableShape } from "./table_plan.ts";
 import { quoteIdent } from "./sql.ts";
 
 /** The slot and publication of a STATE_DIR: as configured, or from its id. */
@@ -57,4 +58,27 @@ export function cdcKey(plan: TablePlan, shape: TableShape, replicaIdentity: stri
       key.join(", ")
     } with each change (run ALTER TABLE ${qualified} REPLICA IDENTITY FULL)`,
   );
+}
+
+/**
+ * How SYNC_METHOD=cdc treats a table, as its session decides (verify follows
+ * it): streamed by its key (every row, whatever its cursor column), or, matched
+ * by a wildcard and without a key Postgres logs, skipped with the fix. A table
+ * named on its own that cannot be streamed fails with that error.
+ */
+export function cdcDecision(
+  plan: TablePlan,
+  shape: TableShape,
+  replicaIdentity: string,
+): Exclude<SyncDecision, { kind: "full_refresh" }> {
+  try {
+    return { kind: "incremental", key: cdcKey(plan, shape, replicaIdentity) };
+  } catch (error) {
+    if (
+      error instanceof SyncError && error.code === "REPLICA_IDENTITY_MISSING" && !plan.explicit
+    ) {
+      return { kind: "skip", reason: error.message };
+    }
+    throw error;
+  }
 }

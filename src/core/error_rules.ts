@@ -84,6 +84,22 @@ export function diskFullMessage(setting: LocalSetting, path: string, detail: str
     } (${detail}): free space there, or move the DuckDB file to a disk with room and set DUCKDB_PATH to it; ${RESUME}`;
 }
 
+const NOT_WRITABLE_CODES = ["EROFS", "EACCES", "EPERM"];
+
+/** A write refused by the file system: read-only, or not permitted (Deno's and DuckDB's words). */
+function isNotWritable(f: ErrorFacts): boolean {
+  return NOT_WRITABLE_CODES.includes(f.code ?? "") ||
+    /Read-only file system|Permission denied|os error (30|13|1)\)/.test(f.text);
+}
+
+function notWritableMessage(setting: LocalSetting, f: ErrorFacts): string {
+  const path = pathOf(setting, f.settings);
+  const where = setting === "DUCKDB_PATH" ? dirname(path) : path;
+  return `Cannot write ${setting} ${path}: ${
+    firstLine(f)
+  } (${where} is on a read-only file system or not writable by this user: make it writable, e.g. mount it read-write, or set ${setting} to a writable place; ${RESUME}, and sync --loop retries by itself)`;
+}
+
 /** node-postgres' names for a certificate that failed verification. */
 const CERTIFICATE_CODES = [
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -173,6 +189,17 @@ export const ERROR_RULES: readonly ErrorRule[] = [
       }) in PARQUET_DIR ${f.settings.parquetDir}, STATE_DIR ${f.settings.stateDir} or DUCKDB_PATH ${f.settings.duckdbPath}: free space on the full one, or point its setting at a disk with room; ${RESUME}`,
   },
   {
+    // A read-only file system (a volume mounted read-only, a disk the kernel
+    // remounted read-only after errors) or a directory the sync may not write.
+    name: "local place not writable",
+    scope: "local",
+    code: "LOCAL_IO_ERROR",
+    exitCode: 1,
+    transient: true,
+    matches: (f) => isNotWritable(f) && placeOf(f.error, f.settings) !== null,
+    message: (f) => notWritableMessage(placeOf(f.error, f.settings)!, f),
+  },
+  {
     name: "local file not written",
     scope: "local",
     code: "LOCAL_IO_ERROR",
@@ -224,6 +251,15 @@ export const ERROR_RULES: readonly ErrorRule[] = [
       `Cannot open DuckDB file ${f.settings.duckdbPath}: it is locked by ${
         lockHolder(f.error)
       } (close that program or wait for its sync cycle, then retry; LOCK_WAIT_SECONDS sets how long to wait)`,
+  },
+  {
+    name: "DuckDB file not writable",
+    scope: "duckdb_open",
+    code: "LOCAL_IO_ERROR",
+    exitCode: 1,
+    transient: true,
+    matches: isNotWritable,
+    message: (f) => notWritableMessage("DUCKDB_PATH", f),
   },
   {
     name: "DuckDB file not opened",
@@ -350,6 +386,19 @@ export const ERROR_RULES: readonly ErrorRule[] = [
     matches: (f) => f.code !== undefined && UNREACHABLE_CODES.includes(f.code),
     message: (f) =>
       `Cannot reach Postgres at ${f.settings.pgDisplay}: ${f.text} (is the server running? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL)`,
+  },
+  {
+    // The sync pins statement_timeout = 0 on its sessions (io/postgres/connection.ts),
+    // so this comes from something that undid it (a pooler resetting the session):
+    // retrying the same statement would be cancelled again.
+    name: "statement timeout",
+    scope: "postgres",
+    code: "PG_ERROR",
+    exitCode: 2,
+    transient: false,
+    matches: (f) => f.code === "57014" && /statement timeout/i.test(f.text),
+    message: (f) =>
+      `Postgres cancelled a statement at its statement_timeout: ${f.text} (the sync sets statement_timeout = 0 on its own sessions; something reset it, e.g. a connection pooler: connect the sync directly, or lift the limit for its role: ALTER ROLE ${f.settings.pg.user} SET statement_timeout = 0)`,
   },
   {
     name: "connection lost",

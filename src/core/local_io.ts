@@ -79,8 +79,11 @@ export function placeOf(error: unknown, places: LocalPlaces): LocalSetting | nul
     ["DUCKDB_PATH", places.duckdbPath],
     ["DUCKDB_PATH", withSlash(dirname(places.duckdbPath))],
   ];
+  // A directory itself (Deno quotes the path it failed on: mkdir '/data/lake').
+  const names = (path: string) =>
+    path.endsWith("/") ? [path, `'${path.slice(0, -1)}'`, `"${path.slice(0, -1)}"`] : [path];
   const found = candidates
-    .filter(([, path]) => path.length > 1 && text.includes(path))
+    .filter(([, path]) => path.length > 1 && names(path).some((name) => text.includes(name)))
     .sort((a, b) => b[1].length - a[1].length)[0];
   if (found) return found[0];
   return isSqliteError(error) ? "STATE_DIR" : null;

@@ -19,7 +19,7 @@ function part(side: Side, m: ColumnMapping): string {
 }
 
 /** The canonical text of `columns` of a row: identical bytes in Postgres and DuckDB. */
-function rowText(side: Side, columns: readonly ColumnMapping[]): string {
+export function rowText(side: Side, columns: readonly ColumnMapping[]): string {
   if (columns.length === 0) return "''";
   return columns.map((m) => part(side, m)).join(" || '|' || ");
 }

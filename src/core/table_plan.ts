@@ -146,6 +146,8 @@ export interface TableShape {
   readonly primaryKey: readonly string[];
   /** False for a view, materialized view or foreign table (no NOT NULL, no primary key). */
   readonly isTable?: boolean;
+  /** Each column's base type name (domains resolved: "timestamptz", "date", "int8"...). */
+  readonly baseTypes?: ReadonlyMap<string, string>;
 }
 
 export type SyncDecision =
@@ -240,6 +242,19 @@ export function decideSync(plan: TablePlan, shape: TableShape): SyncDecision {
     throw configError(
       "CONFIG_INVALID",
       `Cannot sync ${source}: the cursor column "${plan.cursorColumn}" is part of the key (set CURSOR_COLUMN to a last-modified column)`,
+    );
+  }
+  if (shape.baseTypes?.get(plan.cursorColumn) === "date") {
+    // A timestamp of any precision is safe (the horizon allows for its rounding)
+    // and an integer counter is exact; a date tells two changes of one day
+    // apart only by key, and a row changed again behind the position is lost.
+    throw configError(
+      "CONFIG_INVALID",
+      `Cannot sync ${source} by its cursor column "${plan.cursorColumn}": it is a date, so a row changed again on the day it was copied keeps the same cursor and would never be copied again (use a timestamptz column that every change sets, e.g. ALTER TABLE ${
+        quoteIdent(plan.schema)
+      }.${
+        quoteIdent(plan.table)
+      } ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now() with a BEFORE UPDATE trigger setting it to now(), and point CURSOR_COLUMN (or "cursor" for this table in the sync file) at it; or set "mode": "full_refresh" for it in the sync file to copy it whole each cycle)`,
     );
   }
   return { kind: "incremental", key };

@@ -41,7 +41,10 @@ function plain(duckType: string): Kind {
 
 /**
  * Floats compare by their IEEE bits (as a signed integer): texts differ ("NaN"
- * vs "nan", "-0" vs "-0.0", "1e+20" vs "1e20"...). Every NaN is one "NaN".
+ * vs "nan", "-0" vs "-0.0", "1e+20" vs "1e20"...). Every NaN is one "NaN", and
+ * every zero one "0": DuckDB keeps no zero's sign for sure (a column segment
+ * whose values compare equal, 0 and -0, is stored as one constant when it is
+ * checkpointed; its upsert drops a list element's sign), see docs/types.md.
  */
 function float(bits: 32 | 64): Kind {
   const pgInt = bits === 64 ? "int8" : "int4";
@@ -49,10 +52,10 @@ function float(bits: 32 | 64): Kind {
   return {
     duckType: bits === 64 ? "DOUBLE" : "FLOAT",
     pgCanonical: (e) =>
-      `CASE WHEN ${e} = 'NaN' THEN 'NaN' ELSE ` +
+      `CASE WHEN ${e} = 'NaN' THEN 'NaN' WHEN ${e} = 0 THEN '0' ELSE ` +
       `(('x' || encode(${send}(${e}), 'hex'))::bit(${bits})::${pgInt})::text END`,
     duckCanonical: (e) =>
-      `CASE WHEN isnan(${e}) THEN 'NaN' ELSE ` +
+      `CASE WHEN isnan(${e}) THEN 'NaN' WHEN ${e} = 0 THEN '0' ELSE ` +
       `CAST(CAST(${e} AS BIT) AS ${bits === 64 ? "BIGINT" : "INTEGER"})::VARCHAR END`,
   };
 }

@@ -91,6 +91,12 @@ export interface ColumnMapping {
    * from a Postgres value, exactly the text pgCanonical yields for it.
    */
   readonly duckCanonical: string;
+  /**
+   * "inet": the replication stream carries the type's output, which drops a
+   * host address's mask (10.0.0.1), where pgSelect (::text) keeps it
+   * (10.0.0.1/32); the stream's values get it back (core/wal_values.ts).
+   */
+  readonly streamForm?: "inet";
 }
 
 /** Array element types that land as a LIST of their own DuckDB type, with format_type(). */
@@ -170,6 +176,8 @@ export function mapColumn(column: SourceColumn, options: TypeMapOptions = {}): C
     if ((column.dimensions ?? 1) > 1) return scalar(TEXT_FORM, `${ident}::text`);
     return mapArray(column, base, wide);
   }
+  if (name === "xml") return scalar(XML_FORM, XML_FORM.pgCanonical(ident));
+  if (name === "inet") return { ...scalar(TEXT_FORM, `${ident}::text`), streamForm: "inet" };
   const kind = KINDS.get(name);
   if (kind) return scalar(kind);
   // Enums, ranges, network and geometric types, money, xml, tsvector, bit...:
@@ -178,16 +186,15 @@ export function mapColumn(column: SourceColumn, options: TypeMapOptions = {}): C
 }
 
 /**
- * DuckDB's upsert (INSERT OR REPLACE) turns -0 inside a LIST into 0: array
- * elements compare -0 and 0 as one "0" (plain float columns keep the sign).
+ * xml as its output function writes it, which is all the replication stream
+ * carries: ::text would keep a declaration (<?xml version="1.0"?>) that the
+ * output drops, so the first copy and the stream would differ.
  */
-function unsignedZero(kind: Kind): Kind {
-  return {
-    ...kind,
-    pgCanonical: (e) => `CASE WHEN ${e} = 0 THEN '0' ELSE ${kind.pgCanonical(e)} END`,
-    duckCanonical: (e) => `CASE WHEN ${e} = 0 THEN '0' ELSE ${kind.duckCanonical(e)} END`,
-  };
-}
+const XML_FORM: Kind = {
+  duckType: "VARCHAR",
+  pgCanonical: (e) => `xml_out(${e})::text`,
+  duckCanonical: (e) => e,
+};
 
 /**
  * A one-dimensional array becomes a LIST. Postgres sends it as a JSON array of
@@ -206,6 +213,8 @@ function mapArray(
   const elementType = column.elementBaseType ?? column.baseType.slice(0, -2);
   let kind: Kind = TEXT_FORM;
   let pgArray = `${ident}::text[]`;
+  // to_json writes each xml element by its output function (see XML_FORM).
+  if (elementName === "xml") [kind, pgArray] = [XML_FORM, ident];
   if (ELEMENTS.get(elementName)?.test(elementType)) {
     if (elementName === "numeric") {
       const mod = decimalTypmod(elementType);
@@ -220,7 +229,6 @@ function mapArray(
       if (elementName === "bpchar") pgArray = `${ident}::bpchar[]`;
     }
   }
-  if (kind.duckType === "FLOAT" || kind.duckType === "DOUBLE") kind = unsignedZero(kind);
   const duckType = `${kind.duckType}[]`;
   const texts = `CAST(CAST(${ident} AS JSON) AS VARCHAR[])`;
   const list = kind.fromText
@@ -238,6 +246,7 @@ function mapArray(
     `FROM unnest(${ident}) WITH ORDINALITY AS __u(__e, __i)`;
   return {
     ...base,
+    ...(elementName === "inet" ? { streamForm: "inet" as const } : {}),
     duckType,
     pgSelect: `to_json(${pgArray})::text`,
     csvType: "VARCHAR",

@@ -3,14 +3,18 @@
 // copy's COPY would have written for it (ColumnMapping.pgSelect), so both
 // change sources feed the batch sink the same text: bytea as bare hex, an
 // interval as "<m> months <d> days <us> microseconds", an array as the JSON
-// array of its elements' text; everything else as it is.
+// array of its elements' text; an inet (and an inet[]'s elements) with its
+// mask; everything else as it is.
 
 import type { ColumnMapping } from "./type_map.ts";
 
 /** The conversion a column's stream values need. */
-export type WalForm = "text" | "bytea" | "interval" | "array";
+export type WalForm = "text" | "bytea" | "interval" | "array" | "inet" | "inet_array";
 
 export function walFormOf(mapping: ColumnMapping): WalForm {
+  if (mapping.streamForm === "inet") {
+    return mapping.duckType.endsWith("[]") ? "inet_array" : "inet";
+  }
   if (mapping.duckType === "BLOB") return "bytea";
   if (mapping.duckType === "INTERVAL") return "interval";
   if (mapping.duckType.endsWith("[]")) return "array";
@@ -28,7 +32,24 @@ export function copyTextOf(form: WalForm, value: string, pgType = ""): string {
       return intervalParts(value);
     case "array":
       return JSON.stringify(parseArray(value, pgType.startsWith("box") ? ";" : ","));
+    case "inet":
+      return inetWithMask(value);
+    case "inet_array":
+      return JSON.stringify(
+        parseArray(value).map(function masked(e): ArrayValue {
+          return e === null ? null : typeof e === "string" ? inetWithMask(e) : e.map(masked);
+        }),
+      );
   }
+}
+
+/**
+ * inet's output as text(inet) writes it: a host address's full mask, which the
+ * output leaves out, spelled (10.0.0.1/32, ::1/128).
+ */
+export function inetWithMask(value: string): string {
+  if (value.includes("/")) return value;
+  return `${value}/${value.includes(":") ? 128 : 32}`;
 }
 
 const UNITS: Record<string, "months" | "days"> = {

@@ -48,6 +48,8 @@ export interface BatchRecord {
   readonly cursorFrom: string | null;
   readonly cursorTo: string;
   readonly file: string;
+  /** SHA-256 (hex) of the Parquet file as written; null without a file. */
+  readonly sha256?: string | null;
 }
 
 /** A lifecycle event to record, with the batch that brought it about. */
@@ -180,8 +182,8 @@ export class CheckpointStore {
              last_batch_at = ? WHERE table_name = ?`,
         ).run(commit.rowsCopied === undefined ? batch.rows : 0, batch.finishedAt, commit.table);
         this.#db.prepare(
-          `INSERT INTO batches (table_name, seq, finished_at, rows, bytes, duration_ms, cursor_from, cursor_to, file)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO batches (table_name, seq, finished_at, rows, bytes, duration_ms, cursor_from, cursor_to, file, sha256)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           batch.table,
           batch.seq,
@@ -192,6 +194,7 @@ export class CheckpointStore {
           batch.cursorFrom,
           batch.cursorTo,
           batch.file,
+          batch.sha256 ?? null,
         );
       }
     });
@@ -250,6 +253,17 @@ export class CheckpointStore {
       `INSERT INTO store_info (key, value) VALUES ('cycles', ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     ).run(String(count));
+  }
+
+  /**
+   * The SHA-256 recorded for a table's batch file (by its name) when it was
+   * written: null when the file is not in the history or predates the checksums.
+   */
+  batchChecksum(table: string, file: string): string | null {
+    const row = this.#db.prepare(
+      "SELECT sha256 FROM batches WHERE table_name = ? AND file = ? ORDER BY id DESC LIMIT 1",
+    ).get(table, file) as { sha256: string | null } | undefined;
+    return row?.sha256 ?? null;
   }
 
   /** Highest batch sequence number used for a table (0 when none). */

@@ -62,6 +62,9 @@ const MIGRATIONS: readonly string[] = [
   // SYNC_METHOD=cdc: per table, the end of the last transaction whose changes
   // are in DuckDB (a commit's LSN, as Postgres prints it).
   `CREATE TABLE cdc_positions (table_name TEXT PRIMARY KEY, lsn TEXT NOT NULL);`,
+  // The SHA-256 (hex) of a batch's Parquet file as written, which replay checks;
+  // NULL for batches written before it was recorded.
+  `ALTER TABLE batches ADD COLUMN sha256 TEXT;`,
 ];
 
 /** The schema version this program writes. */

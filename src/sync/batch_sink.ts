@@ -22,6 +22,7 @@ import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/bat
 import type { TableSyncContext } from "./context.ts";
 import { fenceReplay } from "./replay.ts";
 import { applyChanges, type ChangeLoad } from "../io/duckdb/warehouse_changes.ts";
+import { fileSha256 } from "../io/file_checksum.ts";
 
 /** How the rows of a batch go into the DuckDB table. */
 export type BatchLoad =
@@ -217,6 +218,8 @@ export class BatchSink {
         await this.#ctx.writer.run(() => this.#warehouse.checkpoint());
       }
     }
+    // What replay checks the file against (the file is final: renamed into place).
+    const sha256 = bytes > 0 ? await fileSha256(parquet) : null;
     // DuckDB has committed; only now may the checkpoint move.
     const durationMs = performance.now() - batch.started;
     const finishedAt = this.#ctx.now().toISOString();
@@ -237,6 +240,7 @@ export class BatchSink {
         cursorFrom: batch.cursorFrom,
         cursorTo: batch.cursorTo,
         file: bytes > 0 ? batch.name : "",
+        sha256,
       },
     });
     this.rows += batch.rows;

@@ -108,7 +108,11 @@ export function comparePlan(
     );
   }
   let pendingExpr: string | null = null;
-  if (decision.kind === "incremental") {
+  // The cursor method copies rows up to its checkpoint's cursor: a row after it
+  // (or with a NULL cursor) is not copied yet. Under CDC the copy is the table
+  // at the applied position, every row of it, whatever its cursor column.
+  const byCursor = decision.kind === "incremental" && config.method !== "cdc";
+  if (byCursor) {
     const byName = new Map(description.columns.map((c) => [c.name, c]));
     const keyset: KeysetColumns = {
       cursor: { name: plan.cursorColumn, pgType: byName.get(plan.cursorColumn)!.pgType },
@@ -133,9 +137,7 @@ export function comparePlan(
     pgFrom: sourceFrom(description),
     duckFrom: quoteIdent(plan.target),
     pgWhere: "true",
-    pgBucketWhere: decision.kind === "incremental"
-      ? `${quoteIdent(plan.cursorColumn)} IS NOT NULL`
-      : "true",
+    pgBucketWhere: byCursor ? `${quoteIdent(plan.cursorColumn)} IS NOT NULL` : "true",
     duckWhere: "true",
     pendingExpr,
     markedExpr,

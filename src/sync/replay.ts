@@ -15,6 +15,7 @@ import { batchSeq, maxBatchSeq } from "../io/batch_files.ts";
 import type { Config } from "../core/config.ts";
 import { configError, SyncError } from "../core/errors.ts";
 import { count } from "../core/counts.ts";
+import { fileSha256 } from "../io/file_checksum.ts";
 
 /**
  * Marks every batch file of `table` written so far (recorded, or still on
@@ -71,6 +72,35 @@ export function checkReplayFiles(
 }
 
 /**
+ * Checks each file against the SHA-256 the checkpoint recorded when it was
+ * written: a file that differs (a flipped bit, a file changed or swapped) is a
+ * one-line error naming it, before anything is replayed. Returns the paths of
+ * the files without a recorded checksum (written by an earlier version).
+ */
+async function checkChecksums(
+  store: CheckpointStore,
+  table: string,
+  files: readonly ReplayFile[],
+): Promise<Set<string>> {
+  const unchecked = new Set<string>();
+  for (const file of files) {
+    const recorded = store.batchChecksum(table, basename(file.path));
+    if (recorded === null) {
+      unchecked.add(file.path);
+      continue;
+    }
+    const actual = await fileSha256(file.path);
+    if (actual !== recorded) {
+      throw configError(
+        "REPLAY_UNSAFE",
+        `replay: ${file.path} is not the file batch #${file.seq} wrote: its SHA-256 is ${actual}, the checkpoint recorded ${recorded} (the file is damaged or was changed since), so nothing was replayed (restore the file from a backup, or replay without it)`,
+      );
+    }
+  }
+  return unchecked;
+}
+
+/**
  * `replay FILE...`: checks every file against the table's checkpoint, then
  * re-applies them oldest first; `log` gets one line per file.
  */
@@ -82,6 +112,7 @@ export async function replayBatchFiles(
   const table = config.duckdbTable;
   const store = CheckpointStore.openExisting(config.stateDir);
   let files: ReplayFile[];
+  let unchecked: Set<string>;
   let cursorColumn: string;
   try {
     const checkpoint = store?.get(table) ?? null;
@@ -104,6 +135,7 @@ export async function replayBatchFiles(
       );
     }
     files = checkReplayFiles(paths, table, store.replayFloor(table));
+    unchecked = await checkChecksums(store, table, files);
     // The cursor the batches were cut by, as the checkpoint recorded it (a
     // sync file may name another one than CURSOR_COLUMN).
     cursorColumn = store.schema(table)?.keyset?.cursor ?? config.cursorColumn;
@@ -126,7 +158,11 @@ export async function replayBatchFiles(
       log(
         `replayed ${file.path}: ${
           count(written, "row")
-        } written (rows already newer in DuckDB kept)`,
+        } written (rows already newer in DuckDB kept${
+          unchecked.has(file.path)
+            ? "; no checksum recorded for it (written by an earlier version): not checked"
+            : ""
+        })`,
       );
     }
   } finally {

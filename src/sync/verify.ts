@@ -15,6 +15,9 @@ import { serverOrigin } from "../io/postgres/server_origin.ts";
 import type { Warehouse } from "../io/duckdb/warehouse.ts";
 import { WarehouseFile } from "../io/duckdb/warehouse_file.ts";
 import { decideSync, planTables, type TablePlan } from "../core/table_plan.ts";
+import { cdcDecision, cdcNames } from "../core/cdc_plan.ts";
+import { settleDifferences } from "./verify_settle.ts";
+import { replicaIdentity } from "../io/postgres/cdc_catalog.ts";
 import { type HashedRow } from "../core/table_compare.ts";
 import { count } from "../core/counts.ts";
 import { refuseOtherSource } from "./table_guards.ts";
@@ -37,7 +40,10 @@ export interface TableVerdict {
   readonly extra: readonly string[];
   /** Keys whose values differ. */
   readonly changed: readonly string[];
-  /** Rows changed in Postgres after the checkpoint (or with a NULL cursor): not differences yet. */
+  /**
+   * Rows changed in Postgres after the checkpoint (or with a NULL cursor), or
+   * under CDC after the applied position: not differences yet.
+   */
   readonly pending: number;
   /** Rows gone from Postgres that reconciliation marked deleted in DuckDB (RECONCILE_DELETES_MODE=mark). */
   readonly markedDeleted: number;
@@ -47,6 +53,8 @@ export interface TableVerdict {
   readonly uncompared: readonly string[];
   /** Rows re-copied or removed by --repair. */
   readonly repaired: number;
+  /** How the table syncs (SYNC_METHOD): what its pending rows are. */
+  readonly method?: "cursor" | "cdc";
   readonly message: string | null;
 }
 
@@ -76,17 +84,27 @@ export async function verifyTables(given: VerifyOptions): Promise<TableVerdict[]
   options = { ...options, config };
   const store = CheckpointStore.openExisting(config.stateDir);
   const file = new WarehouseFile(config.duckdbPath, config.duckdbMemoryLimit);
-  let warehouse: Warehouse | null = null;
+  const acquire = () =>
+    file.acquire({ readOnly: !options.repair, lockWaitSeconds: config.lockWaitSeconds });
+  // Under CDC verify lets go of the file for a moment (verify_settle.ts).
+  const held: HeldWarehouse = {
+    warehouse: null,
+    release() {
+      this.warehouse?.close();
+      this.warehouse = null;
+    },
+    async reacquire() {
+      this.warehouse = await acquire();
+      return this.warehouse;
+    },
+  };
   const verdicts: TableVerdict[] = [];
   try {
-    warehouse = await file.acquire({
-      readOnly: !options.repair,
-      lockWaitSeconds: config.lockWaitSeconds,
-    });
+    held.warehouse = await acquire();
     const schemas = [...new Set(config.tables.map((t) => t.schema))];
     const { plans } = planTables(config, await listRelations(client, schemas));
     for (const plan of plans) {
-      const verdict = await verifyOne(client, warehouse, store, plan, options).catch((error) => {
+      const verdict = await verifyOne(client, held, store, plan, options).catch((error) => {
         // A Postgres refusal (SQLSTATE) gets the same code and advice as in sync.
         const failure = typeof (error as { code?: unknown }).code === "string" &&
             /^[0-9A-Z]{5}$/.test((error as { code: string }).code)
@@ -116,7 +134,7 @@ export async function verifyTables(given: VerifyOptions): Promise<TableVerdict[]
       options.onTable?.(verdict);
     }
   } finally {
-    warehouse?.close();
+    held.release();
     store?.close();
     await client.end().catch(() => {});
   }
@@ -142,15 +160,28 @@ function blank(plan: TablePlan, status: VerifyStatus, message: string | null): T
   };
 }
 
+/** The DuckDB file as verify holds it, let go of and taken again under CDC. */
+interface HeldWarehouse {
+  warehouse: Warehouse | null;
+  release(): void;
+  reacquire(): Promise<Warehouse>;
+}
+
 async function verifyOne(
   client: pg.Client,
-  warehouse: Warehouse,
+  held: HeldWarehouse,
   store: CheckpointStore | null,
   plan: TablePlan,
   options: VerifyOptions,
 ): Promise<TableVerdict> {
+  // Taken again when a table before this one could not retake it.
+  let warehouse = held.warehouse ?? await held.reacquire();
   const description = await describeTable(client, plan, options.config.pg.database);
-  const decision = decideSync(plan, shapeOf(description));
+  // Each method's own decision: CDC streams (or skips) tables the cursor method
+  // would copy whole or skip, and the other way round.
+  const decision = options.config.method === "cdc"
+    ? cdcDecision(plan, shapeOf(description), (await replicaIdentity(client, plan)).identity)
+    : decideSync(plan, shapeOf(description));
   if (decision.kind === "skip") return blank(plan, "skipped", decision.reason);
   const checkpoint = store?.get(plan.target) ?? null;
   // Comparing (let alone repairing) a copy against another database than the
@@ -204,7 +235,30 @@ async function verifyOne(
     );
   }
   const compare = comparePlan(plan, description, decision, target, options.config, checkpoint);
-  let result = await compareTable(client, warehouse, compare);
+  const config = options.config;
+  let unsettled: string | null = null;
+  // Under CDC, what the comparison lists is looked at again once the stream
+  // has applied what was committed before it (verify_settle.ts).
+  const compareNow = async (): Promise<ComparisonResult> => {
+    const first = await compareTable(client, warehouse, compare);
+    if (config.method !== "cdc" || !store) return first;
+    const settled = await settleDifferences(first, {
+      client,
+      compare,
+      ...cdcNames(config.cdc, store.stateId()),
+      table: plan,
+      release: () => held.release(),
+      reacquire: async () => warehouse = await held.reacquire(),
+      timeoutMs: Math.min(600, Math.max(30, 3 * config.intervalSeconds)) * 1000,
+    });
+    unsettled = settled.settled === "inactive"
+      ? "no sync is streaming and the slot could not be read: rows changed since the last sync count as differences (run sync --once first, then verify)"
+      : settled.settled === "timeout"
+      ? "the stream did not apply in time what was committed before the comparison: differences may be changes not applied yet (run verify again)"
+      : null;
+    return settled.result;
+  };
+  let result = await compareNow();
   let repaired = 0;
   if (options.repair && differs(result) && compare.unrepairable.length > 0) {
     throw new SyncError(
@@ -219,7 +273,7 @@ async function verifyOne(
     // must not be replayed over them.
     if (store) await fenceReplay(store, options.config.parquetDir, plan.target);
     repaired = await repairTable(client, warehouse, plan, compare, result, options.config);
-    result = await compareTable(client, warehouse, compare);
+    result = await compareNow();
   }
   const labels = (rows: readonly HashedRow[]) => rows.map((r) => r.label).sort();
   return {
@@ -236,7 +290,8 @@ async function verifyOne(
     partial: result.partial,
     uncompared: compare.uncompared,
     repaired,
-    message: null,
+    ...(config.method === "cdc" ? { method: "cdc" as const } : {}),
+    message: unsettled,
   };
 }
 
@@ -254,9 +309,13 @@ export function formatVerdict(v: TableVerdict): string {
   const notes: string[] = [];
   if (v.pending > 0) {
     notes.push(
-      `${
-        count(v.pending, "row")
-      } changed since the last sync (or with a NULL cursor), not compared`,
+      v.method === "cdc"
+        ? `${
+          count(v.pending, "row")
+        } changed since the last sync, after the position the stream had applied: left to the stream`
+        : `${
+          count(v.pending, "row")
+        } changed since the last sync (or with a NULL cursor), not compared`,
     );
   }
   if (v.markedDeleted > 0) {
@@ -264,6 +323,7 @@ export function formatVerdict(v: TableVerdict): string {
   }
   if (v.uncompared.length > 0) notes.push(`columns not compared: ${v.uncompared.join(", ")}`);
   if (v.repaired > 0) notes.push(`repaired ${count(v.repaired, "row")}`);
+  if (v.status === "differs" && v.message) notes.push(v.message);
   const tail = notes.length > 0 ? ` (${notes.join("; ")})` : "";
   switch (v.status) {
     case "equal":

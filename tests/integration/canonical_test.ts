@@ -375,7 +375,7 @@ Deno.test("canonical text: Postgres and DuckDB agree on every value of every map
     assertEquals(pgSide.values.day![4], "infinity");
     assertEquals(pgSide.values.d![1], "NaN");
     assertEquals(pgSide.values.d![11], "NaN", "a negative NaN is still NaN");
-    assertEquals(pgSide.values.d![4], "-9223372036854775808"); // -0: only the sign bit
+    assertEquals(pgSide.values.d![4], "0"); // -0: DuckDB keeps no zero's sign for sure
     assertEquals(pgSide.values.iv![1], "0 months -1 days 7200000000 microseconds");
     assertEquals(pgSide.values.a_t!.slice(1, 4), ["", "N", "0:"]); // {}, {NULL}, {""}
     assertEquals(pgSide.values.c![1], "   ");

@@ -3,7 +3,15 @@
 // refused whole, against a real PostgreSQL and DuckDB file.
 
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { createTestDb, duckRows, runMain, sharedCluster, type TestDb } from "../support/fixture.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  createTestDb,
+  duckRows,
+  duckWrite,
+  runMain,
+  sharedCluster,
+  type TestDb,
+} from "../support/fixture.ts";
 
 const cluster = await sharedCluster();
 
@@ -108,6 +116,60 @@ Deno.test("replay refuses batch files older than reconciled deletes or a schema 
     assertEquals(r.code, 2, r.stdout + r.stderr);
     assertMatch(r.stderr, /REPLAY_UNSAFE/);
     assertEquals(await duckState(path), await pgState(db), "nothing brought back");
+  } finally {
+    await db.cleanup();
+  }
+});
+
+Deno.test("replay refuses a batch file whose bytes differ from the checksum recorded when it was written, and says when a file has none", async () => {
+  const db = await createTestDb(cluster, { demo: false });
+  try {
+    await db.sql(`SET ROLE ${db.user};
+      CREATE TABLE public.stock (id int PRIMARY KEY, qty int NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2024-01-01');
+      INSERT INTO public.stock SELECT g, g % 200, '2024-01-01'::timestamptz + g * interval '1 second'
+      FROM generate_series(1, 400) g;`);
+    const env = db.env({ POSTGRES_SCHEMA: "public", POSTGRES_TABLE: "stock", BATCH_SIZE: "1000" });
+    const path = env.DUCKDB_PATH!;
+    let r = await runMain(["sync", "--once"], env);
+    assertEquals(r.code, 0, r.stderr);
+    const [file] = batchFiles(env.PARQUET_DIR!);
+    // A change in DuckDB that a replay of this file would overwrite.
+    await duckWrite(path, "UPDATE public_stock SET qty = -1 WHERE id = 1");
+
+    // One bit flipped in the middle of the file (its data pages).
+    const bytes = await Deno.readFile(file!);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x04;
+    await Deno.writeFile(file!, bytes);
+    r = await runMain(["replay", file!], env);
+    assertEquals(r.code, 2, r.stdout + r.stderr);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertMatch(
+      r.stderr,
+      new RegExp(
+        `^error REPLAY_UNSAFE: replay: ${file} is not the file batch #1 wrote: its SHA-256 is [0-9a-f]{64}, the checkpoint recorded [0-9a-f]{64} .*nothing was replayed`,
+      ),
+    );
+    const [kept] = await duckRows(path, "SELECT qty FROM public_stock WHERE id = 1");
+    assertEquals(kept?.qty, -1, "nothing applied");
+
+    // Restored, it replays; a file recorded before checksums existed replays, said unchecked.
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x04;
+    await Deno.writeFile(file!, bytes);
+    r = await runMain(["replay", file!], env);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout + r.stderr,
+      /replayed .*: 400 rows written \(rows already newer in DuckDB kept\)/,
+    );
+    const store = new DatabaseSync(`${env.STATE_DIR}/checkpoint.sqlite`);
+    store.exec("UPDATE batches SET sha256 = NULL");
+    store.close();
+    r = await runMain(["replay", file!], env);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stdout + r.stderr,
+      /replayed .*: 400 rows written \(rows already newer in DuckDB kept; no checksum recorded for it \(written by an earlier version\): not checked\)/,
+    );
   } finally {
     await db.cleanup();
   }

@@ -34,3 +34,19 @@ export function assertThrows(
     return true;
   });
 }
+
+/**
+ * Fails when `secret` shows in `text` other than inside a longer name (a
+ * letter, digit, _ or $ right before or after it): where it stands as itself.
+ */
+export function assertOnlyInsideNames(text: string, secret: string): void {
+  const nameChar = /[\p{L}\p{N}_$]/u;
+  for (let at = text.indexOf(secret); at >= 0; at = text.indexOf(secret, at + 1)) {
+    const before = text[at - 1] ?? "";
+    const after = text[at + secret.length] ?? "";
+    nodeAssert.ok(
+      nameChar.test(before) || nameChar.test(after),
+      `the secret stands as itself at ${at}: ${text.slice(Math.max(0, at - 60), at + 60)}`,
+    );
+  }
+}

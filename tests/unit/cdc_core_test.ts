@@ -138,6 +138,15 @@ Deno.test("stream values become the first copy's COPY text: bytea, intervals, ar
   assertEquals(parseArray("{}"), []);
   assertEquals(parseArray('{"(1,1),(0,0)";"(2,2),(1,1)"}', ";"), ["(1,1),(0,0)", "(2,2),(1,1)"]);
   assertEquals(copyTextOf("array", '{a,NULL,"c,d"}'), '["a",null,"c,d"]');
+  // inet's output drops a host's mask; the first copy's ::text keeps it.
+  assertEquals(copyTextOf("inet", "10.0.0.1"), "10.0.0.1/32");
+  assertEquals(copyTextOf("inet", "::1"), "::1/128");
+  assertEquals(copyTextOf("inet", "::ffff:10.0.0.1"), "::ffff:10.0.0.1/128");
+  assertEquals(copyTextOf("inet", "10.0.0.1/8"), "10.0.0.1/8");
+  assertEquals(
+    copyTextOf("inet_array", "{10.0.0.1,NULL,::1/64,192.168.0.0/16}"),
+    '["10.0.0.1/32",null,"::1/64","192.168.0.0/16"]',
+  );
   assertThrows(() => parseArray("{a,b"));
 });
 

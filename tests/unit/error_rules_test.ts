@@ -78,16 +78,28 @@ const cases: Case[] = [
       /^No space left on device \(No space left on device \(os error 28\)\) in PARQUET_DIR \/data\/lake\/parquet, STATE_DIR \/data\/state or DUCKDB_PATH .*point its setting at a disk with room/,
   },
   {
-    rule: "local file not written",
+    rule: "local place not writable",
     error: new FileWriteError(
       "/data/lake/parquet/orders__next-1.csv.partial",
       systemError("EACCES", "Permission denied (os error 13)"),
     ),
     code: "LOCAL_IO_ERROR",
     exitCode: 1,
+    transient: true,
+    says:
+      /^Cannot write PARQUET_DIR \/data\/lake\/parquet: Cannot write \/data\/lake\/parquet\/orders__next-1\.csv\.partial: Permission denied \(os error 13\) \(\/data\/lake\/parquet is on a read-only file system or not writable by this user: make it writable, e\.g\. mount it read-write, or set PARQUET_DIR to a writable place; nothing is lost: .*sync --loop retries by itself\)$/,
+  },
+  {
+    rule: "local file not written",
+    error: new FileWriteError(
+      "/data/lake/parquet/orders__next-1.csv.partial",
+      systemError("EIO", "Input/output error (os error 5)"),
+    ),
+    code: "LOCAL_IO_ERROR",
+    exitCode: 1,
     transient: false,
     says:
-      /^Cannot write \/data\/lake\/parquet\/orders__next-1\.csv\.partial: Permission denied \(os error 13\) \(in PARQUET_DIR \/data\/lake\/parquet: check the disk and the directory's permissions, or set PARQUET_DIR to another directory\)$/,
+      /^Cannot write \/data\/lake\/parquet\/orders__next-1\.csv\.partial: Input\/output error \(os error 5\) \(in PARQUET_DIR \/data\/lake\/parquet: check the disk and the directory's permissions, or set PARQUET_DIR to another directory\)$/,
   },
   {
     rule: "local file operation failed",
@@ -129,16 +141,28 @@ const cases: Case[] = [
       /^Cannot open DuckDB file \/data\/lake\/warehouse\.duckdb: it is locked by \/usr\/bin\/deno \(PID 4242\) \(close that program or wait for its sync cycle, then retry; LOCK_WAIT_SECONDS sets how long to wait\)$/,
   },
   {
+    rule: "DuckDB file not writable",
+    error: new Error(
+      'IO Error: Cannot open file "/data/lake/warehouse.duckdb": Read-only file system\n\nLINE 1',
+    ),
+    context: { settings, from: "duckdb_open" },
+    code: "LOCAL_IO_ERROR",
+    exitCode: 1,
+    transient: true,
+    says:
+      /^Cannot write DUCKDB_PATH \/data\/lake\/warehouse\.duckdb: IO Error: Cannot open file "\/data\/lake\/warehouse\.duckdb": Read-only file system \(\/data\/lake is on a read-only file system or not writable by this user: make it writable, e\.g\. mount it read-write, or set DUCKDB_PATH to a writable place; nothing is lost/,
+  },
+  {
     rule: "DuckDB file not opened",
     error: new Error(
-      'IO Error: Cannot open file "/data/lake/warehouse.duckdb": Permission denied\n\nLINE 1',
+      'IO Error: The file "/data/lake/warehouse.duckdb" exists, but it is not a valid DuckDB database file!\n\nLINE 1',
     ),
     context: { settings, from: "duckdb_open" },
     code: "DUCKDB_ERROR",
     exitCode: 1,
     transient: false,
     says:
-      /^Cannot open DuckDB file \/data\/lake\/warehouse\.duckdb: IO Error: Cannot open file "\/data\/lake\/warehouse\.duckdb": Permission denied$/,
+      /^Cannot open DuckDB file \/data\/lake\/warehouse\.duckdb: IO Error: The file "\/data\/lake\/warehouse\.duckdb" exists, but it is not a valid DuckDB database file!$/,
   },
   {
     rule: "value DuckDB cannot hold",
@@ -250,6 +274,15 @@ const cases: Case[] = [
     transient: true,
     says:
       /^Cannot reach Postgres at .*: connect ECONNREFUSED 10\.0\.0\.5:5432 \(is the server running\? check POSTGRES_HOST and POSTGRES_PORT, or DATABASE_URL\)$/,
+  },
+  {
+    rule: "statement timeout",
+    error: pgError("57014", "canceling statement due to statement timeout"),
+    code: "PG_ERROR",
+    exitCode: 2,
+    transient: false,
+    says:
+      /^Postgres cancelled a statement at its statement_timeout: canceling statement due to statement timeout \(.*ALTER ROLE sync SET statement_timeout = 0\)$/,
   },
   {
     rule: "connection lost",

@@ -96,7 +96,7 @@ Deno.test("classifyLocalError() labels other local failures LOCAL_IO_ERROR and l
     places,
   )!;
   assertEquals(denied.code, "LOCAL_IO_ERROR");
-  assertMatch(denied.message, /in PARQUET_DIR \/data\/lake\/parquet/);
+  assertMatch(denied.message, /^Cannot write PARQUET_DIR \/data\/lake\/parquet: /);
   const sqlite = classifyLocalError(
     sqliteError(8, "attempt to write a readonly database"),
     places,

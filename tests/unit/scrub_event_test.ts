@@ -1,7 +1,8 @@
-// A password in any string of any event the engine or a host sends never
-// reaches the UI (the posted event) nor the log (its text or JSON line). The
-// samples are keyed by every type of the WorkerEvent union (which holds the
-// EngineEvent union): a type added without a sample fails the type check.
+// A password standing as itself in any string of any event the engine or a
+// host sends never reaches the UI (the posted event) nor the log (its text or
+// JSON line); a name it is part of stays whole. The samples are keyed by every
+// type of the WorkerEvent union (which holds the EngineEvent union): a type
+// added without a sample fails the type check.
 
 import { assert, assertEquals } from "../support/assert.ts";
 import { fatalEvent, ReportedFatal, scrubEvent } from "../../src/host/scrub_event.ts";
@@ -14,9 +15,9 @@ const SECRETS = [PW];
 const AT = new Date("2024-03-04T05:06:07.089Z");
 const drift = {
   at: `2024 ${PW}`,
-  table: `t_${PW}`,
+  table: PW,
   kind: "column_added",
-  column: `c_${PW}`,
+  column: PW,
   detail: `detail ${PW}`,
   ddl: `ALTER TABLE ${PW}`,
 } as const;
@@ -26,15 +27,15 @@ type Samples = { readonly [T in WorkerEvent["type"]]: Extract<WorkerEvent, { typ
 const SAMPLES: Samples = {
   cycle_started: {
     type: "cycle_started",
-    table: `t_${PW}`,
+    table: PW,
     mode: "bootstrap",
     at: PW,
     estimatedRows: 1,
   },
-  batch_started: { type: "batch_started", table: `t_${PW}`, seq: 1, cursorFrom: PW },
+  batch_started: { type: "batch_started", table: PW, seq: 1, cursorFrom: PW },
   batch_finished: {
     type: "batch_finished",
-    table: `t_${PW}`,
+    table: PW,
     seq: 1,
     mode: "incremental",
     rows: 1,
@@ -46,7 +47,7 @@ const SAMPLES: Samples = {
   },
   checkpoint_advanced: {
     type: "checkpoint_advanced",
-    table: `t_${PW}`,
+    table: PW,
     mode: "incremental",
     cursor: PW,
     key: [PW],
@@ -55,7 +56,7 @@ const SAMPLES: Samples = {
   drift_applied: { type: "drift_applied", drift },
   cycle_finished: {
     type: "cycle_finished",
-    table: `t_${PW}`,
+    table: PW,
     mode: "incremental",
     rows: 1,
     batches: 1,
@@ -66,7 +67,7 @@ const SAMPLES: Samples = {
   cycle_summary: {
     type: "cycle_summary",
     tables: 1,
-    table: `t_${PW}`,
+    table: PW,
     upToDate: 1,
     failed: 0,
     rows: 0,
@@ -76,7 +77,7 @@ const SAMPLES: Samples = {
   cycle_idle: { type: "cycle_idle", nextInSeconds: 5 },
   table_failed: {
     type: "table_failed",
-    table: `t_${PW}`,
+    table: PW,
     code: "PG_ERROR",
     message: `permission denied for table ${PW}`,
   },
@@ -93,7 +94,7 @@ const SAMPLES: Samples = {
     connection: `postgres://u:${PW}@h/db`,
     duckdbPath: `/data/${PW}.duckdb`,
     demo: false,
-    tables: [{ table: `t_${PW}`, mode: "incremental", cursor: PW, key: [PW], rowsCopied: 1 }],
+    tables: [{ table: PW, mode: "incremental", cursor: PW, key: [PW], rowsCopied: 1 }],
     drift: [drift],
   },
   loop_state: { type: "loop_state", state: "stopping" },
@@ -139,18 +140,28 @@ Deno.test("scrubEvent() masks the password in every string of every event type",
 Deno.test("scrubEvent() keeps every field but the masked text", () => {
   assertEquals(scrubEvent(SAMPLES.table_failed, SECRETS), {
     type: "table_failed",
-    table: "t_***",
+    table: "***",
     code: "PG_ERROR",
     message: "permission denied for table ***",
   });
   assertEquals(scrubEvent(SAMPLES.ready, SECRETS).tables[0], {
-    table: "t_***",
+    table: "***",
     mode: "incremental",
     cursor: "***",
     key: ["***"],
     rowsCopied: 1,
   });
   assertEquals(scrubEvent(SAMPLES.notice, []).message, "connecting with postgres://u:***@h/db");
+});
+
+Deno.test("scrubEvent() keeps a name the password is part of whole (it shows only inside it)", () => {
+  const named: WorkerEvent = {
+    type: "table_failed",
+    table: `t_${PW}`,
+    code: "PG_PERMISSION_DENIED",
+    message: `permission denied for table t_${PW} (e.g. GRANT SELECT ON public.t_${PW} TO sync)`,
+  };
+  assertEquals(scrubEvent(named, SECRETS), named);
 });
 
 Deno.test("scrubEvent() leaves a query's result as the user's own data", () => {

@@ -72,3 +72,24 @@ Deno.test("maskUrl() masks a password with an unencoded @ and a password= parame
 Deno.test("scrub() replaces longer secrets first so no tail of one leaks", () => {
   assertEquals(scrub("pw is abcdef", ["abc", "abcdef"]), "pw is ***");
 });
+
+Deno.test("scrub() leaves a secret inside a longer name alone, so names and commands stay exact", () => {
+  assertEquals(
+    scrub(
+      "Postgres refused access: permission denied for table secret_salaries (e.g. GRANT SELECT ON public.secret_salaries TO sync)",
+      ["secret"],
+    ),
+    "Postgres refused access: permission denied for table secret_salaries (e.g. GRANT SELECT ON public.secret_salaries TO sync)",
+  );
+  assertEquals(
+    scrub("table public_secret_salaries, column mysecret", ["secret"]),
+    "table public_secret_salaries, column mysecret",
+  );
+  // Where it stands as a secret, it is masked: quoted, after =, between spaces, at either end.
+  assertEquals(
+    scrub(`secret: password=secret 'secret' "secret" (secret) secret`, ["secret"]),
+    `***: password=*** '***' "***" (***) ***`,
+  );
+  // A secret whose edges are not name characters is masked wherever it is.
+  assertEquals(scrub("x-pw!9-y", ["-pw!9-"]), "x***y");
+});

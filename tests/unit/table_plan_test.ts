@@ -105,6 +105,21 @@ Deno.test("decideSync: cursor and key give incremental", () => {
   });
 });
 
+Deno.test("decideSync: a date cursor is refused; timestamps of any precision and integers are not", () => {
+  const typed = (cursorType: string): TableShape => ({
+    ...shape(["id", "updated_at"], ["id"]),
+    baseTypes: new Map([["id", "int4"], ["updated_at", cursorType]]),
+  });
+  const error = thrown(() => decideSync(plan(), typed("date")));
+  assertEquals(error.code, "CONFIG_INVALID");
+  assertEquals(error.exitCode, 2);
+  assert(/it is a date, so a row changed again on the day/.test(error.message), error.message);
+  for (const ok of ["timestamptz", "timestamp", "int8", "int4", "numeric"]) {
+    assertEquals(decideSync(plan(), typed(ok)).kind, "incremental", ok);
+  }
+  assertEquals(decideSync(plan({ mode: "full_refresh" }), typed("date")).kind, "full_refresh");
+});
+
 Deno.test("decideSync: no cursor column means a full refresh with a reason, unless the cursor was configured", () => {
   const d = decideSync(plan(), shape(["id", "name"], ["id"]));
   assertEquals(d.kind, "full_refresh");

@@ -160,7 +160,6 @@ Deno.test("mapColumn() maps enums and other types to VARCHAR in Postgres' text f
     col("addr", "inet", "inet", { category: "I" }),
     col("net", "cidr", "cidr", { category: "I" }),
     col("mac", "macaddr", "macaddr"),
-    col("doc", "xml", "xml"),
     col("words", "tsvector", "tsvector"),
     col("span", "int4range", "int4range", { category: "R" }),
     col("cash", "money", "money", { category: "N" }),
@@ -178,6 +177,26 @@ Deno.test("mapColumn() maps enums and other types to VARCHAR in Postgres' text f
     assertEquals(m.pgCanonical, `"${c.name}"::text`, c.baseTypeName);
     assertEquals(m.duckCanonical, `"${c.name}"`, c.baseTypeName);
   }
+});
+
+Deno.test("mapColumn() reads xml by its output (what the stream carries) and marks inet for the stream's mask", () => {
+  const doc = mapColumn(col("doc", "xml", "xml"));
+  assertEquals([doc.duckType, doc.pgSelect, doc.pgCanonical], [
+    "VARCHAR",
+    `xml_out("doc")::text`,
+    `xml_out("doc")::text`,
+  ]);
+  const docs = mapColumn(col("docs", "_xml", "xml[]", { category: "A" }));
+  assertEquals(docs.pgSelect, `to_json("docs")::text`);
+  assertMatch(docs.pgCanonical, /xml_out\(__e\)::text/);
+  assertEquals(mapColumn(col("addr", "inet", "inet", { category: "I" })).streamForm, "inet");
+  const addrs = mapColumn(col("addrs", "_inet", "inet[]", { category: "A" }));
+  assertEquals([addrs.duckType, addrs.pgSelect, addrs.streamForm], [
+    "VARCHAR[]",
+    `to_json("addrs"::text[])::text`,
+    "inet",
+  ]);
+  assertEquals(mapColumn(col("net", "cidr", "cidr", { category: "I" })).streamForm, undefined);
 });
 
 Deno.test("mapColumn() never trips over a type named like an Object property", () => {
@@ -388,19 +407,19 @@ Deno.test("mapColumn() canonical text of arrays: length-prefixed elements, NULL 
   );
   // -0 inside a LIST does not survive DuckDB's upsert: elements compare 0 and -0 alike.
   const f = mapColumn(arrayCol("f", "float8", "double precision"));
-  assertMatch(f.pgCanonical, /CASE WHEN __e = 0 THEN '0' ELSE CASE WHEN __e = 'NaN'/);
-  assertMatch(f.duckCanonical, /CASE WHEN __e = 0 THEN '0' ELSE CASE WHEN isnan\(__e\)/);
+  assertMatch(f.pgCanonical, /CASE WHEN __e = 'NaN' THEN 'NaN' WHEN __e = 0 THEN '0' ELSE/);
+  assertMatch(f.duckCanonical, /CASE WHEN isnan\(__e\) THEN 'NaN' WHEN __e = 0 THEN '0' ELSE/);
 });
 
-Deno.test("mapColumn() canonical text: floats by their bits, NaN as one", () => {
+Deno.test("mapColumn() canonical text: floats by their bits, NaN as one, ±0 as one", () => {
   const d = mapColumn(col("d", "float8", "double precision"));
   assertEquals(
     d.pgCanonical,
-    `CASE WHEN "d" = 'NaN' THEN 'NaN' ELSE (('x' || encode(float8send("d"), 'hex'))::bit(64)::int8)::text END`,
+    `CASE WHEN "d" = 'NaN' THEN 'NaN' WHEN "d" = 0 THEN '0' ELSE (('x' || encode(float8send("d"), 'hex'))::bit(64)::int8)::text END`,
   );
   assertEquals(
     d.duckCanonical,
-    `CASE WHEN isnan("d") THEN 'NaN' ELSE CAST(CAST("d" AS BIT) AS BIGINT)::VARCHAR END`,
+    `CASE WHEN isnan("d") THEN 'NaN' WHEN "d" = 0 THEN '0' ELSE CAST(CAST("d" AS BIT) AS BIGINT)::VARCHAR END`,
   );
   const r = mapColumn(col("r", "float4", "real"));
   assertMatch(r.pgCanonical, /float4send\("r"\), 'hex'\)\)::bit\(32\)::int4/);

@@ -233,6 +233,7 @@ export function shapeOf(description: TableDescription): TableShape {
     notNull: new Set(description.columns.filter((c) => c.notNull).map((c) => c.name)),
     primaryKey: description.primaryKey,
     isTable: description.kind === "r" || description.kind === "p",
+    baseTypes: new Map(description.columns.map((c) => [c.name, c.baseTypeName])),
   };
 }
 

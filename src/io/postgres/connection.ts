@@ -1,18 +1,39 @@
 // Owns connecting to PostgreSQL: the session every connection sets up (UTC,
-// ISO dates, exact floats, row security off), errors turned into SyncErrors
-// that name the fix (core/error_rules.ts), and a connection given up mid-COPY.
+// ISO dates, exact floats, hex bytea, no timeouts, row security off), pinned
+// as pg_dump pins its own; errors turned into SyncErrors that name the fix
+// (core/error_rules.ts); and a connection given up mid-COPY.
 
 import pg from "pg";
 import type { Config } from "../../core/config.ts";
 import { SyncError } from "../../core/errors.ts";
 import { classifyError } from "../../core/classify_error.ts";
 
-const SESSION_SETUP = [
+/**
+ * Run on every connection (COPY, keyset reads, verify, the replication
+ * connection), after the server applied the role's and database's own
+ * settings (ALTER ROLE ... SET), which it overrides: the stream's values are
+ * the types' text output under these settings, and must read the same as the
+ * first copy's whatever a DBA set for the role.
+ */
+export const SESSION_SETUP = [
   "SET TimeZone = 'UTC'",
   "SET DateStyle = 'ISO, YMD'",
   "SET IntervalStyle = 'postgres'",
   "SET extra_float_digits = 3",
   "SET standard_conforming_strings = on",
+  // Streamed bytea values are the type's output: hex, never 'escape'.
+  "SET bytea_output = 'hex'",
+  "SET client_encoding = 'UTF8'",
+  // A first copy's statement can run for hours and its snapshot's exporter
+  // sits idle in its transaction while others read: a role's timeouts would
+  // cancel them half-way (57014) or end the exporter ("invalid snapshot
+  // identifier"), as pg_dump pins them off.
+  "SET statement_timeout = 0",
+  "SET lock_timeout = 0",
+  "SET idle_in_transaction_session_timeout = 0",
+  // Exists from PostgreSQL 14 on: a loop's connection waits between cycles.
+  "SELECT set_config('idle_session_timeout', '0', false) " +
+  "WHERE current_setting('server_version_num')::int >= 140000",
   // A role subject to a row-level security policy would read a silent subset
   // of the table; with row_security off Postgres refuses instead (42501), as
   // pg_dump does, and the refusal is reported with its fix.
