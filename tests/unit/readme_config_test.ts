@@ -1,11 +1,14 @@
-// The README and the code must agree: the configuration table with the settings
-// declaration, and the errors table with the error codes.
+// The manual and the code must agree: docs/configuration.md's settings table
+// with the settings declaration (and the README's table of common settings with
+// it too), and docs/errors.md's table with the error codes.
 
 import { assertEquals } from "../support/assert.ts";
 import { ERROR_CODES } from "../../src/core/errors.ts";
 import { settingEntries, type SettingName, SETTINGS } from "../../src/core/settings.ts";
 
 const README = new URL("../../README.md", import.meta.url);
+const CONFIGURATION = new URL("../../docs/configuration.md", import.meta.url);
+const ERRORS = new URL("../../docs/errors.md", import.meta.url);
 
 interface DocumentedSetting {
   readonly env: string;
@@ -13,10 +16,10 @@ interface DocumentedSetting {
   readonly shownDefault: string;
 }
 
-/** The rows of the README's "## Configuration" table, one entry per variable. */
-function documentedSettings(markdown: string): DocumentedSetting[] {
-  const section = markdown.split(/^## /m).find((s) => s.startsWith("Configuration\n"));
-  if (!section) throw new Error("README has no ## Configuration section");
+/** The rows of a "## <heading>" table of settings, one entry per variable. */
+function documentedSettings(markdown: string, heading: string): DocumentedSetting[] {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
+  if (!section) throw new Error(`no ## ${heading} section`);
   const rows = section.split("\n").filter((line) => /^\| `[A-Z_]+`/.test(line));
   const documented: DocumentedSetting[] = [];
   for (const row of rows) {
@@ -57,12 +60,12 @@ function declaredDefault(env: SettingName): string {
   return setting.shownDefault ?? `\`${setting.default}\``;
 }
 
-Deno.test("the README's configuration table lists every setting once, as declared", async () => {
-  const documented = documentedSettings(await Deno.readTextFile(README));
+Deno.test("docs/configuration.md lists every setting once, as declared", async () => {
+  const documented = documentedSettings(await Deno.readTextFile(CONFIGURATION), "Settings");
   assertEquals(
     documented.map((d) => d.env).sort(),
     settingEntries().map(([env]) => env).sort(),
-    "variables in the README's table vs src/core/settings.ts",
+    "variables in docs/configuration.md vs src/core/settings.ts",
   );
   for (const d of documented) {
     const env = d.env as SettingName;
@@ -71,13 +74,28 @@ Deno.test("the README's configuration table lists every setting once, as declare
   }
 });
 
-Deno.test("the README's errors table lists every error code", async () => {
-  const markdown = await Deno.readTextFile(README);
-  const section = markdown.split(/^## /m).find((s) => s.startsWith("Errors and exit codes\n"));
+Deno.test("the README's common settings are settings, with their declared flags and defaults", async () => {
+  const documented = documentedSettings(await Deno.readTextFile(README), "Configuration");
+  const known = new Set(settingEntries().map(([env]) => env));
+  assertEquals(documented.filter((d) => !known.has(d.env as SettingName)), []);
+  for (const d of documented) {
+    const env = d.env as SettingName;
+    assertEquals(d.flag, SETTINGS[env].flag, `flag of ${env}`);
+    assertEquals(d.shownDefault, declaredDefault(env), `default of ${env}`);
+  }
+});
+
+Deno.test("docs/errors.md lists every error code", async () => {
+  const markdown = await Deno.readTextFile(ERRORS);
   const listed = new Set(
-    [...(section ?? "").matchAll(/^\| (.*?) \|/gm)].flatMap((m) =>
+    [...markdown.matchAll(/^\| (.*?) \|/gm)].flatMap((m) =>
       [...m[1]!.matchAll(/`([A-Z_]+)`/g)].map((c) => c[1]!)
     ),
   );
   assertEquals(ERROR_CODES.filter((code) => !listed.has(code)), []);
+});
+
+Deno.test("the README stays a manual: at most 350 lines", async () => {
+  const lines = (await Deno.readTextFile(README)).split("\n").length - 1;
+  assertEquals(lines <= 350, true, `README.md has ${lines} lines`);
 });
