@@ -1,6 +1,6 @@
 // Owns `replay FILE...`: re-applies Parquet batch files (never regressing a newer row).
 
-import { replayBatchFiles } from "../sync/replay.ts";
+import { replayBatchFiles } from "../sync/ops/replay.ts";
 import { configFrom, UsageError } from "./args.ts";
 import type { CliContext } from "./context.ts";
 

@@ -1,7 +1,7 @@
 // Owns `reset [--yes] [--force] [--target T]`: asks before removing (or requires --yes off a
-// terminal), then reports what src/sync/reset.ts removed.
+// terminal), then reports what src/sync/ops/reset.ts removed.
 
-import { planReset, resetTables } from "../sync/reset.ts";
+import { planReset, resetTables } from "../sync/ops/reset.ts";
 import { dropCreatedCdcObjects } from "../sync/cdc/cdc_cleanup.ts";
 import { configFrom, UsageError } from "./args.ts";
 import { secretsOf } from "../core/config.ts";

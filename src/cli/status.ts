@@ -6,7 +6,7 @@ import { count } from "../core/counts.ts";
 import { formatSelector, shellWord } from "../core/selector.ts";
 import { postgresConfigured } from "../demo/demo.ts";
 import { secretsOf } from "../core/config.ts";
-import { formatStatusRow, readStatus } from "../sync/status.ts";
+import { formatStatusRow, readStatus } from "../sync/ops/status.ts";
 import { formatReplication, replicationStatus } from "../sync/cdc/cdc_status.ts";
 import { configFrom, flagsFrom } from "./args.ts";
 import type { CliContext } from "./context.ts";

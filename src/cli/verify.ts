@@ -5,7 +5,7 @@ import { secretsOf } from "../core/config.ts";
 import { SyncError } from "../core/errors.ts";
 import { formatSelector } from "../core/selector.ts";
 import { scrub } from "../core/secrets.ts";
-import { formatVerdict, type TableVerdict, verifyTables } from "../sync/verify.ts";
+import { formatVerdict, type TableVerdict, verifyTables } from "../sync/ops/verify.ts";
 import { configFrom } from "./args.ts";
 import type { CliContext } from "./context.ts";
 

@@ -1,6 +1,6 @@
 // Owns a synced table's lifecycle: the states it goes through and the pure
 // transition function between them. The checkpoint store persists the state
-// (io/checkpoint.ts); the sync reads it to decide what a cycle does and moves
+// (io/state/checkpoint.ts); the sync reads it to decide what a cycle does and moves
 // it only by these events, after DuckDB has committed what the event reports.
 //
 //                 scan_started               scan_finished

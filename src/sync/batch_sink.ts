@@ -14,15 +14,15 @@ import type { ColumnMapping } from "../core/type_map.ts";
 import type { ChangeCounts, SyncMode } from "../core/events.ts";
 import type { LifecycleEvent } from "../core/table_lifecycle.ts";
 import type { TargetColumn } from "../core/drift.ts";
-import type { TableCheckpoint } from "../io/checkpoint.ts";
+import type { TableCheckpoint } from "../io/state/checkpoint.ts";
 import type { Warehouse } from "../io/duckdb/warehouse.ts";
 import type { BatchConverter } from "../io/duckdb/parquet_batch.ts";
 import type { SourceTable } from "../io/duckdb/unsupported_value.ts";
-import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/batch_files.ts";
+import { batchFileName, fileSafe, partialPath, pruneBatchFiles } from "../io/state/batch_files.ts";
 import type { TableSyncContext } from "./context.ts";
-import { fenceReplay } from "./replay.ts";
+import { fenceReplay } from "./ops/replay.ts";
 import { applyChanges, type ChangeLoad } from "../io/duckdb/warehouse_changes.ts";
-import { fileSha256 } from "../io/file_checksum.ts";
+import { fileSha256 } from "../io/state/file_checksum.ts";
 
 /** How the rows of a batch go into the DuckDB table. */
 export type BatchLoad =

@@ -5,7 +5,7 @@ import type pg from "pg";
 import type { Config } from "../core/config.ts";
 import type { EventSink, SyncMode } from "../core/events.ts";
 import type { Mutex } from "../core/mutex.ts";
-import type { CheckpointStore } from "../io/checkpoint.ts";
+import type { CheckpointStore } from "../io/state/checkpoint.ts";
 import type { WarehouseFile } from "../io/duckdb/warehouse_file.ts";
 import type { Warehouse } from "../io/duckdb/warehouse.ts";
 import type { BatchConverter } from "../io/duckdb/parquet_batch.ts";

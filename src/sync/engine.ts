@@ -9,12 +9,12 @@
 import type pg from "pg";
 import type { Config } from "../core/config.ts";
 import { configError, type SyncError } from "../core/errors.ts";
-import { CheckpointStore } from "../io/checkpoint.ts";
+import { CheckpointStore } from "../io/state/checkpoint.ts";
 import type { EventSink, SyncMode } from "../core/events.ts";
 import { connectPg, listRelations, readHorizon } from "../io/postgres/mod.ts";
 import { BatchConverter } from "../io/duckdb/parquet_batch.ts";
 import { WarehouseFile } from "../io/duckdb/warehouse_file.ts";
-import { removePartials } from "../io/batch_files.ts";
+import { removePartials } from "../io/state/batch_files.ts";
 import { Mutex } from "../core/mutex.ts";
 import { isTableScoped, planTables, type TablePlan } from "../core/table_plan.ts";
 import type { TableCycleResult, TableSyncContext } from "./context.ts";

@@ -10,14 +10,14 @@ import { keysetOf, type Position } from "../core/keyset.ts";
 import { formatSelector, sourceName } from "../core/selector.ts";
 import { count } from "../core/counts.ts";
 import type { TablePlan } from "../core/table_plan.ts";
-import type { SourceSchemaSnapshot } from "../io/checkpoint.ts";
+import type { SourceSchemaSnapshot } from "../io/state/checkpoint.ts";
 import { copyColumnsToCsv, copyTableToCsv, type TableInfo } from "../io/postgres/mod.ts";
 import type { Warehouse } from "../io/duckdb/warehouse.ts";
-import { withScratchFiles } from "../io/batch_files.ts";
+import { withScratchFiles } from "../io/state/batch_files.ts";
 import { type BatchSink, toParquet } from "./batch_sink.ts";
 import type { TableSyncContext } from "./context.ts";
 import { targetMissing } from "./table_guards.ts";
-import { fenceReplay } from "./replay.ts";
+import { fenceReplay } from "./ops/replay.ts";
 
 /** Creates the target table, or diffs it against the source and applies drift. */
 export async function applySchema(

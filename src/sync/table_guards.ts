@@ -12,7 +12,7 @@ import { keysetOf, type Position, sameKeyset } from "../core/keyset.ts";
 import { sameOrigin } from "../core/origin.ts";
 import { selectOnly, shellWord, sourceName } from "../core/selector.ts";
 import type { TablePlan } from "../core/table_plan.ts";
-import type { SourceSchemaSnapshot } from "../io/checkpoint.ts";
+import type { SourceSchemaSnapshot } from "../io/state/checkpoint.ts";
 import { findDuplicateKey, type TableInfo } from "../io/postgres/mod.ts";
 import type { Warehouse } from "../io/duckdb/warehouse.ts";
 import type { WarehouseFile } from "../io/duckdb/warehouse_file.ts";

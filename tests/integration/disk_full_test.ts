@@ -15,7 +15,7 @@ import {
   spawnMain,
   type TestDb,
 } from "../support/fixture.ts";
-import { CheckpointStore } from "../../src/io/checkpoint.ts";
+import { CheckpointStore } from "../../src/io/state/checkpoint.ts";
 import { classifyLocalError } from "../../src/core/classify_error.ts";
 
 /** Why these tests cannot run here, or null when a tmpfs can be mounted. */

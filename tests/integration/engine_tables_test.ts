@@ -9,7 +9,7 @@ import { duckRows, type TestDb } from "../support/fixture.ts";
 import { withDb } from "../support/with_db.ts";
 import { openEngine, syncOnce } from "../support/sync_once.ts";
 import type { EngineEvent } from "../../src/core/events.ts";
-import type { TableCheckpoint } from "../../src/io/checkpoint.ts";
+import type { TableCheckpoint } from "../../src/io/state/checkpoint.ts";
 
 /** Two small tables with a cursor (rows settled long ago) and one without. */
 const SHOP = `

@@ -11,7 +11,7 @@ import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { runMain } from "../support/fixture.ts";
 import { withDb } from "../support/with_db.ts";
 import { WarehouseFile } from "../../src/io/duckdb/warehouse_file.ts";
-import { postgresBucketsByCopy } from "../../src/sync/copy_buckets.ts";
+import { postgresBucketsByCopy } from "../../src/sync/ops/copy_buckets.ts";
 import { bucketSql, hashedRows } from "../../src/core/table_compare.ts";
 import { mapColumn } from "../../src/core/type_map.ts";
 import { describeTable } from "../../src/io/postgres/mod.ts";

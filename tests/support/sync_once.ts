@@ -6,7 +6,7 @@
 
 import { type Config, loadConfig } from "../../src/core/config.ts";
 import type { EngineEvent } from "../../src/core/events.ts";
-import type { TableCheckpoint } from "../../src/io/checkpoint.ts";
+import type { TableCheckpoint } from "../../src/io/state/checkpoint.ts";
 import { type CycleSummary, SyncEngine } from "../../src/sync/engine.ts";
 import type { TestDb } from "./fixture.ts";
 

@@ -6,7 +6,7 @@ import {
   partialPath,
   pruneBatchFiles,
   removePartials,
-} from "../../src/io/batch_files.ts";
+} from "../../src/io/state/batch_files.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "batch_files_test_" });
@@ -126,7 +126,7 @@ Deno.test("removePartials() ignores a missing directory", async () => {
 });
 
 Deno.test("listBatchFiles() ignores another table sharing the prefix and sorts by sequence", async () => {
-  const { listBatchFiles } = await import("../../src/io/batch_files.ts");
+  const { listBatchFiles } = await import("../../src/io/state/batch_files.ts");
   const dir = await Deno.makeTempDir();
   try {
     for (
@@ -147,7 +147,7 @@ Deno.test("listBatchFiles() ignores another table sharing the prefix and sorts b
 });
 
 Deno.test("fileSafe: distinct table names never share a file name", async () => {
-  const { fileSafe } = await import("../../src/io/batch_files.ts");
+  const { fileSafe } = await import("../../src/io/state/batch_files.ts");
   const names = ["a/b", "a_b", "a%2Fb", "a\\b", "a\0b"];
   const safe = names.map(fileSafe);
   assertEquals(new Set(safe).size, names.length);
@@ -155,7 +155,7 @@ Deno.test("fileSafe: distinct table names never share a file name", async () => 
 });
 
 Deno.test("withScratchFiles removes its files after success and after failure", async () => {
-  const { withScratchFiles } = await import("../../src/io/batch_files.ts");
+  const { withScratchFiles } = await import("../../src/io/state/batch_files.ts");
   const dir = await Deno.makeTempDir({ prefix: "pds-unit-scratch-" });
   try {
     const seen = await withScratchFiles(dir, "a/b", async (csv, parquet) => {
@@ -175,7 +175,7 @@ Deno.test("withScratchFiles removes its files after success and after failure", 
 });
 
 Deno.test("fileSafe: a table name never puts a DuckDB glob character in a file name", async () => {
-  const { fileSafe } = await import("../../src/io/batch_files.ts");
+  const { fileSafe } = await import("../../src/io/state/batch_files.ts");
   assertEquals(fileSafe("a*b?c[1]{x}"), "a%2Ab%3Fc%5B1%5D%7Bx%7D");
   assertEquals(fileSafe(`SalesEU_order items "q" 'x'`), `SalesEU_order items "q" 'x'`);
 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { DatabaseSync } from "node:sqlite";
-import { CheckpointStore } from "../../src/io/checkpoint.ts";
+import { CheckpointStore } from "../../src/io/state/checkpoint.ts";
 import { SyncError } from "../../src/core/errors.ts";
 
 Deno.test("CheckpointStore keeps the cycle count and a pending refresh across reopening", async () => {

@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch } from "../support/assert.ts";
-import { checkReplayFiles } from "../../src/sync/replay.ts";
+import { checkReplayFiles } from "../../src/sync/ops/replay.ts";
 import { SyncError } from "../../src/core/errors.ts";
 
 function caught(fn: () => unknown): SyncError {

@@ -1,8 +1,8 @@
 // `status`'s rows and lines from a checkpoint record, without a checkpoint file.
 
 import { assertEquals } from "../support/assert.ts";
-import { formatStatusRow, statusRow } from "../../src/sync/status.ts";
-import type { TableCheckpoint } from "../../src/io/checkpoint.ts";
+import { formatStatusRow, statusRow } from "../../src/sync/ops/status.ts";
+import type { TableCheckpoint } from "../../src/io/state/checkpoint.ts";
 import type { ScanState } from "../../src/io/postgres/block_scan.ts";
 
 const checkpoint: TableCheckpoint = {

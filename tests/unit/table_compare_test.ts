@@ -78,7 +78,7 @@ Deno.test("Mutex runs holders one at a time in arrival order; forEachLimited bou
 });
 
 Deno.test("rotate: a list from any start, wrapping around", async () => {
-  const { rotate } = await import("../../src/sync/compare_tables.ts");
+  const { rotate } = await import("../../src/sync/ops/compare_tables.ts");
   assertEquals(rotate(["a", "b", "c"], 1), ["b", "c", "a"]);
   assertEquals(rotate(["a", "b", "c"], 5), ["c", "a", "b"]);
   assertEquals(rotate([], 3), []);

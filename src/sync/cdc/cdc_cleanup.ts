@@ -6,7 +6,7 @@
 
 import type { Config } from "../../core/config.ts";
 import { errorMessage } from "../../core/errors.ts";
-import { CheckpointStore } from "../../io/checkpoint.ts";
+import { CheckpointStore } from "../../io/state/checkpoint.ts";
 import { connectPg } from "../../io/postgres/mod.ts";
 import { dropPublication, dropSlot } from "../../io/postgres/cdc_catalog.ts";
 

@@ -8,12 +8,12 @@ import type pg from "pg";
 import type { TableInfo } from "../../io/postgres/mod.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import type { TableSyncContext } from "../context.ts";
-import { compareTable } from "../compare_tables.ts";
+import { compareTable } from "../ops/compare_tables.ts";
 import { keyHashIn } from "../../core/table_compare.ts";
 import { quoteIdent, sourceFrom } from "../../core/sql.ts";
 import { mapColumn } from "../../core/type_map.ts";
 import { count } from "../../core/counts.ts";
-import { fenceReplay } from "../replay.ts";
+import { fenceReplay } from "../ops/replay.ts";
 
 /** Finds rows deleted outright in Postgres and removes (or marks) them in DuckDB. */
 export async function reconcileDeletes(

@@ -27,7 +27,7 @@ import { readRanges, type ScanReaders } from "./scan_readers.ts";
 export type { ScanReaders } from "./scan_readers.ts";
 import { isFirstCopy, positionOf } from "../../core/table_lifecycle.ts";
 import { count } from "../../core/counts.ts";
-import { fenceReplay } from "../replay.ts";
+import { fenceReplay } from "../ops/replay.ts";
 
 /** Rewrites during first copies after which a table bootstraps in keyset order instead. */
 const MAX_SCAN_RESTARTS = 3;

@@ -13,7 +13,7 @@ import type { SyncMode } from "../../core/events.ts";
 import { quoteIdent } from "../../core/sql.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { isFirstCopy, modeOf, positionOf } from "../../core/table_lifecycle.ts";
-import { maxBatchSeq } from "../../io/batch_files.ts";
+import { maxBatchSeq } from "../../io/state/batch_files.ts";
 import {
   countNullCursor,
   hasRowsAfter,
@@ -24,7 +24,7 @@ import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 import { announceCheckpoint, BatchSink } from "../batch_sink.ts";
 import { acquireWarehouse, type TableCycleResult, type TableSyncContext } from "../context.ts";
 import { copyKeysetBatches } from "./keyset_batches.ts";
-import { fenceReplay } from "../replay.ts";
+import { fenceReplay } from "../ops/replay.ts";
 import { ensurePrimaryKey, prepareScan, runScan } from "./scan_phase.ts";
 import { applySchema, copyAttachedPartitions } from "../schema_sync.ts";
 import {

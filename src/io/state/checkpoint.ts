@@ -5,8 +5,8 @@
 // committed what it records.
 
 import type { DatabaseSync } from "node:sqlite";
-import type { DriftRecord, SyncMode } from "../core/events.ts";
-import type { ScanState } from "../core/scan_state.ts";
+import type { DriftRecord, SyncMode } from "../../core/events.ts";
+import type { ScanState } from "../../core/scan_state.ts";
 import {
   type LifecycleEvent,
   modeOf,
@@ -14,7 +14,7 @@ import {
   type StateKind,
   type TableState,
   transition,
-} from "../core/table_lifecycle.ts";
+} from "../../core/table_lifecycle.ts";
 import { openCheckpointFile, rollback } from "./checkpoint_file.ts";
 
 export { CHECKPOINT_FILE } from "./checkpoint_file.ts";

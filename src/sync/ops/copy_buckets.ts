@@ -9,13 +9,13 @@
 // about two ranges.
 
 import type pg from "pg";
-import { qualified, quoteIdent } from "../core/sql.ts";
-import { type Bucket, type CompareShape, typedBucketSql } from "../core/table_compare.ts";
-import type { ColumnMapping } from "../core/type_map.ts";
-import { fileSafe, partialPath } from "../io/batch_files.ts";
-import { copyQueryToCsv } from "../io/postgres/mod.ts";
-import { readCsvSql, selectAsFromParquet, withLineSize } from "../io/duckdb/parquet_batch.ts";
-import type { Warehouse } from "../io/duckdb/warehouse.ts";
+import { qualified, quoteIdent } from "../../core/sql.ts";
+import { type Bucket, type CompareShape, typedBucketSql } from "../../core/table_compare.ts";
+import type { ColumnMapping } from "../../core/type_map.ts";
+import { fileSafe, partialPath } from "../../io/state/batch_files.ts";
+import { copyQueryToCsv } from "../../io/postgres/mod.ts";
+import { readCsvSql, selectAsFromParquet, withLineSize } from "../../io/duckdb/parquet_batch.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 
 /** Rows per range read by one COPY (by the planner's rows per block). */
 const RANGE_ROWS = 250_000;

@@ -5,15 +5,15 @@
 
 import type pg from "pg";
 import type { ComparePlan, ComparisonResult } from "./compare_tables.ts";
-import { toParquet } from "./batch_sink.ts";
-import type { Config } from "../core/config.ts";
-import { copyQueryToCsv } from "../io/postgres/mod.ts";
-import { type Warehouse } from "../io/duckdb/warehouse.ts";
-import { type TablePlan } from "../core/table_plan.ts";
-import { quoteIdent } from "../core/sql.ts";
-import { keyHashIn } from "../core/table_compare.ts";
-import { BatchConverter } from "../io/duckdb/parquet_batch.ts";
-import { withScratchFiles } from "../io/batch_files.ts";
+import { toParquet } from "../batch_sink.ts";
+import type { Config } from "../../core/config.ts";
+import { copyQueryToCsv } from "../../io/postgres/mod.ts";
+import { type Warehouse } from "../../io/duckdb/warehouse.ts";
+import { type TablePlan } from "../../core/table_plan.ts";
+import { quoteIdent } from "../../core/sql.ts";
+import { keyHashIn } from "../../core/table_compare.ts";
+import { BatchConverter } from "../../io/duckdb/parquet_batch.ts";
+import { withScratchFiles } from "../../io/state/batch_files.ts";
 
 /**
  * Re-copies the differing rows from Postgres and removes the rows Postgres no

@@ -2,15 +2,15 @@
 // may drop them, and the removal itself (their checkpoints, their DuckDB
 // tables, their Parquet batch files) so that the next sync bootstraps.
 
-import { openWarehouse } from "../io/duckdb/warehouse_file.ts";
+import { openWarehouse } from "../../io/duckdb/warehouse_file.ts";
 import { join } from "node:path";
-import type { Config } from "../core/config.ts";
-import { count } from "../core/counts.ts";
-import { SyncError } from "../core/errors.ts";
-import { formatSelector } from "../core/selector.ts";
-import { quoteIdent } from "../core/sql.ts";
-import { listBatchFiles } from "../io/batch_files.ts";
-import { CHECKPOINT_FILE, CheckpointStore } from "../io/checkpoint.ts";
+import type { Config } from "../../core/config.ts";
+import { count } from "../../core/counts.ts";
+import { SyncError } from "../../core/errors.ts";
+import { formatSelector } from "../../core/selector.ts";
+import { quoteIdent } from "../../core/sql.ts";
+import { listBatchFiles } from "../../io/state/batch_files.ts";
+import { CHECKPOINT_FILE, CheckpointStore } from "../../io/state/checkpoint.ts";
 
 /** What `reset` would do: remove these tables' state, or nothing (and why). */
 export type ResetPlan =

@@ -14,10 +14,10 @@
 
 import type pg from "pg";
 import { type ComparePlan, compareTable, type ComparisonResult } from "./compare_tables.ts";
-import { keyHashIn, rowText } from "../core/table_compare.ts";
-import { quoteIdent, quoteLiteral } from "../core/sql.ts";
-import { parseLogical, type TupleValue, UNCHANGED } from "../core/pgoutput.ts";
-import type { Warehouse } from "../io/duckdb/warehouse.ts";
+import { keyHashIn, rowText } from "../../core/table_compare.ts";
+import { quoteIdent, quoteLiteral } from "../../core/sql.ts";
+import { parseLogical, type TupleValue, UNCHANGED } from "../../core/pgoutput.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
 
 export interface SettleOptions {
   readonly client: pg.Client;

@@ -3,7 +3,7 @@
 // directory never grows without bound.
 
 import { join } from "node:path";
-import { cursorFileToken } from "../core/keyset.ts";
+import { cursorFileToken } from "../../core/keyset.ts";
 
 export function batchFileName(
   table: string,

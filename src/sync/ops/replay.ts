@@ -8,14 +8,14 @@
 // a floor set too high only refuses more), and replay refuses every file below
 // it, so an old file never rolls a row back or brings a deleted row back.
 
-import { openWarehouse } from "../io/duckdb/warehouse_file.ts";
+import { openWarehouse } from "../../io/duckdb/warehouse_file.ts";
 import { basename } from "node:path";
-import { CheckpointStore } from "../io/checkpoint.ts";
-import { batchSeq, maxBatchSeq } from "../io/batch_files.ts";
-import type { Config } from "../core/config.ts";
-import { configError, SyncError } from "../core/errors.ts";
-import { count } from "../core/counts.ts";
-import { fileSha256 } from "../io/file_checksum.ts";
+import { CheckpointStore } from "../../io/state/checkpoint.ts";
+import { batchSeq, maxBatchSeq } from "../../io/state/batch_files.ts";
+import type { Config } from "../../core/config.ts";
+import { configError, SyncError } from "../../core/errors.ts";
+import { count } from "../../core/counts.ts";
+import { fileSha256 } from "../../io/state/file_checksum.ts";
 
 /**
  * Marks every batch file of `table` written so far (recorded, or still on

@@ -2,12 +2,12 @@
 // last batch, first-copy progress, whether it came from the configured source)
 // and its one-line text.
 
-import type { Config } from "../core/config.ts";
-import { count } from "../core/counts.ts";
-import { sameOriginOffline, withoutSystem } from "../core/origin.ts";
-import { selectsSource, sourceName } from "../core/selector.ts";
-import type { ScanState } from "../io/postgres/block_scan.ts";
-import { CheckpointStore, type TableCheckpoint } from "../io/checkpoint.ts";
+import type { Config } from "../../core/config.ts";
+import { count } from "../../core/counts.ts";
+import { sameOriginOffline, withoutSystem } from "../../core/origin.ts";
+import { selectsSource, sourceName } from "../../core/selector.ts";
+import type { ScanState } from "../../io/postgres/block_scan.ts";
+import { CheckpointStore, type TableCheckpoint } from "../../io/state/checkpoint.ts";
 
 export interface StatusRow {
   readonly table: string;

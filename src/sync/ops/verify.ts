@@ -5,22 +5,22 @@
 import type pg from "pg";
 import { comparePlan, compareTable, type ComparisonResult } from "./compare_tables.ts";
 import { repairTable } from "./repair.ts";
-import type { Config } from "../core/config.ts";
-import { errorMessage, SyncError } from "../core/errors.ts";
-import { classifyError } from "../core/classify_error.ts";
-import { CheckpointStore } from "../io/checkpoint.ts";
-import { connectPg, describeTable, listRelations, shapeOf } from "../io/postgres/mod.ts";
-import { shellWord } from "../core/selector.ts";
-import { serverOrigin } from "../io/postgres/server_origin.ts";
-import type { Warehouse } from "../io/duckdb/warehouse.ts";
-import { WarehouseFile } from "../io/duckdb/warehouse_file.ts";
-import { decideSync, planTables, type TablePlan } from "../core/table_plan.ts";
-import { cdcDecision, cdcNames } from "../core/cdc_plan.ts";
+import type { Config } from "../../core/config.ts";
+import { errorMessage, SyncError } from "../../core/errors.ts";
+import { classifyError } from "../../core/classify_error.ts";
+import { CheckpointStore } from "../../io/state/checkpoint.ts";
+import { connectPg, describeTable, listRelations, shapeOf } from "../../io/postgres/mod.ts";
+import { shellWord } from "../../core/selector.ts";
+import { serverOrigin } from "../../io/postgres/server_origin.ts";
+import type { Warehouse } from "../../io/duckdb/warehouse.ts";
+import { WarehouseFile } from "../../io/duckdb/warehouse_file.ts";
+import { decideSync, planTables, type TablePlan } from "../../core/table_plan.ts";
+import { cdcDecision, cdcNames } from "../../core/cdc_plan.ts";
 import { settleDifferences } from "./verify_settle.ts";
-import { replicaIdentity } from "../io/postgres/cdc_catalog.ts";
-import { type HashedRow } from "../core/table_compare.ts";
-import { count } from "../core/counts.ts";
-import { refuseOtherSource } from "./table_guards.ts";
+import { replicaIdentity } from "../../io/postgres/cdc_catalog.ts";
+import { type HashedRow } from "../../core/table_compare.ts";
+import { count } from "../../core/counts.ts";
+import { refuseOtherSource } from "../table_guards.ts";
 import { fenceReplay } from "./replay.ts";
 
 /** Keys named per kind of difference in the text output. */

@@ -5,14 +5,14 @@
 // verify and by hard-delete reconciliation.
 
 import type pg from "pg";
-import type { Config } from "../core/config.ts";
-import { SyncError } from "../core/errors.ts";
-import { type TableDescription } from "../io/postgres/mod.ts";
-import { type Warehouse } from "../io/duckdb/warehouse.ts";
-import { type SyncDecision, type TablePlan } from "../core/table_plan.ts";
-import { type ColumnMapping, isWidening, mapColumn } from "../core/type_map.ts";
-import { afterPredicate, type KeysetColumns } from "../core/keyset.ts";
-import { quoteIdent, sourceFrom } from "../core/sql.ts";
+import type { Config } from "../../core/config.ts";
+import { SyncError } from "../../core/errors.ts";
+import { type TableDescription } from "../../io/postgres/mod.ts";
+import { type Warehouse } from "../../io/duckdb/warehouse.ts";
+import { type SyncDecision, type TablePlan } from "../../core/table_plan.ts";
+import { type ColumnMapping, isWidening, mapColumn } from "../../core/type_map.ts";
+import { afterPredicate, type KeysetColumns } from "../../core/keyset.ts";
+import { quoteIdent, sourceFrom } from "../../core/sql.ts";
 import {
   type Bucket,
   bucketSql,
@@ -24,8 +24,8 @@ import {
   prefixFor,
   rowsInBucketsSql,
   typedBucketSql,
-} from "../core/table_compare.ts";
-import type { TargetColumn } from "../core/drift.ts";
+} from "../../core/table_compare.ts";
+import type { TargetColumn } from "../../core/drift.ts";
 import { comparableByCopy, type CopySource, postgresBucketsByCopy } from "./copy_buckets.ts";
 
 /** Differing buckets whose rows are listed per query. */

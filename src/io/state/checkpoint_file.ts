@@ -4,9 +4,9 @@
 // on a full disk, and telling a full disk from a corrupt file.
 
 import { DatabaseSync } from "node:sqlite";
-import { configError, errorMessage, SyncError } from "../core/errors.ts";
-import { isDiskFull, mayBeDiskFull } from "../core/local_io.ts";
-import { diskFullError } from "../core/classify_error.ts";
+import { configError, errorMessage, SyncError } from "../../core/errors.ts";
+import { isDiskFull, mayBeDiskFull } from "../../core/local_io.ts";
+import { diskFullError } from "../../core/classify_error.ts";
 
 export const CHECKPOINT_FILE = "checkpoint.sqlite";
 
