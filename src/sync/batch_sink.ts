@@ -152,8 +152,26 @@ export class BatchSink {
    * Loads one batch: Parquet file, DuckDB (one transaction, under the writer
    * lock), then the checkpoint, the events and pruning. Returns the checkpoint.
    */
+  /**
+   * Writes the batch (its Parquet file and the DuckDB table, in one
+   * transaction), then records it: the checkpoint moves only once DuckDB has
+   * committed, the events go out, old batch files are pruned.
+   */
   async apply(batch: NumberedBatch, load: BatchLoad): Promise<TableCheckpoint> {
-    const { config, store } = this.#ctx;
+    const bytes = await this.#write(batch, load);
+    if (load.kind === "replace_keys") {
+      this.#rowsSinceCheckpoint += batch.rows;
+      if (this.#rowsSinceCheckpoint >= ROWS_PER_CHECKPOINT) {
+        this.#rowsSinceCheckpoint = 0;
+        await this.#ctx.writer.run(() => this.#warehouse.checkpoint());
+      }
+    }
+    return await this.#record(batch, bytes);
+  }
+
+  /** The batch's Parquet file and its load into DuckDB; the file's size (0: none written). */
+  async #write(batch: NumberedBatch, load: BatchLoad): Promise<number> {
+    const { config } = this.#ctx;
     const parquetTmp = partialPath(config.parquetDir, batch.name);
     const parquet = join(config.parquetDir, batch.name);
     let bytes = 0;
@@ -211,13 +229,13 @@ export class BatchSink {
       await Deno.remove(batch.csv).catch(() => {});
       await Deno.remove(parquetTmp).catch(() => {});
     }
-    if (load.kind === "replace_keys") {
-      this.#rowsSinceCheckpoint += batch.rows;
-      if (this.#rowsSinceCheckpoint >= ROWS_PER_CHECKPOINT) {
-        this.#rowsSinceCheckpoint = 0;
-        await this.#ctx.writer.run(() => this.#warehouse.checkpoint());
-      }
-    }
+    return bytes;
+  }
+
+  /** DuckDB has committed the batch: the checkpoint, the events, the pruning. */
+  async #record(batch: NumberedBatch, bytes: number): Promise<TableCheckpoint> {
+    const { config, store } = this.#ctx;
+    const parquet = join(config.parquetDir, batch.name);
     // What replay checks the file against (the file is final: renamed into place).
     const sha256 = bytes > 0 ? await fileSha256(parquet) : null;
     // DuckDB has committed; only now may the checkpoint move.
