@@ -37,7 +37,7 @@ export function cdcKey(plan: TablePlan, shape: TableShape, replicaIdentity: stri
   if (key.length === 0) {
     throw configError(
       "REPLICA_IDENTITY_MISSING",
-      `Cannot stream ${plan.source}: it has no primary key (add one, or run ALTER TABLE ${qualified} REPLICA IDENTITY FULL and set "key" for it in the sync file)`,
+      `Cannot stream ${plan.source}: it has no primary key (add one, or run ALTER TABLE ${qualified} REPLICA IDENTITY FULL and set "key" for it in the sync file to NOT NULL columns that are unique)`,
     );
   }
   const missing = key.filter((k) => !shape.columns.includes(k));
@@ -47,6 +47,19 @@ export function cdcKey(plan: TablePlan, shape: TableShape, replicaIdentity: stri
       `Cannot stream ${plan.source}: its configured key names column(s) ${
         missing.join(", ")
       } that the table does not have`,
+    );
+  }
+  const nullable = key.filter((k) => !shape.notNull.has(k));
+  if (nullable.length > 0) {
+    // A NULL key could never be applied: the stream would stop at its change.
+    throw configError(
+      "PRIMARY_KEY_MISSING",
+      `Cannot stream ${plan.source}: key column(s) ${
+        nullable.join(", ")
+      } can be NULL (add NOT NULL: ${
+        nullable.map((k) => `ALTER TABLE ${qualified} ALTER COLUMN ${quoteIdent(k)} SET NOT NULL;`)
+          .join(" ")
+      } or set "key" for it in the sync file to NOT NULL columns that are unique)`,
     );
   }
   const isPrimaryKey = shape.primaryKey.length === key.length &&

@@ -14,6 +14,8 @@ import type { RelationColumn } from "./pgoutput.ts";
 export interface RecordedShape {
   /** The relation's OID when the copy was made (absent in older checkpoints). */
   readonly relid?: string;
+  /** Its storage when the copy was made (relfilenodes; see TableDescription.storage). */
+  readonly storage?: string;
   readonly pgTypes: Readonly<Record<string, string>>;
   readonly attnums?: Readonly<Record<string, number>>;
 }
@@ -43,12 +45,27 @@ const SAME: ShapeVerdict = { kind: "same" };
  */
 export function compareWithRecorded(
   recorded: RecordedShape,
-  current: { readonly oid?: string; readonly columns: readonly CurrentColumn[] },
+  current: {
+    readonly oid?: string;
+    readonly storage?: string;
+    readonly columns: readonly CurrentColumn[];
+  },
 ): ShapeVerdict {
   if (recorded.relid !== undefined && current.oid !== undefined && recorded.relid !== current.oid) {
     return {
       kind: "break",
       reason: "it was dropped and created again (another relation under its name)",
+    };
+  }
+  if (
+    recorded.storage !== undefined && current.storage !== undefined &&
+    recorded.storage !== current.storage
+  ) {
+    // Rows changed without a row change in the write-ahead log.
+    return {
+      kind: "break",
+      reason:
+        "its storage changed since it was copied (rewritten by ALTER … TYPE … USING, VACUUM FULL or CLUSTER, truncated, or a partition attached, detached or truncated)",
     };
   }
   const attnums = recorded.attnums ?? {};

@@ -238,7 +238,8 @@ export class SyncEngine {
     }
     for (const line of planned.skipped) this.#noticeOnce(`skip:${line}`, `skipped ${line}`);
     this.#noticeForgotten(planned.plans);
-    if (horizon.usedLookback && !this.#toldLookback) {
+    // The horizon bounds the cursor method's checkpoint; the WAL method never uses it.
+    if (horizon.usedLookback && !this.#toldLookback && config.method !== "cdc") {
       this.#toldLookback = true;
       this.#emit({
         type: "notice",

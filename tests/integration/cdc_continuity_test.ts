@@ -191,7 +191,7 @@ Deno.test("cdc: keys stored out of line, a key briefly held twice under REPLICA 
         syncFile,
         JSON.stringify({ tables: { "public.dup": { key: ["k"] } } }),
       );
-      const env = { POSTGRES_TABLES: "public.tk,public.dup,public.bom", SYNC_FILE: syncFile };
+      const env = { POSTGRES_TABLES: "public.tk,public.dup,public.bom", SYNC_CONFIG: syncFile };
       await syncOk(db, env);
       await db.sql(`UPDATE tk SET v = v + 100;
         BEGIN; INSERT INTO dup VALUES (3, 1, 'c'); DELETE FROM dup WHERE id = 1; COMMIT;
@@ -337,5 +337,39 @@ Deno.test("cdc: a streamed value DuckDB cannot hold stops that table alone, with
       const fixed = await syncOk(db, env);
       assertMatch(fixed.stderr, /public\.bad: copying it again, as a change could not be applied/);
       await assertSameRows(db, "bad", "public_bad", allColumns(["id", "n"]));
+    },
+  ));
+
+Deno.test("cdc: a rewrite with the same type (USING), a TRUNCATE of one partition, a partition attached or detached: each a break, copied again, exact", () =>
+  withCdcDb(
+    `CREATE TABLE g (id int PRIMARY KEY, a int); INSERT INTO g SELECT x, x FROM generate_series(1, 20) x;
+     CREATE TABLE pt (id int, r text, v int, PRIMARY KEY (id, r)) PARTITION BY LIST (r);
+     CREATE TABLE pt_a PARTITION OF pt FOR VALUES IN ('a');
+     CREATE TABLE pt_b PARTITION OF pt FOR VALUES IN ('b');
+     INSERT INTO pt SELECT x, CASE WHEN x % 2 = 0 THEN 'a' ELSE 'b' END, x FROM generate_series(1, 40) x;`,
+    async (db) => {
+      const env = { POSTGRES_TABLES: "public.g,public.pt" };
+      const owner = (sql: string) => db.sql(`SET ROLE ${db.user};\n${sql}`);
+      const same = async () => {
+        await assertSameRows(db, "g", "public_g", allColumns(["id", "a"]));
+        await assertSameRows(db, "pt", "public_pt", allColumns(["id", "r", "v"]));
+      };
+      await syncOk(db, env);
+      await owner(`ALTER TABLE g ALTER COLUMN a TYPE int USING a * 10;`);
+      const rewritten = await syncOk(db, env);
+      assertMatch(rewritten.stderr, /public\.g: copying it again, as its storage changed/);
+      await same();
+      await owner(`TRUNCATE pt_a; INSERT INTO pt VALUES (100, 'b', 1);`);
+      await syncOk(db, env);
+      await same();
+      await owner(
+        `CREATE TABLE pt_c (LIKE pt); INSERT INTO pt_c SELECT x, 'c', x FROM generate_series(200, 209) x;
+        ALTER TABLE pt ATTACH PARTITION pt_c FOR VALUES IN ('c');`,
+      );
+      await syncOk(db, env);
+      await same();
+      await owner(`ALTER TABLE pt DETACH PARTITION pt_b;`);
+      await syncOk(db, env);
+      await same();
     },
   ));

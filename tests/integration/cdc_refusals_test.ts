@@ -61,3 +61,31 @@ Deno.test("cdc: a first run refused for another STATE_DIR's DuckDB table creates
       await assertSameRows(db, "t", "public_t", columns);
     },
   ));
+
+Deno.test("cdc: a configured key that can be NULL is refused before anything is published, naming the NOT NULL that fixes it", () =>
+  withCdcDb(
+    `CREATE TABLE logs (at timestamptz, msg text); ALTER TABLE logs REPLICA IDENTITY FULL;
+     INSERT INTO logs VALUES (now(), 'a'), (now(), 'b');`,
+    async (db) => {
+      const syncFile = `${db.dir}/sync.json`;
+      await Deno.writeTextFile(
+        syncFile,
+        JSON.stringify({ tables: { "public.logs": { key: ["msg"] } } }),
+      );
+      const env = { POSTGRES_TABLES: "public.logs", SYNC_CONFIG: syncFile };
+      const refused = await syncCdc(db, env);
+      assertEquals(refused.code, 2, refused.stderr);
+      assertMatch(refused.stderr, /PRIMARY_KEY_MISSING.*key column\(s\) msg can be NULL/);
+      assertEquals(await db.sql(`SELECT count(*) FROM pg_publication`), "0");
+      const fix = /add NOT NULL: (ALTER TABLE .+? SET NOT NULL;)/.exec(refused.stderr)?.[1];
+      assert(fix, refused.stderr);
+      await db.sql(`SET ROLE ${db.user}; ${fix}`);
+      assertEquals((await syncCdc(db, env)).code, 0);
+      await db.sql(`INSERT INTO logs VALUES (now(), 'c'); DELETE FROM logs WHERE msg = 'a';`);
+      assertEquals((await syncCdc(db, env)).code, 0);
+      await assertSameRows(db, "logs", "public_logs", {
+        pg: `concat_ws('|', msg)`,
+        duck: `concat_ws('|', msg)`,
+      }, "msg");
+    },
+  ));

@@ -57,18 +57,20 @@ export async function assertSameRows(
   table: string,
   target: string,
   columns: { pg: string; duck: string },
+  orderBy = "id",
 ): Promise<void> {
   const client = await db.client();
   let pgRows: string[];
   try {
-    pgRows = (await client.query(`SELECT ${columns.pg} AS line FROM ${table} ORDER BY id`)).rows
+    pgRows = (await client.query(`SELECT ${columns.pg} AS line FROM ${table} ORDER BY ${orderBy}`))
+      .rows
       .map((r: { line: string }) => r.line);
   } finally {
     await client.end();
   }
   const duck = (await duckRows(
     db.duckPath,
-    `SELECT ${columns.duck} AS line FROM "${target}" ORDER BY id`,
+    `SELECT ${columns.duck} AS line FROM "${target}" ORDER BY ${orderBy}`,
   )).map((r) => String(r.line));
   assertEquals(duck.length, pgRows.length, "row count");
   assertEquals(duck, pgRows);

@@ -1,5 +1,5 @@
 // MetricsState folds engine events into Prometheus metrics and a health verdict;
-// the README's metrics table lists every metric as declared.
+// docs/metrics.md's table lists every metric as declared.
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import {
@@ -166,8 +166,8 @@ Deno.test("escapeLabel escapes backslash, double quote and newline", () => {
   assertMatch(m.render(T0, 0), /pds_rows_copied_total\{table="we\\"ird"\} 1/);
 });
 
-Deno.test("the README's metrics table lists every metric with its type and labels", async () => {
-  const markdown = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+Deno.test("docs/metrics.md lists every metric with its type and labels", async () => {
+  const markdown = await Deno.readTextFile(new URL("../../docs/metrics.md", import.meta.url));
   const rows = markdown.split("\n").filter((l) => /^\| `pds_/.test(l));
   const documented = rows.map((row) => {
     const [name, type, labels] = row.split("|").slice(1, 4).map((c) => c.trim());

@@ -110,6 +110,12 @@ export interface TableDescription {
   readonly kind: string;
   /** pg_class.oid: a table dropped and created again under the same name gets a new one. */
   readonly oid?: string;
+  /**
+   * Its storage: the relfilenode (a partitioned table: each leaf's OID and
+   * relfilenode). A rewrite (ALTER … TYPE … USING, VACUUM FULL, CLUSTER), a
+   * TRUNCATE, or a partition attached or detached changes it.
+   */
+  readonly storage?: string;
   /** True when other tables inherit from it (relhassubclass). */
   readonly hasChildren?: boolean;
   /** The table access method ("heap" for ordinary tables). */
@@ -147,6 +153,10 @@ export async function describeTables(
   const rel = await client.query(
     `SELECT n.nspname AS schema, c.relname AS table,
             c.oid::int8::text AS oid, c.relkind::text AS kind,
+            CASE WHEN c.relkind = 'p' THEN coalesce((
+              SELECT string_agg(l.oid::int8 || ':' || l.relfilenode, ',' ORDER BY l.oid)
+              FROM pg_partition_tree(c.oid::regclass) t JOIN pg_class l ON l.oid = t.relid
+              WHERE t.isleaf), '') ELSE c.relfilenode::text END AS storage,
             c.relhassubclass AS has_children,
             coalesce((SELECT a.amname::text FROM pg_am a WHERE a.oid = c.relam), '') AS access_method,
             greatest(c.reltuples, 0)::int8 + coalesce((
@@ -217,6 +227,7 @@ export async function describeTables(
       primaryKey: keyOf.get(oid) ?? [],
       kind,
       oid,
+      storage: String(relRow.storage ?? ""),
       hasChildren: Boolean(relRow.has_children),
       accessMethod: String(relRow.access_method),
       ...(partitions ? { partitions } : {}),

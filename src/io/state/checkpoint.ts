@@ -69,6 +69,8 @@ export interface CheckpointCommit {
 export interface SourceSchemaSnapshot {
   /** SYNC_METHOD=cdc: the relation's OID the copy was made from (a table created again differs). */
   readonly relid?: string;
+  /** SYNC_METHOD=cdc: its storage then (relfilenodes): a rewrite or a TRUNCATE changes it. */
+  readonly storage?: string;
   /** column name -> Postgres type text. */
   readonly pgTypes: Record<string, string>;
   /** column name -> pg_attribute.attnum (absent in snapshots from before it was kept). */

@@ -81,6 +81,7 @@ export async function cdcFirstCopy(
       target,
       {
         ...(table.description.oid ? { relid: table.description.oid } : {}),
+        ...(table.description.storage ? { storage: table.description.storage } : {}),
         pgTypes: Object.fromEntries(table.mappings.map((m) => [m.name, m.pgType])),
         attnums: Object.fromEntries(table.mappings.map((m) => [m.name, m.attnum ?? 0])),
         dropped: [],

@@ -226,7 +226,12 @@ export class CdcTables {
     await followSchema(ctx, this.#deps, table);
     const snapshot = ctx.store.schema(table.plan.target);
     if (snapshot && table.description.oid) {
-      ctx.store.saveSchema(table.plan.target, { ...snapshot, relid: table.description.oid });
+      const { oid, storage } = table.description;
+      ctx.store.saveSchema(table.plan.target, {
+        ...snapshot,
+        relid: oid,
+        ...(storage ? { storage } : {}),
+      });
     }
     table.verdict = { kind: "same" };
     const columns = this.#relationColumns.get(Number(table.description.oid));
