@@ -373,3 +373,21 @@ Deno.test("cdc: a rewrite with the same type (USING), a TRUNCATE of one partitio
       await same();
     },
   ));
+
+Deno.test("cdc: the tool's publication dropped by someone: the next run makes it and a new slot, copies the tables again, exact", () =>
+  withCdcDb(
+    `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' FROM generate_series(1, 10) g;`,
+    async (db) => {
+      const env = { POSTGRES_TABLES: "public.t" };
+      await syncOk(db, env);
+      await db.sql(`DROP PUBLICATION ${await db.sql(`SELECT pubname FROM pg_publication`)}`);
+      await db.sql(
+        `INSERT INTO t VALUES (11, 'while unpublished'); UPDATE t SET v = 'x' WHERE id = 1;`,
+      );
+      const run = await syncOk(db, env);
+      assertMatch(run.stderr, /copying it again, as publication \S+ was dropped/);
+      await db.sql(`UPDATE t SET v = 'after' WHERE id = 2`);
+      await syncOk(db, env);
+      await assertSameRows(db, "t", "public_t", allColumns(["id", "v"]));
+    },
+  ));

@@ -14,6 +14,18 @@ import type { CdcTable } from "./cdc_table.ts";
 import type { NetChange } from "../../core/change_set.ts";
 import type { Connections } from "../sync_method.ts";
 
+/** Failures of one table's batch that leave the other tables streaming. */
+const TABLE_ALONE = new Set<string>([
+  "VALUE_UNSUPPORTED",
+  "DUCKDB_ERROR",
+  "KEY_NOT_UNIQUE",
+  "INTERNAL",
+]);
+
+export function failsTableAlone(code: string): boolean {
+  return TABLE_ALONE.has(code);
+}
+
 /** The engine's connections (sync_method.ts). */
 export type CdcDeps = Connections;
 

@@ -10,9 +10,11 @@ import { qualified, quoteIdent } from "../../core/sql.ts";
 import type pg from "pg";
 import {
   createPublication,
+  dropSlot,
   publicationState,
   publishViaRoot,
   setPublicationTables,
+  slotState,
   tablesNotOwned,
 } from "../../io/postgres/cdc_catalog.ts";
 import type { TableSyncContext } from "../context.ts";
@@ -23,6 +25,8 @@ export interface PreparedPublication {
   readonly tables: CdcTable[];
   /** Targets whose changes were not published before this cycle. */
   readonly newlyPublished: Set<string>;
+  /** The publication was missing and was created now. */
+  readonly created: boolean;
   readonly failures: { table: string; error: SyncError }[];
 }
 
@@ -44,7 +48,7 @@ export async function preparePublication(
   const ours = !state || store.info("cdc_publication") === publication;
   if (!ours) {
     checkDbaPublication(publication, state!, tables);
-    return { tables: [...tables], newlyPublished: new Set(), failures: [] };
+    return { tables: [...tables], newlyPublished: new Set(), failures: [], created: false };
   }
   // Only an owner may add a table to a publication: the others fail alone.
   const notOwned = await tablesNotOwned(client, tables.map((t) => t.plan));
@@ -60,12 +64,14 @@ export async function preparePublication(
     ),
   }));
   const streamable = tables.filter((t) => !notOwned.has(nameOf(t)));
-  if (streamable.length === 0) return { tables: [], newlyPublished: new Set(), failures };
+  if (streamable.length === 0) {
+    return { tables: [], newlyPublished: new Set(), failures, created: false };
+  }
   const refs = streamable.map((t) => ({ schema: t.plan.schema, table: t.plan.table }));
   if (!state) {
     await createPublication(client, publication, refs);
     store.setInfo("cdc_publication", publication);
-    return { tables: streamable, newlyPublished: new Set(), failures };
+    return { tables: streamable, newlyPublished: new Set(), failures, created: true };
   }
   const newlyPublished = new Set(
     streamable.filter((t) => !state.members.has(nameOf(t))).map((t) => t.plan.target),
@@ -82,7 +88,7 @@ export async function preparePublication(
   ) {
     await setPublicationTables(client, publication, refs);
   }
-  return { tables: streamable, newlyPublished, failures };
+  return { tables: streamable, newlyPublished, failures, created: false };
 }
 
 /** A DBA's publication must publish every selected table, partitioned ones through the root. */
@@ -124,5 +130,55 @@ function checkDbaPublication(
     `Publication ${publication} ${problems.join(" and ")} (run ${
       fixes.join("; ")
     } as its owner, or set CDC_PUBLICATION to a new name and the tool creates its own)`,
+  );
+}
+
+/**
+ * The publication was missing while tables hold positions (dropped by
+ * someone): the slot cannot stream it from before it existed, and changes
+ * in between were never published. The slot this STATE_DIR made is dropped
+ * (a new one is made, every table copied again in its snapshot); a slot it
+ * did not make is left to its owner, with the command.
+ */
+export async function publicationRecreated(
+  ctx: TableSyncContext,
+  client: pg.Client,
+  names: { slot: string; publication: string },
+  tables: readonly CdcTable[],
+  session: {
+    readonly closeStream: () => Promise<void>;
+    readonly markBroken: (table: CdcTable, reason: string) => void;
+  },
+): Promise<void> {
+  if (!tables.some((t) => t.lsn !== null)) return;
+  if (!(await slotState(client, names.slot))) return;
+  if (ctx.store.info("cdc_slot") !== names.slot) {
+    throw configError(
+      "CDC_PUBLICATION_MISMATCH",
+      `Publication ${names.publication} was missing and was created again, and replication slot ${names.slot} cannot stream it from before then (drop the slot with SELECT pg_drop_replication_slot('${names.slot}') and the next run copies the tables again)`,
+    );
+  }
+  await session.closeStream();
+  for (const table of tables) {
+    if (table.lsn === null) continue;
+    session.markBroken(
+      table,
+      `publication ${names.publication} was dropped: changes since it were not published`,
+    );
+  }
+  await dropSlot(client, names.slot);
+}
+
+/**
+ * Why the stream ended: a publication dropped while it streamed is retried
+ * (the next cycle creates it again and copies the tables again).
+ */
+export function streamFailure(failure: unknown): unknown {
+  const text = failure instanceof Error ? failure.message : String(failure);
+  if (!/publication ".*" does not exist/.test(text)) return failure;
+  return new SyncError(
+    "CDC_PUBLICATION_MISMATCH",
+    `The publication was dropped while the sync streamed from it (${text}): the next cycle creates it again and copies the tables again`,
+    { transient: true },
   );
 }

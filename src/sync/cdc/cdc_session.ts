@@ -1,12 +1,10 @@
-// Owns SYNC_METHOD=cdc's cycle: the replication slot and publication made
-// ready (created when missing, checked when a DBA made them), the tables
-// checked for continuity and copied where due (sync/cdc/cdc_tables.ts), then
-// the stream read from the slot's confirmed position up to the server's WAL
-// position at the cycle's start, folded into batches of net changes per table
-// (bounded by CDC_BATCH_ROWS and CDC_BATCH_BYTES) that the batch sink applies.
-// Postgres is told a position only once DuckDB and the checkpoint hold every
-// change before it. Under `sync --loop` the replication connection stays open
-// between cycles (io/postgres/replication_inbox.ts answers its keepalives).
+// Owns SYNC_METHOD=cdc's cycle: slot and publication made ready, the tables
+// checked for continuity and copied where due (cdc_tables.ts), then the stream
+// read from the slot's confirmed position up to the WAL position at the
+// cycle's start, folded into batches of net changes per table (CDC_BATCH_ROWS,
+// CDC_BATCH_BYTES) that the batch sink applies. Postgres is told a position
+// only once DuckDB and the checkpoint hold every change before it. Under
+// `sync --loop` the replication connection stays open between cycles.
 
 import type pg from "pg";
 import { formatLsn, type Lsn, parseLsn } from "../../core/lsn.ts";
@@ -27,20 +25,12 @@ import { prepareSlot, warnRetained } from "./cdc_slot.ts";
 import { acquireWarehouse, type TableCycleResult, type TableSyncContext } from "../context.ts";
 import type { MethodCycle, SyncMethod } from "../sync_method.ts";
 import { CdcTable } from "./cdc_table.ts";
-import { applyTableBatch, type CdcDeps } from "./cdc_apply.ts";
-import { preparePublication } from "./cdc_publication.ts";
+import { applyTableBatch, type CdcDeps, failsTableAlone } from "./cdc_apply.ts";
+import { preparePublication, publicationRecreated, streamFailure } from "./cdc_publication.ts";
 import { recopyKey } from "./cdc_first_copy.ts";
 import { CdcTables, type StreamPoint, type TableFailure } from "./cdc_tables.ts";
 
 export type { CdcDeps } from "./cdc_apply.ts";
-
-/** Failures of one table's batch that leave the other tables streaming. */
-const TABLE_ALONE = new Set<string>([
-  "VALUE_UNSUPPORTED",
-  "DUCKDB_ERROR",
-  "KEY_NOT_UNIQUE",
-  "INTERNAL",
-]);
 
 export interface CdcCycle {
   readonly results: TableCycleResult[];
@@ -119,6 +109,12 @@ export class CdcSession implements SyncMethod {
       failures.push(...published.failures);
       for (const failure of published.failures) this.#tables.delete(failure.table);
       if (published.tables.length === 0) return { results: [], failures };
+      if (published.created) {
+        await publicationRecreated(ctx, client, names, published.tables, {
+          closeStream: () => this.close(),
+          markBroken: (table, reason) => this.#tables.markBroken(ctx, table, reason),
+        });
+      }
       const recorded = store.info("cdc_confirmed");
       this.#confirmed = recorded ? parseLsn(recorded) : null;
       await this.#tables.findBreaks(
@@ -271,7 +267,7 @@ export class CdcSession implements SyncMethod {
     while (true) {
       await inbox.takeAll((frame) => this.#process(ctx, frame));
       if (this.#state.reached(target)) break;
-      if (inbox.stream.failure) throw inbox.stream.failure;
+      if (inbox.stream.failure) throw streamFailure(inbox.stream.failure);
       if (ctx.signal?.aborted) break;
       if (performance.now() - asked > 100) {
         asked = performance.now();
@@ -427,7 +423,7 @@ export class CdcSession implements SyncMethod {
    */
   #failTable(ctx: TableSyncContext, table: CdcTable, error: unknown): void {
     const e = this.#deps.classify(error, table.plan.source);
-    if (!TABLE_ALONE.has(e.code)) throw error;
+    if (!failsTableAlone(e.code)) throw error;
     ctx.store.setInfo(recopyKey(table.plan.target), `a change could not be applied (${e.code})`);
     table.failed = true;
     table.resetChanges();
