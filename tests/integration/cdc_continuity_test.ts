@@ -391,3 +391,21 @@ Deno.test("cdc: the tool's publication dropped by someone: the next run makes it
       await assertSameRows(db, "t", "public_t", allColumns(["id", "v"]));
     },
   ));
+
+Deno.test("cdc: a selected table renamed (and not back) is named by its new name; renamed back, it is copied again and exact", () =>
+  withCdcDb(
+    `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' FROM generate_series(1, 10) g;
+     CREATE TABLE o (id int PRIMARY KEY); INSERT INTO o VALUES (1);`,
+    async (db) => {
+      const env = { POSTGRES_TABLES: "public.t,public.o" };
+      const owner = (sql: string) => db.sql(`SET ROLE ${db.user};\n${sql}`);
+      await syncOk(db, env);
+      await owner(`ALTER TABLE t RENAME TO t2; INSERT INTO t2 VALUES (11, 'renamed');`);
+      const missing = await syncCdc(db, env);
+      assert(missing.code !== 0, missing.stderr);
+      assertMatch(missing.stderr, /Cannot find table public\.t: it was renamed to public\.t2/);
+      await owner(`UPDATE t2 SET v = 'still renamed' WHERE id = 1; ALTER TABLE t2 RENAME TO t;`);
+      await syncOk(db, env);
+      await assertSameRows(db, "t", "public_t", allColumns(["id", "v"]));
+    },
+  ));

@@ -10,8 +10,9 @@ import { type Lsn, parseLsn } from "../../core/lsn.ts";
 import type { RelationColumn } from "../../core/pgoutput.ts";
 import { cdcKey } from "../../core/cdc_plan.ts";
 import { compareWithRecorded, type ShapeVerdict, slotBreak } from "../../core/table_identity.ts";
-import { configError, type SyncError } from "../../core/errors.ts";
+import { configError, SyncError } from "../../core/errors.ts";
 import { quoteIdent } from "../../core/sql.ts";
+import { formatSelector } from "../../core/selector.ts";
 import type { TablePlan } from "../../core/table_plan.ts";
 import { mapColumn } from "../../core/type_map.ts";
 import { describeTable, shapeOf } from "../../io/postgres/mod.ts";
@@ -86,7 +87,7 @@ export class CdcTables {
       try {
         tables.push(await this.#table(ctx, client, catalog, plan));
       } catch (error) {
-        const e = this.#deps.classify(error, plan.source);
+        const e = await this.#renamed(ctx, client, plan, this.#deps.classify(error, plan.source));
         this.#tables.delete(plan.target);
         const unstreamable = e.code === "REPLICA_IDENTITY_MISSING" ||
           e.code === "CDC_TABLE_UNSUPPORTED";
@@ -99,6 +100,33 @@ export class CdcTables {
       }
     }
     return { tables, failures };
+  }
+
+  /**
+   * A table not found under its name whose copy recorded its OID: renamed (the
+   * error names the new name, and a loop retries: renamed back, it is copied
+   * again) or dropped.
+   */
+  async #renamed(
+    ctx: TableSyncContext,
+    client: pg.Client,
+    plan: TablePlan,
+    error: SyncError,
+  ): Promise<SyncError> {
+    const relid = ctx.store.schema(plan.target)?.relid;
+    if (error.code !== "TABLE_MISSING" || !relid) return error;
+    const row = (await client.query(
+      `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid`,
+      [relid],
+    )).rows[0] as { schema: string; table: string } | undefined;
+    if (!row) return error;
+    const now = formatSelector(row.schema, row.table);
+    return new SyncError(
+      "TABLE_MISSING",
+      `Cannot find table ${plan.source}: it was renamed to ${now} (select it as ${now} in POSTGRES_TABLES, or rename it back; it is copied again then)`,
+      { exitCode: 2, transient: true },
+    );
   }
 
   /** Tables whose first copy is due claim their DuckDB table first (TARGET_NOT_OWNED fails one alone). */
