@@ -57,17 +57,6 @@ export function compareWithRecorded(
       reason: "it was dropped and created again (another relation under its name)",
     };
   }
-  if (
-    recorded.storage !== undefined && current.storage !== undefined &&
-    recorded.storage !== current.storage
-  ) {
-    // Rows changed without a row change in the write-ahead log.
-    return {
-      kind: "break",
-      reason:
-        "its storage changed since it was copied (rewritten by ALTER … TYPE … USING, VACUUM FULL or CLUSTER, truncated, or a partition attached, detached or truncated)",
-    };
-  }
   const attnums = recorded.attnums ?? {};
   const byAttnum = new Map(Object.entries(attnums).map(([name, n]) => [n, name]));
   const added: string[] = [];
@@ -100,6 +89,17 @@ export function compareWithRecorded(
         reason: `column ${column.name} changed type from ${before} to ${column.pgType}`,
       };
     }
+  }
+  if (
+    recorded.storage !== undefined && current.storage !== undefined &&
+    recorded.storage !== current.storage
+  ) {
+    // Rows changed without a row change in the write-ahead log.
+    return {
+      kind: "break",
+      reason:
+        "its storage changed since it was copied (rewritten by ALTER … TYPE … USING, VACUUM FULL or CLUSTER, truncated, or a partition attached, detached or truncated)",
+    };
   }
   const names = new Set(current.columns.map((c) => c.name));
   const dropped = Object.keys(recorded.pgTypes).filter((name) => !names.has(name));

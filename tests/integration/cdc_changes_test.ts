@@ -127,7 +127,7 @@ Deno.test("cdc: with RECONCILE_DELETES_MODE=mark a delete marks the row; a table
       assertEquals(refused.code, 2, refused.stderr);
       assertMatch(
         refused.stderr,
-        /error REPLICA_IDENTITY_MISSING: Cannot stream app\.events: it has no primary key \(add one, or run ALTER TABLE "app"\."events" REPLICA IDENTITY FULL and set "key" for it in the sync file\)/,
+        /error REPLICA_IDENTITY_MISSING: Cannot stream app\.events: it has no primary key \(add one, or run ALTER TABLE "app"\."events" REPLICA IDENTITY FULL and set "key" for it in the sync file to NOT NULL columns that are unique\)/,
       );
       await db.sql(`ALTER TABLE "app"."events" REPLICA IDENTITY FULL`);
       const file = `${db.dir}/sync.json`;

@@ -314,15 +314,12 @@ export class CdcSession implements SyncMethod {
         const table = this.#tables.forRelation(message.relationId);
         if (!table || this.#skip(table)) return;
         let bytes: number;
-        if (message.type === "insert") {
-          table.insert(message.row);
-          bytes = CdcTable.bytesOf(message.row);
-        } else if (message.type === "update") {
-          table.update(message.old, message.row);
-          bytes = CdcTable.bytesOf(message.row) + CdcTable.bytesOf(message.old);
-        } else {
-          table.delete(message.old);
-          bytes = CdcTable.bytesOf(message.old);
+        try {
+          bytes = table.change(message);
+        } catch (error) {
+          // A change that cannot be folded (a key without a value) stops its table alone.
+          this.#failTable(ctx, table, error);
+          return;
         }
         this.#touched.add(table);
         // Batches end at commits; only a transaction bigger than a batch is

@@ -107,6 +107,29 @@ export class CdcTable {
     this.changes.insert(this.#row(tuple));
   }
 
+  /** Folds a row change into the batch; about how many bytes its values hold. */
+  change(
+    message:
+      | { readonly type: "insert"; readonly row: readonly TupleValue[] }
+      | {
+        readonly type: "update";
+        readonly old: readonly TupleValue[] | null;
+        readonly row: readonly TupleValue[];
+      }
+      | { readonly type: "delete"; readonly old: readonly TupleValue[] },
+  ): number {
+    if (message.type === "insert") {
+      this.insert(message.row);
+      return CdcTable.bytesOf(message.row);
+    }
+    if (message.type === "update") {
+      this.update(message.old, message.row);
+      return CdcTable.bytesOf(message.row) + CdcTable.bytesOf(message.old);
+    }
+    this.delete(message.old);
+    return CdcTable.bytesOf(message.old);
+  }
+
   /** About how many bytes a change's values hold (batches are bounded by bytes too). */
   static bytesOf(tuple: readonly TupleValue[] | null): number {
     let n = 0;
