@@ -432,7 +432,8 @@ export function generateCase(seed: number, options: GenerateOptions): FuzzCase {
       }
       if (what === "add" || current.length === 0) {
         const column = { name: freshColumn(r, tables, cols), type: r.pick(typeNames) };
-        const def = r.chance(0.4) ? genValue(r, column.type, ex) : null;
+        const drawn = r.chance(0.4) ? genValue(r, column.type, ex) : null;
+        const def = ex.has("add_default") ? null : drawn;
         current.push(column);
         ops.push({
           kind: "add_column",
