@@ -61,12 +61,18 @@ export async function textClient(url: string): Promise<pg.Client> {
   });
   await client.connect();
   await client.query(
-    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET bytea_output = 'hex'",
+    // Pinned whatever the role's own settings are (role_settings varies them).
+    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET bytea_output = 'hex'; SET statement_timeout = 0",
   );
   return client;
 }
 
-export async function sourceColumns(client: pg.Client, table: string): Promise<SourceColumn[]> {
+export async function sourceColumns(
+  client: pg.Client,
+  table: string,
+  /** The table's qualified name when it is not public.<table> (renamed for a while). */
+  qualified = `public.${quoteIdent(table)}`,
+): Promise<SourceColumn[]> {
   const r = await client.query(
     `SELECT a.attname AS name,
             format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,
@@ -74,7 +80,7 @@ export async function sourceColumns(client: pg.Client, table: string): Promise<S
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
       WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`,
-    [`public.${quoteIdent(table)}`],
+    [qualified],
   );
   return r.rows.map((x: Record<string, string>) => ({
     name: x.name!,

@@ -4,7 +4,7 @@
 
 import { assert, assertEquals } from "../support/assert.ts";
 import { createTestDb, duckWrite, runMain, sharedCluster } from "../support/fixture.ts";
-import { parseClassList } from "./classes.ts";
+import { KNOWN_DEFECT_CLASSES, NOT_FOR_METHOD, parseClassList } from "./classes.ts";
 import { generateCase } from "./generate.ts";
 import { compareTable, duckNorm, kindOf, parsePgArray, pgNorm } from "./oracle.ts";
 import { Prng } from "./prng.ts";
@@ -27,6 +27,28 @@ Deno.test("generateCase() leaves out excluded classes", () => {
     });
     assert(!strings.some((s) => s.includes("\r")), `seed ${seed} has a CR`);
     assert(!strings.some((s) => s.includes("\ufeff")), `seed ${seed} has a U+FEFF`);
+  }
+});
+
+Deno.test("parseClassList() reads known, none and classes per method", () => {
+  assertEquals(
+    [...parseClassList("known", "cdc")].sort(),
+    [
+      ...new Set([...KNOWN_DEFECT_CLASSES.cdc, ...NOT_FOR_METHOD.cdc]),
+    ].sort(),
+  );
+  assertEquals([...parseClassList("none", "cursor")], [...NOT_FOR_METHOD.cursor]);
+  assert(parseClassList("kill", "cdc").has("kill"));
+});
+
+Deno.test("generateCase() runs a case under its method, slot faults only under cdc", () => {
+  for (let seed = 0; seed < 40; seed++) {
+    const cursor = generateCase(seed, { exclude: parseClassList("none"), method: "cursor" });
+    const cdc = generateCase(seed, { exclude: parseClassList("none", "cdc"), method: "cdc" });
+    assertEquals(cursor.method, "cursor");
+    assertEquals(cdc.env.SYNC_METHOD, "cdc");
+    assertEquals(cursor.env.SYNC_METHOD, undefined);
+    assert(!cursor.ops.some((o) => o.kind === "drop_slot"), `seed ${seed}: drop_slot for cursor`);
   }
 });
 

@@ -1,16 +1,19 @@
-// Owns running one fuzz case against the real program: a fresh database and temp
-// dir, the case's schema, then each operation in turn (SQL through a pg client;
-// syncs, verify --repair, reset, replay as main.ts subprocesses with a time bound;
-// faults: SIGKILL mid-sync, a PostgreSQL restart, a full tmpfs), the oracle after
-// every sync, and a shrinker that cuts a failing case down by delta debugging.
+// Owns running one fuzz case against the real program under its sync method: a
+// fresh database (its role with REPLICATION under cdc) and temp dir, the case's
+// schema, then each operation in turn (SQL through a pg client; syncs, verify
+// --repair, reset, replay as main.ts subprocesses with a time bound; faults:
+// SIGKILL mid-sync, a PostgreSQL restart, a full tmpfs, a dropped slot; names taken
+// away and given back, a table out of the selection), the oracle after every sync,
+// and a shrinker that cuts a failing case down by delta debugging.
 
 import pg from "pg";
 import { createTestDb, MAIN, REPO, type TestDb } from "../support/fixture.ts";
 import type { PgCluster } from "../support/pg_cluster.ts";
+import { dropSlots } from "../support/cdc.ts";
 import type { ColumnSpec, FuzzCase, Op, TableSpec, Values } from "./generate.ts";
 import { quoteIdent, tableSql } from "./generate.ts";
 import { compareTable, type Difference, pgKey, sourceColumns, textClient } from "./oracle.ts";
-import { SETUP_SQL, TYPES } from "./values.ts";
+import { quoteLiteral, SETUP_SQL, TYPES } from "./values.ts";
 
 export interface RunOptions {
   readonly cluster: PgCluster;
@@ -92,9 +95,12 @@ function errorCode(stderr: string): string {
 const where = (key: Values): string =>
   Object.entries(key).map(([c, v]) => `${quoteIdent(c)} = ${v}`).join(" AND ");
 
-/** The SQL of a data or schema operation, given the columns a table has now. */
-export function opSql(op: Op, columns: ReadonlySet<string>): string | null {
-  const t = "table" in op ? `public.${quoteIdent(op.table)}` : "";
+/**
+ * The SQL of a data or schema operation, given the columns a table has now and,
+ * while it is renamed, its qualified name `at`.
+ */
+export function opSql(op: Op, columns: ReadonlySet<string>, at?: string): string | null {
+  const t = at ?? ("table" in op ? `public.${quoteIdent(op.table)}` : "");
   const has = (c: string) => columns.has(c);
   switch (op.kind) {
     case "insert": {
@@ -131,9 +137,33 @@ export function opSql(op: Op, columns: ReadonlySet<string>): string | null {
     case "alter_type": {
       if (!has(op.column)) return null;
       const decl = TYPES[op.to]!.decl;
-      return `ALTER TABLE ${t} ALTER COLUMN ${quoteIdent(op.column)} TYPE ${decl} USING ${
-        quoteIdent(op.column)
-      }::${decl}`;
+      const col = quoteIdent(op.column);
+      const using = op.using ? `(${op.using.replaceAll("$c", col)})` : `${col}::${decl}`;
+      return `ALTER TABLE ${t} ALTER COLUMN ${col} TYPE ${decl} USING ${using}`;
+    }
+    case "dup_key": {
+      if (op.row) {
+        const insert = opSql({ kind: "insert", table: op.table, rows: [op.row] }, columns, at);
+        return `DO $fz$ DECLARE old tid; BEGIN
+SELECT ctid INTO old FROM ${t} WHERE ${where(op.key)} LIMIT 1;
+IF old IS NULL THEN RETURN; END IF;
+${insert};
+DELETE FROM ${t} WHERE ctid = old;
+END $fz$`;
+      }
+      const setKey = (k: Values) =>
+        Object.entries(k).map(([c, v]) => `${quoteIdent(c)} = ${v}`).join(", ");
+      return `DO $fz$ DECLARE moved tid; BEGIN
+UPDATE ${t} SET ${setKey(op.swapWith!)} WHERE ${where(op.key)} RETURNING ctid INTO moved;
+IF moved IS NULL THEN RETURN; END IF;
+UPDATE ${t} SET ${setKey(op.key)} WHERE ${where(op.swapWith!)} AND ctid <> moved;
+END $fz$`;
+    }
+    case "swap_columns": {
+      if (!has(op.a) || !has(op.b)) return null;
+      const tmp = quoteIdent("fz swap");
+      const [a, b] = [quoteIdent(op.a), quoteIdent(op.b)];
+      return `ALTER TABLE ${t} RENAME COLUMN ${a} TO ${tmp}; ALTER TABLE ${t} RENAME COLUMN ${b} TO ${a}; ALTER TABLE ${t} RENAME COLUMN ${tmp} TO ${b}`;
     }
     case "rename_column":
       return has(op.column)
@@ -142,6 +172,57 @@ export function opSql(op: Op, columns: ReadonlySet<string>): string | null {
     default:
       return null;
   }
+}
+
+/** A write with column `from` called `to` (while a column is renamed for a while). */
+function renameColumnIn(op: Op, from: string, to: string): Op {
+  const re = (v: Values): Values =>
+    Object.fromEntries(Object.entries(v).map(([k, x]) => [k === from ? to : k, x]));
+  switch (op.kind) {
+    case "insert":
+      return { ...op, rows: op.rows.map(re) };
+    case "update":
+      return { ...op, set: re(op.set) };
+    default:
+      return op;
+  }
+}
+
+/** The SQL that takes a name away and brings it back, and where the table is meanwhile. */
+export function renameSql(
+  op: Extract<Op, { kind: "rename_away" }>,
+): { away: string; back: string; at: string } {
+  const q = quoteIdent;
+  const here = `public.${q(op.table)}`;
+  if (op.what === "table") {
+    return {
+      away: `ALTER TABLE ${here} RENAME TO ${q(op.to)}`,
+      back: `ALTER TABLE public.${q(op.to)} RENAME TO ${q(op.table)}`,
+      at: `public.${q(op.to)}`,
+    };
+  }
+  if (op.what === "schema") {
+    return {
+      away: `ALTER SCHEMA public RENAME TO ${q(op.to)}`,
+      back: `ALTER SCHEMA ${q(op.to)} RENAME TO public`,
+      at: `${q(op.to)}.${q(op.table)}`,
+    };
+  }
+  return {
+    away: `ALTER TABLE ${here} RENAME COLUMN ${q(op.column!)} TO ${q(op.to)}`,
+    back: `ALTER TABLE ${here} RENAME COLUMN ${q(op.to)} TO ${q(op.column!)}`,
+    at: here,
+  };
+}
+
+/** The writes of a rename_away and the column set they see. */
+function renamedWrites(
+  op: Extract<Op, { kind: "rename_away" }>,
+  columns: ReadonlySet<string>,
+): { inner: readonly Op[]; columns: Set<string> } {
+  if (op.what !== "column") return { inner: op.inner, columns: new Set(columns) };
+  const renamed = new Set([...columns].map((c) => c === op.column ? op.to : c));
+  return { inner: op.inner.map((o) => renameColumnIn(o, op.column!, op.to)), columns: renamed };
 }
 
 /** Applies a successful DDL operation to the tracked column set. */
@@ -187,12 +268,22 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
   const log = options.log ?? (() => {});
   const timeout = options.commandTimeoutMs ?? 120_000;
   const db = await createTestDb(options.cluster, { demo: false });
+  const cdc = c.method === "cdc";
+  // The WAL method streams from a replication slot: the role needs REPLICATION.
+  if (cdc) await options.cluster.psql(`ALTER ROLE ${db.user} REPLICATION`);
+  for (const [name, value] of Object.entries(c.roleSettings ?? {})) {
+    await options.cluster.psql(`ALTER ROLE ${db.user} SET ${name} = ${quoteLiteral(value)}`);
+  }
   const cols = new Map<string, Set<string>>(c.tables.map((t) => [t.name, new Set(allColumns(t))]));
   const goneKeys = new Map<string, Set<string>>(c.tables.map((t) => [t.name, new Set()]));
+  const keyless = c.tables.filter((t) => t.keyless);
+  const syncFile = `${db.dir}/sync.json`;
+  if (keyless.length > 0) await Deno.writeTextFile(syncFile, syncFileText(c));
   const env = db.env({
     ...c.env,
     POSTGRES_TABLES: c.tables.map((t) => selector(t.name)).join(","),
     LOCK_WAIT_SECONDS: "30",
+    ...(keyless.length > 0 ? { SYNC_CONFIG: syncFile } : {}),
   });
   const mounts: string[] = [];
   let opsRun = 0;
@@ -227,18 +318,66 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
         }
         return null;
       };
-      const check = async (): Promise<CaseResult | null> => {
+      /** The oracle on every table, or on `only` (a table is out of the selection). */
+      const check = async (only?: readonly TableSpec[]): Promise<CaseResult | null> => {
         checks += 1;
-        const lenient = !strict && c.env.RECONCILE_DELETES_EVERY !== "1";
-        for (const t of c.tables) {
+        // The cursor method brings hard deletes only by reconciliation; the WAL
+        // streams them, so under cdc every key gone from Postgres must be gone.
+        const lenient = !cdc && !strict && c.env.RECONCILE_DELETES_EVERY !== "1";
+        for (const t of only ?? c.tables) {
           const diffs = await compareTable(db.url, env.DUCKDB_PATH!, {
             name: t.name,
             keys: t.keys.map((k) => k.name),
           }, { goneKeys: lenient && t.mode === "incremental" ? goneKeys.get(t.name) : undefined });
           if (diffs.length > 0) return fail(i, signature(diffs), describe(diffs));
         }
+        if (only) return null;
         strict = false;
         dirty = false;
+        return null;
+      };
+      const tableOf = (name: string): TableSpec => c.tables.find((t) => t.name === name)!;
+      /** Runs a write (at `at` while the table is renamed); Postgres may refuse it. */
+      const applyWrite = async (
+        w: Op,
+        at?: string,
+        columns = cols.get((w as { table: string }).table)!,
+      ): Promise<void> => {
+        const sql = opSql(w, columns, at);
+        if (sql === null) return;
+        try {
+          if (w.kind === "delete" || w.kind === "key_change" || w.kind === "truncate") {
+            await recordGone(
+              db.url,
+              tableOf(w.table),
+              w.kind === "truncate" ? {} : w.key,
+              goneKeys,
+              at,
+            );
+          }
+          dirty = true;
+          await runSql(db.url, sql);
+          trackColumns(w, columns);
+        } catch (e) {
+          log(
+            `    skipped (Postgres refused: ${
+              String(e instanceof Error ? e.message : e).slice(0, 120)
+            })`,
+          );
+        }
+      };
+      /** A sync whose exit is not checked (a table is away); a hang or a stack trace is a failure. */
+      const syncAnyExit = async (what: string): Promise<CaseResult | null> => {
+        const r = await runCommand(["sync", "--once"], env, timeout);
+        log(`    ${what}: exit ${r.code} ${errorLine(r.stderr)}`);
+        if (r.timedOut) return fail(i, `hang:${what}`, `${what} did not end within ${timeout} ms`);
+        if (/^\s*at |Uncaught|panic|error INTERNAL/m.test(r.stderr)) {
+          return fail(
+            i,
+            `unclean:${what}`,
+            `${what} failed without a one-line error: ${r.stderr.slice(0, 400)}`,
+          );
+        }
         return null;
       };
       log(`  op ${i + 1}/${c.ops.length}: ${opLabel(op)}`);
@@ -311,6 +450,23 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
             POSTGRES_SCHEMA: "public",
             POSTGRES_TABLE: a.name,
           };
+          if (cdc) {
+            // A streamed table's files hold changes, not row versions: refused by design.
+            if (files.length === 0) break;
+            const r = await runCommand(["replay", ...files.sort()], { ...env, ...only }, timeout);
+            if (r.code !== 2 || !/write-ahead log/.test(r.stderr)) {
+              result = fail(
+                i,
+                `replay:cdc:${r.code === 0 ? "exit0" : errorCode(r.stderr)}`,
+                `replay of a streamed table's files was not refused (exit ${r.code}): ${
+                  errorLine(r.stderr)
+                }`,
+              );
+              break;
+            }
+            result = await check();
+            break;
+          }
           const first = await runCommand(["replay", ...files.sort()], { ...env, ...only }, timeout);
           // Files older than a change made without a newer cursor are refused
           // whole; the advice names the first batch that may be replayed.
@@ -339,7 +495,7 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
           const writer = new pg.Client({ connectionString: db.url });
           await writer.connect();
           try {
-            await writer.query("BEGIN");
+            await writer.query(WRITER_SESSION + "BEGIN");
             await writer.query(sql).catch((e: unknown) =>
               log(`    skipped: ${String(e).slice(0, 100)}`)
             );
@@ -431,30 +587,88 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
             (await check());
           break;
         }
-        default: {
-          const columns = cols.get((op as { table: string }).table)!;
-          const sql = opSql(op, columns);
-          if (sql === null) break;
+        case "rename_away": {
+          const { away, back, at } = renameSql(op);
+          if (op.what === "column" && !cols.get(op.table)!.has(op.column!)) break;
           try {
-            if (op.kind === "delete" || op.kind === "key_change" || op.kind === "truncate") {
-              await recordGone(
-                db.url,
-                c.tables.find((t) => t.name === op.table)!,
-                op.kind === "truncate" ? {} : op.key,
-                goneKeys,
-              );
-            }
-            dirty = true;
-            await runSql(db.url, sql);
-            trackColumns(op, columns);
+            await runSql(db.url, away);
           } catch (e) {
-            log(
-              `    skipped (Postgres refused: ${
-                String(e instanceof Error ? e.message : e).slice(0, 120)
-              })`,
-            );
+            log(`    skipped (Postgres refused: ${String(e).slice(0, 120)})`);
+            break;
           }
+          dirty = true;
+          try {
+            const w = renamedWrites(op, cols.get(op.table)!);
+            for (const x of w.inner) await applyWrite(x, at, w.columns);
+            if (op.syncBetween) result = await syncAnyExit(`sync while the ${op.what} is renamed`);
+          } finally {
+            await runSql(db.url, back);
+          }
+          break;
         }
+        case "recreate_table": {
+          const t = tableOf(op.table);
+          const spec: TableSpec = { ...t, columns: op.columns };
+          try {
+            await recordGone(db.url, t, {}, goneKeys);
+            await runSql(
+              db.url,
+              `DROP TABLE public.${quoteIdent(t.name)} CASCADE;\n${tableSql(spec)}`,
+            );
+          } catch (e) {
+            log(`    skipped (Postgres refused: ${String(e).slice(0, 120)})`);
+            break;
+          }
+          dirty = true;
+          const set = cols.get(t.name)!;
+          set.clear();
+          for (const name of allColumns(spec)) set.add(name);
+          for (const w of op.inner) await applyWrite(w);
+          break;
+        }
+        case "drop_slot": {
+          if (!cdc) break;
+          await dropSlots(db);
+          for (const w of op.inner) await applyWrite(w);
+          const r = await runCommand(["sync", "--once"], env, timeout);
+          log(`    sync after the slot was dropped: exit ${r.code} ${errorLine(r.stderr)}`);
+          if (r.timedOut) {
+            result = fail(i, "hang:sync after slot dropped", "sync --once hung");
+          } else if (r.code !== 0 && errorCode(r.stderr) === "CDC_SLOT_LOST") {
+            // The refusal names the fix: reset --yes and a new copy.
+            result = (await expectOk(["reset", "--yes"], "reset after slot lost")) ??
+              (await expectOk(["sync", "--once"], "sync after reset"));
+            if (!result) {
+              strict = true;
+              for (const s of goneKeys.values()) s.clear();
+              result = await check();
+            }
+          } else if (r.code !== 0) {
+            result = fail(
+              i,
+              `exit:sync after slot dropped:${errorCode(r.stderr)}`,
+              `sync after the slot was dropped exited ${r.code}: ${errorLine(r.stderr)}`,
+            );
+          } else {
+            result = await check();
+          }
+          break;
+        }
+        case "deselect": {
+          const others = c.tables.filter((x) => x.name !== op.table);
+          const without = { POSTGRES_TABLES: others.map((x) => selector(x.name)).join(",") };
+          result = (await expectOk(["sync", "--once"], "sync without a table", without)) ??
+            (await check(others));
+          if (result) break;
+          for (const w of op.inner) await applyWrite(w);
+          result = (await expectOk(["sync", "--once"], "sync without a table", without)) ??
+            (await check(others)) ??
+            (await expectOk(["sync", "--once"], "sync with the table back")) ??
+            (await check());
+          break;
+        }
+        default:
+          await applyWrite(op);
       }
       if (result) return result;
     }
@@ -467,6 +681,8 @@ export async function runCase(c: FuzzCase, options: RunOptions): Promise<CaseRes
     );
   } finally {
     for (const m of mounts) await umount(m);
+    // The shared cluster has few slots: a case leaves none behind.
+    if (cdc) await dropSlots(db).catch(() => {});
     await db.cleanup();
     await dropDb(options.cluster, db).catch(() => {});
   }
@@ -477,11 +693,15 @@ async function dropDb(cluster: PgCluster, db: TestDb): Promise<void> {
   await cluster.psql(`DROP ROLE IF EXISTS ${db.user}`);
 }
 
+/** The harness's own writes run with fixed session settings, whatever the role's are. */
+const WRITER_SESSION =
+  "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; SET statement_timeout = 0; SET bytea_output = 'hex'; ";
+
 async function runSql(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    await client.query(WRITER_SESSION + sql);
   } finally {
     await client.end();
   }
@@ -492,15 +712,16 @@ async function recordGone(
   t: TableSpec,
   key: Values,
   gone: Map<string, Set<string>>,
+  at = `public.${quoteIdent(t.name)}`,
 ): Promise<void> {
   const client = await textClient(url);
   try {
-    const columns = await sourceColumns(client, t.name);
+    const columns = await sourceColumns(client, t.name, at);
     const keyCols = t.keys.map((k) => columns.find((c) => c.name === k.name)!);
     const r = await client.query({
-      text: `SELECT ${keyCols.map((k) => quoteIdent(k.name)).join(", ")} FROM public.${
-        quoteIdent(t.name)
-      }${Object.keys(key).length > 0 ? ` WHERE ${where(key)}` : ""}`,
+      text: `SELECT ${keyCols.map((k) => quoteIdent(k.name)).join(", ")} FROM ${at}${
+        Object.keys(key).length > 0 ? ` WHERE ${where(key)}` : ""
+      }`,
       rowMode: "array",
     });
     for (const row of r.rows as (string | null)[][]) {
@@ -552,13 +773,37 @@ export function opLabel(op: Op): string {
     case "drop_column":
       return `drop column ${JSON.stringify(op.column)} of ${op.table}`;
     case "alter_type":
-      return `alter column ${JSON.stringify(op.column)} of ${op.table} to ${TYPES[op.to]!.decl}`;
+      return `alter column ${JSON.stringify(op.column)} of ${op.table} to ${TYPES[op.to]!.decl}${
+        op.using ? ` USING ${op.using}` : ""
+      }`;
     case "rename_column":
       return `rename column ${JSON.stringify(op.column)} of ${op.table} to ${
         JSON.stringify(op.to)
       }`;
     case "kill":
       return `kill -9 a sync after ${op.afterMs} ms, then sync`;
+    case "rename_away":
+      return `rename ${op.what} ${
+        op.what === "column" ? `${JSON.stringify(op.column)} of ${op.table}` : op.table
+      } to ${JSON.stringify(op.to)}, ${op.inner.length} write(s)${
+        op.syncBetween ? ", a sync" : ""
+      }, rename it back`;
+    case "recreate_table":
+      return `drop and create ${op.table} again, insert ${
+        op.inner.map((o) => o.kind === "insert" ? o.rows.length : 0).reduce((a, b) => a + b, 0)
+      } row(s)`;
+    case "swap_columns":
+      return `swap the names of columns ${JSON.stringify(op.a)} and ${
+        JSON.stringify(op.b)
+      } of ${op.table}`;
+    case "dup_key":
+      return op.swapWith
+        ? `swap two keys of ${op.table} in one transaction (a key twice meanwhile)`
+        : `insert a row of ${op.table} with a key it has, then delete the old row (one transaction)`;
+    case "drop_slot":
+      return `drop the replication slot, ${op.inner.length} write(s), sync`;
+    case "deselect":
+      return `sync without ${op.table}, ${op.inner.length} write(s) to it, sync without it, sync with it`;
     case "late_commit":
       return `${
         opLabel(op.inner)
@@ -681,11 +926,54 @@ export function reproduction(c: FuzzCase): string {
     `-- seed ${c.seed}; settings: ${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(" ")}`,
   );
   lines.push(`-- POSTGRES_TABLES='${c.tables.map((t) => selector(t.name)).join(",")}'`);
+  if (c.tables.some((t) => t.keyless)) {
+    lines.push(`-- SYNC_CONFIG=sync.json: ${syncFileText(c).replaceAll("\n", "")}`);
+  }
+  for (const [name, value] of Object.entries(c.roleSettings ?? {})) {
+    lines.push(`ALTER ROLE <sync role> SET ${name} = ${quoteLiteral(value)};`);
+  }
   lines.push(SETUP_SQL.trim());
   for (const t of c.tables) lines.push(tableSql(t).trim());
   const cols = new Map<string, Set<string>>(c.tables.map((t) => [t.name, new Set(allColumns(t))]));
+  const writesSql = (ops: readonly Op[], at?: string, columns?: Set<string>) => {
+    for (const w of ops) {
+      if (!("table" in w)) continue;
+      const set = columns ?? cols.get(w.table)!;
+      const sql = opSql(w, set, at);
+      if (sql) lines.push(`${sql};`);
+    }
+  };
   for (const op of c.ops) {
-    if (op.kind === "late_commit" && "table" in op.inner) {
+    if (op.kind === "rename_away") {
+      const { away, back, at } = renameSql(op);
+      const w = renamedWrites(op, cols.get(op.table)!);
+      lines.push(`${away};`);
+      writesSql(w.inner, at, w.columns);
+      if (op.syncBetween) lines.push("-- $ main.ts sync --once  (any exit; no hang)");
+      lines.push(`${back};`);
+    } else if (op.kind === "recreate_table") {
+      const spec = { ...c.tables.find((t) => t.name === op.table)!, columns: op.columns };
+      lines.push(`DROP TABLE public.${quoteIdent(op.table)} CASCADE;`, tableSql(spec).trim());
+      cols.set(op.table, new Set(allColumns(spec)));
+      writesSql(op.inner);
+    } else if (op.kind === "drop_slot") {
+      lines.push(
+        "-- $ (superuser) SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots;",
+      );
+      writesSql(op.inner);
+      lines.push(
+        "-- $ main.ts sync --once (on CDC_SLOT_LOST: main.ts reset --yes; main.ts sync --once)  (then compare)",
+      );
+    } else if (op.kind === "deselect") {
+      lines.push(
+        `-- $ POSTGRES_TABLES=<all but ${op.table}> main.ts sync --once  (then compare the others)`,
+      );
+      writesSql(op.inner);
+      lines.push(
+        `-- $ POSTGRES_TABLES=<all but ${op.table}> main.ts sync --once  (then compare the others)`,
+      );
+      lines.push("-- $ main.ts sync --once  (then compare)");
+    } else if (op.kind === "late_commit" && "table" in op.inner) {
       const sql = opSql(op.inner, cols.get(op.inner.table)!);
       lines.push(
         `-- $ (a session) BEGIN; ${sql};  -- main.ts sync --once starts; COMMIT after ${op.afterMs} ms; sync ends; main.ts sync --once  (then compare)`,
@@ -726,6 +1014,15 @@ function commandOf(op: Op): string {
 }
 
 export type { ColumnSpec };
+
+/** The sync file naming the keys of keyless tables. */
+function syncFileText(c: FuzzCase): string {
+  const tables: Record<string, { key: string[] }> = {};
+  for (const t of c.tables) {
+    if (t.keyless) tables[selector(t.name)] = { key: t.keys.map((k) => k.name) };
+  }
+  return JSON.stringify({ tables }, null, 1);
+}
 
 /** A table of the public schema in the selection syntax, its name double-quoted. */
 function selector(name: string): string {

@@ -212,7 +212,7 @@ function uuidLiteral(r: Prng): Literal {
 
 function jsonLiteral(r: Prng): Literal {
   if (r.chance(0.5)) {
-    return lit(quoteLiteral(r.pick([
+    const v = r.pick([
       '{"a": [1, 2]}',
       '  {"b":1,"b":2}  ',
       '"\\u00e9 é"',
@@ -222,7 +222,8 @@ function jsonLiteral(r: Prng): Literal {
       '{\n  "x": "tab\\t"\n}',
       '{"k": "line\\r\\nbreak", "e": "😀"}',
       '"\\u2028\\ufeff"',
-    ])));
+    ]);
+    return lit(quoteLiteral(v), ...(v === "null" ? ["json_null" as const] : []));
   }
   const { s, classes } = textValue(r);
   return lit(quoteLiteral(JSON.stringify({ v: s, n: r.int(-5, 5) })), ...classes);
