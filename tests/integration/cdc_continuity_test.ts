@@ -11,6 +11,7 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { assertSameRows, cdcEnv, syncCdc, withCdcDb } from "../support/cdc.ts";
 import { spawnMain } from "../support/fixture.ts";
+import { stopLoop } from "../support/child_output.ts";
 
 /** Every column's text (the order of `columns`), "|"-joined, by id. */
 function allColumns(columns: string[]) {
@@ -287,11 +288,9 @@ Deno.test("cdc: under sync --loop, schema changes made while the stream runs (re
         }
         await pause(4000);
       } finally {
-        loop.kill("SIGTERM");
-        const status = await loop.status;
-        log = await new Response(loop.stderr).text();
-        await loop.stdout.cancel().catch(() => {});
-        assertEquals(status.code, 0, log);
+        const stopped = await stopLoop(loop);
+        log = stopped.log;
+        assertEquals(stopped.code, 0, log);
       }
       await assertSameRows(db, "s1.t", "s1_t", allColumns(["id", "n", "a", "b", "c"]));
     },

@@ -21,6 +21,19 @@ function peakMb(pid: number): number {
   }
 }
 
+/** `sync --once` with its peak RSS sampled every 50 ms. */
+async function syncWithPeak(env: Record<string, string>) {
+  const child = spawnMain(["sync", "--once"], env);
+  let peak = 0;
+  const timer = setInterval(() => peak = Math.max(peak, peakMb(child.pid)), 50);
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    child.stdout.cancel(),
+  ]).finally(() => clearInterval(timer));
+  return { status, stderr, peak };
+}
+
 Deno.test(`cdc: one transaction updating ${ROWS.toLocaleString("en-US")} rows is applied with peak RSS under ${LIMIT_MB} MB`, () =>
   withCdcDb(
     `CREATE SCHEMA app; CREATE TABLE app.big (id int PRIMARY KEY, v int, name text);
@@ -29,14 +42,7 @@ Deno.test(`cdc: one transaction updating ${ROWS.toLocaleString("en-US")} rows is
       const env = { POSTGRES_TABLES: "app.big" };
       assertEquals((await syncCdc(db, env)).code, 0);
       await db.sql(`UPDATE app.big SET v = v + 1`);
-      const child = spawnMain(["sync", "--once"], cdcEnv(db, env));
-      let peak = 0;
-      const timer = setInterval(() => peak = Math.max(peak, peakMb(child.pid)), 50);
-      const [status, stderr] = await Promise.all([
-        child.status,
-        new Response(child.stderr).text(),
-        child.stdout.cancel(),
-      ]).finally(() => clearInterval(timer));
+      const { status, stderr, peak } = await syncWithPeak(cdcEnv(db, env));
       assertEquals(status.code, 0, stderr);
       assert(peak > 0, "the peak RSS was read");
       assert(peak < LIMIT_MB, `peak RSS ${peak.toFixed(0)} MB`);
@@ -62,14 +68,7 @@ Deno.test("cdc: large TOASTed values kept by updates of other columns, with defa
       assertEquals(first.code, 0, first.stderr);
       await db.sql(`UPDATE docs SET n = n + 1 WHERE id > 20000;
         UPDATE docs SET doc = jsonb_build_array(id, repeat('x', 30000)) WHERE id % 97 = 0;`);
-      const child = spawnMain(["sync", "--once"], cdcEnv(db, env));
-      let peak = 0;
-      const timer = setInterval(() => peak = Math.max(peak, peakMb(child.pid)), 50);
-      const [status, stderr] = await Promise.all([
-        child.status,
-        new Response(child.stderr).text(),
-        child.stdout.cancel(),
-      ]).finally(() => clearInterval(timer));
+      const { status, stderr, peak } = await syncWithPeak(cdcEnv(db, env));
       assertEquals(status.code, 0, stderr);
       assert(peak < LIMIT_MB, `peak RSS ${peak.toFixed(0)} MB`);
       const client = await db.client();

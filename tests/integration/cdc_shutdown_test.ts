@@ -5,22 +5,12 @@
 
 import { assert, assertEquals } from "../support/assert.ts";
 import { createTestDb, spawnMain } from "../support/fixture.ts";
-import { startCluster } from "../support/pg_cluster.ts";
+import { stopLoop } from "../support/child_output.ts";
+import { findBinDir, startCluster } from "../support/pg_cluster.ts";
 import { assertSameRows, cdcEnv, dropSlots } from "../support/cdc.ts";
 
-function binDir(): string {
-  for (const version of ["17", "16", "15", "14", "13"]) {
-    const dir = `/usr/lib/postgresql/${version}/bin`;
-    try {
-      Deno.statSync(`${dir}/pg_ctl`);
-      return dir;
-    } catch { /* next */ }
-  }
-  return "";
-}
-
 async function fastStop(dataDir: string): Promise<{ ms: number; ok: boolean }> {
-  const bin = binDir();
+  const bin = findBinDir();
   const args = ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"];
   const root = Deno.uid() === 0;
   const started = performance.now();
@@ -82,11 +72,9 @@ Deno.test("cdc: a fast shutdown of PostgreSQL while sync --loop streams ends wit
       }
       await new Promise((r) => setTimeout(r, 2500));
     } finally {
-      loop.kill("SIGTERM");
-      const status = await loop.status;
-      log = await new Response(loop.stderr).text();
-      await loop.stdout.cancel().catch(() => {});
-      assertEquals(status.code, 0, log);
+      const stopped = await stopLoop(loop);
+      log = stopped.log;
+      assertEquals(stopped.code, 0, log);
     }
     await assertSameRows(db, "t", "public_t", columns);
   } finally {

@@ -1,5 +1,6 @@
 // Owns watching a child process from a test: its output collected as it
-// arrives, and waiting (with a deadline) until a check holds.
+// arrives, waiting (with a deadline) until a check holds, and stopping a
+// `sync --loop` as a user would (SIGTERM) to read its exit and its log.
 
 /** Collects a stream's text as it arrives; `done` settles when it ends. */
 export function collect(
@@ -28,4 +29,13 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+}
+
+/** SIGTERM to a running `sync --loop`: its exit code and its whole stderr. */
+export async function stopLoop(child: Deno.ChildProcess): Promise<{ code: number; log: string }> {
+  child.kill("SIGTERM");
+  const status = await child.status;
+  const log = await new Response(child.stderr).text();
+  await child.stdout.cancel().catch(() => {});
+  return { code: status.code, log };
 }

@@ -18,7 +18,8 @@ export interface PgCluster {
   resume(): Promise<void>;
 }
 
-function findBinDir(): string {
+/** The directory of PostgreSQL's server binaries (initdb, pg_ctl). */
+export function findBinDir(): string {
   for (const version of ["17", "16", "15", "14", "13"]) {
     const dir = `/usr/lib/postgresql/${version}/bin`;
     try {
