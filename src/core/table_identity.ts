@@ -157,6 +157,12 @@ export function compareRelation(
       return { kind: "break", reason: `column ${column.name} changed type` };
     }
   }
+  const present = new Set(relation.map((c) => c.name));
+  if (extras && known.some((c) => !present.has(c.name))) {
+    // A name gone and a name come: a rename (maybe of the last column), or a
+    // column dropped and another added; the stream cannot tell them apart.
+    return { kind: "break", reason: "columns were renamed, or dropped and added, in the stream" };
+  }
   return changed ? { kind: "follow", reason: "columns added or dropped in the stream" } : SAME;
 }
 

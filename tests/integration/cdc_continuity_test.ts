@@ -408,3 +408,18 @@ Deno.test("cdc: a selected table renamed (and not back) is named by its new name
       await assertSameRows(db, "t", "public_t", allColumns(["id", "v"]));
     },
   ));
+
+Deno.test("cdc: a column renamed and back with rows written in between (the stream carries the other name): copied again, exact", () =>
+  withCdcDb(
+    `CREATE TABLE r (id int PRIMARY KEY, v text, w text); INSERT INTO r VALUES (1, 'a', 'x');`,
+    async (db) => {
+      const env = { POSTGRES_TABLES: "public.r" };
+      await syncOk(db, env);
+      await db.sql(`SET ROLE ${db.user}; ALTER TABLE r RENAME COLUMN w TO away;
+        INSERT INTO r VALUES (2, 'b', 'y'), (3, 'c', NULL); UPDATE r SET away = 'z' WHERE id = 1;
+        ALTER TABLE r RENAME COLUMN away TO w;`);
+      const run = await syncOk(db, env);
+      assertMatch(run.stderr, /copying it again, as columns were renamed/);
+      await assertSameRows(db, "r", "public_r", allColumns(["id", "v", "w"]));
+    },
+  ));

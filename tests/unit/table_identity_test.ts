@@ -90,6 +90,9 @@ Deno.test("compareRelation() tells a message of the same shape, one to follow an
     compareRelation(streamed, [rel("id", 23), rel("a", 25, 14), rel("b")]).kind,
     "break",
   );
+  // A column renamed in the stream (a name gone, one come), even the last one: a break.
+  assertEquals(compareRelation(streamed, [rel("id", 23), rel("away"), rel("b")]).kind, "break");
+  assertEquals(compareRelation(streamed, [rel("id", 23), rel("a"), rel("b2")]).kind, "break");
   // A generated column is not in the stream, as pgoutput leaves it out.
   const withGenerated = [...streamed, { name: "g", pgType: "integer", generated: true }];
   assertEquals(compareRelation(withGenerated, [rel("id", 23), rel("a"), rel("b")]).kind, "same");
