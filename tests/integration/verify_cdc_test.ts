@@ -83,7 +83,7 @@ Deno.test("verify under CDC reports a table the stream skips as skipped, with th
     assertMatch(verify.stdout, /^app_t: equal, 100 rows$/m);
     assertMatch(
       verify.stdout,
-      /^app_nokey: skipped: Cannot stream app\.nokey: it has no primary key \(add one, or run ALTER TABLE "app"\."nokey" REPLICA IDENTITY FULL and set "key" for it in the sync file\)$/m,
+      /^app_nokey: skipped: Cannot stream app\.nokey: it has no primary key \(add one, or run ALTER TABLE "app"\."nokey" REPLICA IDENTITY FULL and set "key" for it in the sync file to NOT NULL columns that are unique\)$/m,
     );
   }));
 
