@@ -91,7 +91,15 @@ export function comparePlan(
   for (const m of mappings) {
     const duckType = targetTypes.get(m.name);
     if (duckType === undefined) uncompared.push(`${m.name} (not in DuckDB yet)`);
-    else if (duckType !== m.duckType) {
+    else if (
+      duckType !== m.duckType && decision.key.includes(m.name) &&
+      integerWidening(m.duckType, duckType)
+    ) {
+      // A narrowed integer key DuckDB keeps wider (the drift rules): the
+      // values and their text are the same, so the key is compared as it is
+      // (no sync makes the types equal again).
+      columns.push({ ...m, duckType });
+    } else if (duckType !== m.duckType) {
       const kept = `${m.name} (DuckDB keeps ${duckType}, Postgres maps to ${m.duckType})`;
       uncompared.push(kept);
       if (!isWidening(m.duckType, duckType)) unrepairable.push(kept);
@@ -325,4 +333,13 @@ export async function compareTable(
   } finally {
     await client.query("COMMIT").catch(() => {});
   }
+}
+
+const INTEGER_WIDTHS = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"];
+
+/** Whether an integer column of type `from` is held by the wider integer type `to`. */
+function integerWidening(from: string, to: string): boolean {
+  const a = INTEGER_WIDTHS.indexOf(from);
+  const b = INTEGER_WIDTHS.indexOf(to);
+  return a >= 0 && b > a;
 }
